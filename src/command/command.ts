@@ -1,0 +1,21 @@
+import type { Config } from '../config/config.js';
+import type { Logger } from '../log/logger.js';
+
+export interface CommandContext {
+  cfg: Config;
+  log: Logger;
+}
+
+/** What a handler hands back to the CLI layer, which does all printing and exiting. */
+export interface CommandResult {
+  /** Printed to stdout as is (info text/JSON, help, version). */
+  stdout?: string;
+  /** Non-error exit status other than 0 (archive-get's 1 for "not found"). */
+  exitCode?: number;
+}
+
+export type CommandHandler = (ctx: CommandContext) => Promise<CommandResult | void>;
+
+export interface CommandModule {
+  run: CommandHandler;
+}

@@ -1,0 +1,41 @@
+import type { CommandModule } from './command.js';
+import { err } from '../error/error.js';
+
+type Loader = () => Promise<CommandModule>;
+
+/**
+ * Every implemented command, loaded on demand so a command pays only for its own code (archive-push
+ * runs once per WAL segment). Names must be unique; the table is checked when first used.
+ */
+const ENTRIES: ReadonlyArray<readonly [string, Loader]> = [
+  ['help', () => import('./help/help.js')],
+  ['info', () => import('./info/info.js')],
+  ['stanza-create', () => import('./stanza-create/stanza-create.js')],
+  ['version', () => import('./version/version.js')],
+];
+
+let table: Map<string, Loader> | undefined;
+
+function commandTable(): Map<string, Loader> {
+  if (table) return table;
+  table = new Map();
+  for (const [name, load] of ENTRIES) {
+    if (table.has(name)) throw err('AssertError', `command '${name}' registered twice`);
+    table.set(name, load);
+  }
+  return table;
+}
+
+export function isImplemented(name: string): boolean {
+  return commandTable().has(name);
+}
+
+export async function loadCommand(name: string): Promise<CommandModule> {
+  const load = commandTable().get(name);
+  if (!load) {
+    throw err('FeatureNotSupportedError', `command '${name}' is not implemented yet in pgbackrest-ts`, {
+      hints: ['see the compatibility table in README.md'],
+    });
+  }
+  return load();
+}
