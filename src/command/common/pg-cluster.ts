@@ -2,16 +2,18 @@ import type { Config } from '../../config/config.js';
 import { err, toPgbrError } from '../../error/error.js';
 import type { Logger } from '../../log/logger.js';
 import { readPgControl, type PgControl } from '../../postgres/control.js';
-import { connectPg, type PgConnection } from '../../postgres/client.js';
+import { connectPg, type PgConnection, type PgConnectOptions } from '../../postgres/client.js';
+import { pgMajorNum, pgVersionToStr } from '../../postgres/version.js';
 
 /** pg1's connection settings from the configuration. */
-export function pgConnectOptions(cfg: Config, idx = 1, application = `pgBackRest [${cfg.command}]`) {
+export function pgConnectOptions(cfg: Config, idx = 1): PgConnectOptions {
   return {
     port: cfg.intOpt(`pg${idx}-port`) ?? 5432,
     socketPath: cfg.strOpt(`pg${idx}-socket-path`),
     user: cfg.strOpt(`pg${idx}-user`),
     database: cfg.strOpt(`pg${idx}-database`) ?? 'postgres',
-    applicationName: application,
+    command: cfg.command,
+    timeoutMs: Number(cfg.get('db-timeout') ?? 1800) * 1000,
   };
 }
 
@@ -55,7 +57,7 @@ export async function clusterControl(cfg: Config, log: Logger, opts: { online: b
     const [row] = await conn.query<{ version: string; dir: string }>(
       "select current_setting('server_version_num') as version, current_setting('data_directory') as dir",
     );
-    const serverVersion = formatServerVersion(Number(row?.version));
+    const serverVersion = pgVersionToStr(pgMajorNum(Number(row?.version)));
     if (serverVersion !== control.version || row?.dir !== pgPath) {
       throw err(
         'DbMismatchError',
@@ -68,9 +70,4 @@ export async function clusterControl(cfg: Config, log: Logger, opts: { online: b
   } finally {
     await conn.close();
   }
-}
-
-/** 150004 → "15", 90624 → "9.6", as info files write versions. */
-function formatServerVersion(num: number): string {
-  return num >= 100000 ? String(Math.floor(num / 10000)) : `${Math.floor(num / 10000)}.${Math.floor(num / 100) % 100}`;
 }
