@@ -1,0 +1,104 @@
+/**
+ * Load and save an info file (or manifest) together with its `.copy` (spec info-files §2.4).
+ *
+ * Load tries `X`, then `X.copy`; any failure of one try (missing, decrypt, format, checksum, or the
+ * caller's decode) moves on to the next. Save renders and encrypts once, so both files are
+ * byte-identical (same salt), and writes `X` before `X.copy`.
+ */
+import type { Readable } from 'node:stream';
+import { err, toPgbrError, type PgbrError } from '../error/error.js';
+import type { ErrorType } from '../error/catalogue.js';
+import { decryptBuffer, encryptBuffer } from '../io/cipher-key.js';
+import type { StorageDriver } from '../storage/storage.js';
+import { parseInfo, type ParsedInfo } from './ini.js';
+
+export const INFO_COPY_EXT = '.copy';
+
+export interface InfoFileOptions {
+  /** Passphrase the file is encrypted with; absent for an unencrypted repo. */
+  cipherPass?: string;
+  /** How a path is shown in messages (pgBackRest shows the absolute repo path). Default: as is. */
+  displayPath?: (path: string) => string;
+}
+
+export interface LoadedInfoFile<T> {
+  value: T;
+  /** The path actually loaded: `path` or `path.copy`. */
+  loadedFrom: string;
+  /** Why the main file was not used, when the copy was; lets callers repair the main file. */
+  mainError?: PgbrError;
+}
+
+export async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  return Buffer.concat(chunks);
+}
+
+/** Read, decrypt, parse and verify one file, then hand it to `decode`. */
+async function loadOne<T>(
+  storage: StorageDriver,
+  path: string,
+  decode: (parsed: ParsedInfo) => T,
+  opts: InfoFileOptions,
+): Promise<T> {
+  const stream = await storage.read(path);
+  if (stream === null) throw err('FileMissingError', `unable to open missing file '${show(path, opts)}' for read`);
+  let bytes = await readAll(stream);
+  if (opts.cipherPass !== undefined) bytes = decryptBuffer(bytes, opts.cipherPass);
+  return decode(parseInfo(bytes));
+}
+
+/**
+ * Load `path`, falling back to `path.copy`. When both fail the error lists both tries, one line
+ * each (`<Type>: <message>`); its type is the common type, else the one that is not
+ * FileMissingError, else FileOpenError.
+ */
+export async function loadInfoFile<T>(
+  storage: StorageDriver,
+  path: string,
+  decode: (parsed: ParsedInfo) => T,
+  opts: InfoFileOptions = {},
+): Promise<LoadedInfoFile<T>> {
+  const copyPath = path + INFO_COPY_EXT;
+  let mainError: PgbrError;
+  try {
+    return { value: await loadOne(storage, path, decode, opts), loadedFrom: path };
+  } catch (e) {
+    mainError = toPgbrError(e);
+  }
+  let copyError: PgbrError;
+  try {
+    return { value: await loadOne(storage, copyPath, decode, opts), loadedFrom: copyPath, mainError };
+  } catch (e) {
+    copyError = toPgbrError(e);
+  }
+  const message =
+    `unable to load info file '${show(path, opts)}' or '${show(copyPath, opts)}':\n` +
+    `${mainError.type}: ${mainError.message}\n${copyError.type}: ${copyError.message}`;
+  return Promise.reject(err(combinedType(mainError.type, copyError.type), message, { cause: mainError }));
+}
+
+function combinedType(a: ErrorType, b: ErrorType): ErrorType {
+  if (a === b) return a;
+  if (a === 'FileMissingError') return b;
+  if (b === 'FileMissingError') return a;
+  return 'FileOpenError';
+}
+
+/** Write `path` then `path.copy` atomically, with the same (encrypted once) bytes. */
+export async function saveInfoFile(
+  storage: StorageDriver,
+  path: string,
+  text: string,
+  opts: Pick<InfoFileOptions, 'cipherPass'> = {},
+): Promise<void> {
+  let bytes: Buffer = Buffer.from(text, 'utf8');
+  if (opts.cipherPass !== undefined) bytes = encryptBuffer(bytes, opts.cipherPass);
+  await storage.write(path, bytes, { atomic: true });
+  await storage.write(path + INFO_COPY_EXT, bytes, { atomic: true });
+}
+
+function show(path: string, opts: InfoFileOptions): string {
+  return opts.displayPath ? opts.displayPath(path) : path;
+}
