@@ -1,0 +1,72 @@
+import { Duplex } from 'node:stream';
+
+/**
+ * A synchronous incremental codec: `update` consumes input and yields output, `finish` ends the
+ * stream (and throws if the input was incomplete). Output is lazy so a highly compressed chunk can
+ * expand without being held in memory at once. One implementation serves whole buffers and streams.
+ */
+export interface Codec {
+  update(chunk: Buffer): Iterable<Buffer>;
+  finish(): Iterable<Buffer>;
+}
+
+/** Stream adapter for a Codec that honours backpressure between output buffers. */
+export class CodecStream extends Duplex {
+  private pending: { iter: Iterator<Buffer>; done: (e?: Error | null) => void } | undefined;
+
+  constructor(private readonly codec: Codec) {
+    super();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    this.start(() => this.codec.update(chunk), cb);
+  }
+
+  override _final(cb: (e?: Error | null) => void): void {
+    this.start(
+      () => this.codec.finish(),
+      (e) => {
+        if (!e) this.push(null);
+        cb(e);
+      },
+    );
+  }
+
+  override _read(): void {
+    this.pump();
+  }
+
+  private start(step: () => Iterable<Buffer>, done: (e?: Error | null) => void): void {
+    try {
+      this.pending = { iter: step()[Symbol.iterator](), done };
+    } catch (e) {
+      done(e as Error);
+      return;
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.pending !== undefined) {
+      const { iter, done } = this.pending;
+      let next: IteratorResult<Buffer>;
+      try {
+        next = iter.next();
+      } catch (e) {
+        this.pending = undefined;
+        done(e as Error);
+        return;
+      }
+      if (next.done) {
+        this.pending = undefined;
+        done();
+        return;
+      }
+      if (!this.push(next.value)) return;
+    }
+  }
+}
+
+export function runCodec(codec: Codec, input: Buffer): Buffer {
+  return Buffer.concat([...codec.update(input), ...codec.finish()]);
+}

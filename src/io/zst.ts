@@ -1,0 +1,99 @@
+import { createRequire } from 'node:module';
+import { err } from '../error/error.js';
+import type { Codec } from './codec.js';
+
+/**
+ * Zstandard frames through the zstd-napi binding of libzstd: one frame per stream, no checksum and
+ * no content size, as pgBackRest's ZSTD_initCStream(level) writes them.
+ */
+type StreamResult = [number, number, number];
+interface ZstdBinding {
+  CCtx: new () => {
+    setParameter(param: number, value: number): void;
+    compressStream2(dst: Uint8Array, src: Uint8Array, endOp: number): StreamResult;
+  };
+  DCtx: new () => { decompressStream(dst: Uint8Array, src: Uint8Array): StreamResult };
+  CParameter: Record<string, number>;
+  EndDirective: Record<string, number>;
+  cStreamOutSize(): number;
+  dStreamOutSize(): number;
+}
+const binding = createRequire(import.meta.url)('zstd-napi/binding') as ZstdBinding;
+
+/** libzstd error names mapped to their ZSTD_ErrorCode, to print pgBackRest's `zst error: [-N] name`. */
+const ZSTD_ERROR_CODES: Record<string, number> = {
+  'Unknown frame descriptor': 10,
+  'Version not supported': 12,
+  'Unsupported frame parameter': 14,
+  'Frame requires too much memory for decoding': 16,
+  'Data corruption detected': 20,
+  "Restored data doesn't match checksum": 22,
+};
+
+function zstError(e: unknown): Error {
+  const name = e instanceof Error ? e.message : String(e);
+  return err('FormatError', `zst error: [-${ZSTD_ERROR_CODES[name] ?? 1}] ${name}`, { cause: e });
+}
+
+export class ZstEncoder implements Codec {
+  private readonly cctx = new binding.CCtx();
+  private readonly outSize = binding.cStreamOutSize();
+
+  constructor(level: number) {
+    this.cctx.setParameter(binding.CParameter['compressionLevel']!, level);
+    this.cctx.setParameter(binding.CParameter['contentSizeFlag']!, 0);
+    this.cctx.setParameter(binding.CParameter['checksumFlag']!, 0);
+  }
+
+  update(chunk: Buffer): Buffer[] {
+    return this.run(chunk, binding.EndDirective['continue']!);
+  }
+
+  finish(): Buffer[] {
+    return this.run(Buffer.alloc(0), binding.EndDirective['end']!);
+  }
+
+  private run(src: Buffer, endOp: number): Buffer[] {
+    const out: Buffer[] = [];
+    const isEnd = endOp === binding.EndDirective['end'];
+    for (;;) {
+      const dst = Buffer.allocUnsafe(this.outSize);
+      const [remaining, produced, consumed] = this.cctx.compressStream2(dst, src, endOp);
+      if (produced > 0) out.push(dst.subarray(0, produced));
+      src = src.subarray(consumed);
+      if (src.length === 0 && (isEnd ? remaining === 0 : produced < dst.length)) return out;
+    }
+  }
+}
+
+export class ZstDecoder implements Codec {
+  private readonly dctx = new binding.DCtx();
+  private readonly outSize = binding.dStreamOutSize();
+  private inFrame = false;
+  private seen = false;
+
+  *update(chunk: Buffer): Generator<Buffer> {
+    let src = chunk;
+    if (src.length > 0) this.seen = true;
+    while (src.length > 0 || this.inFrame) {
+      const dst = Buffer.allocUnsafe(this.outSize);
+      let result: StreamResult;
+      try {
+        result = this.dctx.decompressStream(dst, src);
+      } catch (e) {
+        throw zstError(e);
+      }
+      const [hint, produced, consumed] = result;
+      src = src.subarray(consumed);
+      this.inFrame = hint !== 0;
+      if (produced > 0) yield dst.subarray(0, produced);
+      // output buffer not full and input used up: the decoder needs more input
+      if (src.length === 0 && produced < dst.length) break;
+    }
+  }
+
+  finish(): Buffer[] {
+    if (this.inFrame || !this.seen) throw err('FormatError', 'unexpected eof in compressed data');
+    return [];
+  }
+}

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import {
+  compressStream,
+  compressSync,
+  decompressStream,
+  decompressSync,
+  extensionOf,
+  resolveLevel,
+  typeFromExtension,
+  typeFromFileName,
+  type CompressType,
+} from '../../src/io/compress.js';
+import { isPgbrError } from '../../src/error/error.js';
+import { sampleData, through, tool } from './helpers.js';
+
+const TYPES = ['gz', 'lz4', 'zst', 'bz2'] as const;
+const DECODER: Record<(typeof TYPES)[number], [string, string[]]> = {
+  gz: ['gzip', ['-dc']],
+  lz4: ['lz4', ['-dc']],
+  zst: ['zstd', ['-dc']],
+  bz2: ['bzip2', ['-dc']],
+};
+const ENCODER: Record<(typeof TYPES)[number], [string, string[]]> = {
+  gz: ['gzip', ['-c']],
+  lz4: ['lz4', ['-c', '-BD', '-B4', '--content-size']],
+  zst: ['zstd', ['-c', '--check']],
+  bz2: ['bzip2', ['-c']],
+};
+const data = sampleData(300_000);
+
+async function expectFormatError(p: Promise<unknown>, message: string): Promise<void> {
+  const e = await p.then(() => undefined, (x: unknown) => x);
+  expect(isPgbrError(e, 'FormatError'), String(e)).toBe(true);
+  expect((e as Error).message).toBe(message);
+}
+
+describe('compression formats', () => {
+  it.each([
+    ['gz', '1f8b08000000000000030300000000000000000000', 20],
+    ['lz4', '04224d1844405e', 15],
+    ['zst', '28b52ffd00', 9],
+    ['bz2', '425a6839', 14],
+  ] as const)('%s: empty input is %s... and %d bytes', async (type, prefix, size) => {
+    const out = await through(Buffer.alloc(0), [compressStream(type)]);
+    expect(out.length).toBe(size);
+    expect(out.toString('hex').startsWith(prefix.slice(0, Math.min(prefix.length, size * 2)))).toBe(true);
+    expect(compressSync(type, Buffer.alloc(0)).length).toBe(size);
+  });
+
+  it('writes the gzip header pgBackRest writes', async () => {
+    const out = await through(data, [compressStream('gz')]);
+    expect(out.subarray(0, 10).toString('hex')).toBe('1f8b0800000000000003');
+  });
+
+  it.each(TYPES)('%s: stream round trip and CLI tool decodes ours', async (type) => {
+    const packed = await through(data, [compressStream(type)]);
+    expect(packed.length).toBeLessThan(data.length);
+    expect(tool(DECODER[type][0], DECODER[type][1], packed).equals(data)).toBe(true);
+    expect((await through(packed, [decompressStream(type)], 1000)).equals(data)).toBe(true);
+    expect(decompressSync(type, compressSync(type, data)).equals(data)).toBe(true);
+  });
+
+  it.each(TYPES)('%s: we decode the CLI tool output', async (type) => {
+    const packed = tool(ENCODER[type][0], ENCODER[type][1], data);
+    expect((await through(packed, [decompressStream(type)], 4096)).equals(data)).toBe(true);
+    expect(decompressSync(type, packed).equals(data)).toBe(true);
+  });
+
+  it('decodes linked lz4 blocks that reference earlier blocks', async () => {
+    const repeated = Buffer.concat(Array.from({ length: 20 }, () => sampleData(40_000, 7)));
+    const packed = tool('lz4', ['-c', '-BD', '-B4', '-9'], repeated);
+    expect(packed[4]! & 0x20).toBe(0);
+    expect((await through(packed, [decompressStream('lz4')], 65536)).equals(repeated)).toBe(true);
+  });
+
+  it.each([
+    ['gz', -1],
+    ['gz', 0],
+    ['gz', 9],
+    ['lz4', -5],
+    ['lz4', 12],
+    ['zst', -7],
+    ['zst', 22],
+    ['bz2', 1],
+    ['bz2', 9],
+  ] as const)('%s level %d round trips', async (type, level) => {
+    const packed = await through(data, [compressStream(type, level)]);
+    expect(tool(DECODER[type][0], DECODER[type][1], packed).equals(data)).toBe(true);
+    if (type === 'bz2') expect(packed.subarray(0, 4).toString('latin1')).toBe(`BZh${level}`);
+  });
+
+  it('rejects levels outside the allowed range', () => {
+    expect(() => resolveLevel('gz', 10)).toThrow("'10' is out of range for 'compress-level' option");
+    expect(() => resolveLevel('bz2', 0)).toThrow(/out of range/);
+    expect(() => resolveLevel('zst', 23)).toThrow(/out of range/);
+    expect(resolveLevel('lz4')).toBe(1);
+    expect(resolveLevel('zst')).toBe(3);
+    expect(resolveLevel('none', 5)).toBe(0);
+  });
+
+  it('none passes bytes through unchanged', async () => {
+    expect((await through(data, [compressStream('none')])).equals(data)).toBe(true);
+    expect((await through(data, [decompressStream('none')])).equals(data)).toBe(true);
+  });
+
+  it.each(TYPES)('%s: empty and truncated input are unexpected eof', async (type) => {
+    await expectFormatError(through(Buffer.alloc(0), [decompressStream(type)]), 'unexpected eof in compressed data');
+    const packed = compressSync(type, data);
+    const truncated = packed.subarray(0, packed.length - 3);
+    await expectFormatError(through(truncated, [decompressStream(type)]), 'unexpected eof in compressed data');
+  });
+
+  it('gz rejects zlib-wrapped and corrupt input', async () => {
+    const zlibWrapped = tool('python3', ['-c', 'import sys,zlib;sys.stdout.buffer.write(zlib.compress(b"abc"*100))'], Buffer.alloc(0));
+    expect(zlibWrapped.subarray(0, 2).toString('hex')).toBe('789c');
+    await expectFormatError(through(zlibWrapped, [decompressStream('gz')]), 'zlib threw error: [-3] data error');
+    expect(() => decompressSync('gz', zlibWrapped)).toThrow('zlib threw error: [-3] data error');
+  });
+
+  it('lz4 reports frame and checksum errors like LZ4F', async () => {
+    await expectFormatError(through(Buffer.from('not an lz4 frame'), [decompressStream('lz4')]), 'lz4 error: [-13] ERROR_frameType_unknown');
+    const packed = Buffer.from(compressSync('lz4', data));
+    packed[packed.length - 1]! ^= 0xff;
+    await expectFormatError(through(packed, [decompressStream('lz4')]), 'lz4 error: [-18] ERROR_contentChecksum_invalid');
+  });
+
+  it('zst and bz2 report garbage input as format errors', async () => {
+    await expectFormatError(through(Buffer.from('garbage garbage'), [decompressStream('zst')]), 'zst error: [-10] Unknown frame descriptor');
+    await expectFormatError(through(Buffer.from('garbage garbage'), [decompressStream('bz2')]), 'bz2 error: [-5] data error magic');
+  });
+
+  it('maps extensions both ways', () => {
+    const types: CompressType[] = ['none', 'gz', 'lz4', 'zst', 'bz2'];
+    for (const t of types) expect(typeFromExtension(extensionOf(t))).toBe(t);
+    expect(extensionOf('gz')).toBe('.gz');
+    expect(extensionOf('none')).toBe('');
+    expect(typeFromFileName('000000010000000000000001-ab.zst')).toBe('zst');
+    expect(typeFromFileName('pg_data/PG_VERSION')).toBe('none');
+    expect(() => typeFromExtension('.xz')).toThrow('pgBackRest not compiled with xz support');
+  });
+});
