@@ -1,0 +1,119 @@
+/**
+ * backup.manifest (spec manifest.md): parse/render through the shared info container (checksum
+ * verified on read, computed on write), load/save with `.copy`, and the lookups backup, restore,
+ * expire and info need.
+ */
+import type { StorageDriver } from '../storage/storage.js';
+import { parseInfo, renderInfo, type ParsedInfo } from './ini.js';
+import { loadInfoFile, saveInfoFile, type InfoFileOptions, type LoadedInfoFile } from './info.js';
+import { compareBytes } from './json.js';
+import { backupManifestPath, compressExtension } from './layout.js';
+import { manifestFromSections } from './manifest-decode.js';
+import { manifestToSections } from './manifest-encode.js';
+import { PG_DATA, type Manifest, type ManifestFile } from './manifest-types.js';
+
+export * from './manifest-types.js';
+export { manifestFromSections } from './manifest-decode.js';
+export { manifestOwnerDefaults, manifestToSections } from './manifest-encode.js';
+export { modeString, pageErrorListFromBlocks, pageErrorListText } from './manifest-file.js';
+
+/** Parse and verify a manifest (ChecksumError 26 on a wrong checksum, FormatError on bad content). */
+export function parseManifest(text: string | Buffer): Manifest {
+  return manifestFromSections(parseInfo(text).sections);
+}
+
+export function renderManifest(m: Manifest): string {
+  return renderInfo(manifestToSections(m));
+}
+
+/**
+ * Load `backup/<stanza>/<label>/backup.manifest` or its `.copy`. On an encrypted repo `cipherPass`
+ * is backup.info's `[cipher] cipher-pass`, not the user's passphrase.
+ */
+export async function loadManifest(
+  storage: StorageDriver,
+  stanza: string,
+  label: string,
+  opts: InfoFileOptions = {},
+): Promise<LoadedInfoFile<Manifest>> {
+  return loadInfoFile(storage, backupManifestPath(stanza, label), (p: ParsedInfo) => manifestFromSections(p.sections), opts);
+}
+
+/** Write the manifest and its byte-identical `.copy` under the manifest's own label. */
+export async function saveManifest(
+  storage: StorageDriver,
+  stanza: string,
+  m: Manifest,
+  opts: Pick<InfoFileOptions, 'cipherPass'> = {},
+): Promise<void> {
+  await saveInfoFile(storage, backupManifestPath(stanza, m.backup.label), renderManifest(m), opts);
+}
+
+// ---- lookups ------------------------------------------------------------------------------------
+
+/** Files sorted by name in byte order (the model keeps them so; this guards programmatic edits). */
+export function manifestFileList(m: Manifest): ManifestFile[] {
+  return [...m.files].sort((a, b) => compareBytes(a.name, b.name));
+}
+
+export function manifestFile(m: Manifest, name: string): ManifestFile | undefined {
+  return m.files.find((f) => f.name === name);
+}
+
+/** Where a file's bytes are, relative to `backup/<stanza>/`. */
+export type FileRepoLocation =
+  /** A stand-alone repo file: `<label>/<name><compress ext>`. */
+  | { kind: 'file'; path: string }
+  /** A byte range of `<label>/bundle/<bni>`. */
+  | { kind: 'bundle'; path: string; offset: number; length: number }
+  /** A zero-length file of a bundled backup: nothing is stored. */
+  | { kind: 'none' };
+
+export function fileRepoLocation(m: Manifest, file: ManifestFile): FileRepoLocation {
+  const dir = file.reference ?? m.backup.label;
+  if (file.bundleId !== undefined && file.bundleId !== 0) {
+    return { kind: 'bundle', path: `${dir}/bundle/${file.bundleId}`, offset: file.bundleOffset ?? 0, length: file.repoSize };
+  }
+  if (file.size === 0 && m.backup.bundle === true) return { kind: 'none' };
+  return { kind: 'file', path: `${dir}/${file.name}${compressExtension(m.options.compressType)}` };
+}
+
+/** `fileRepoLocation` by manifest name; undefined when the manifest has no such file. */
+export function fileRepoPath(m: Manifest, name: string): FileRepoLocation | undefined {
+  const file = manifestFile(m, name);
+  return file === undefined ? undefined : fileRepoLocation(m, file);
+}
+
+/** The backup's chain, oldest first, ending with its own label (`backup-reference`). */
+export function backupReferenceList(m: Manifest): string[] {
+  return [...m.backup.reference];
+}
+
+/** Labels other than this backup that files actually point to, sorted. */
+export function referencedLabels(m: Manifest): string[] {
+  const labels = new Set<string>();
+  for (const f of m.files) if (f.reference !== undefined && f.reference !== m.backup.label) labels.add(f.reference);
+  return [...labels].sort(compareBytes);
+}
+
+/** Databases `info --set` lists as `database-ref`: those created by users (oid > last system oid). */
+export function databaseList(m: Manifest): Array<{ name: string; oid: number }> {
+  return m.databases.filter((d) => d.id > d.lastSystemId).map((d) => ({ name: d.name, oid: d.id }));
+}
+
+/** Tablespace targets as `info --set` shows them. */
+export function tablespaceList(m: Manifest): Array<{ name: string; oid: number; destination: string }> {
+  return m.targets
+    .filter((t) => t.tablespaceId !== undefined)
+    .map((t) => ({ name: t.tablespaceName ?? `ts${t.tablespaceId}`, oid: t.tablespaceId!, destination: t.path }));
+}
+
+/** Non-tablespace link targets (`pg_data/<path>`), named relative to PGDATA. */
+export function linkList(m: Manifest): Array<{ name: string; destination: string }> {
+  return m.targets
+    .filter((t) => t.type === 'link' && t.tablespaceId === undefined)
+    .map((t) => ({
+      name: t.name.startsWith(`${PG_DATA}/`) ? t.name.slice(PG_DATA.length + 1) : t.name,
+      destination: t.file === undefined ? t.path : `${t.path}/${t.file}`,
+    }));
+}
