@@ -1,0 +1,238 @@
+import { constants, createReadStream } from 'node:fs';
+import { chmod, lstat, mkdir, open, readdir, readlink, rename, rm, rmdir, stat, symlink, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { PassThrough, Readable } from 'node:stream';
+import { err } from '../error/error.js';
+import { errnoCode, sysErr } from './errno.js';
+import { baseName, checkPath, joinPath, parentPath, TEMP_SUFFIX } from './path.js';
+import type {
+  ListOptions, ReadOptions, StorageDriver, StorageFeatures, StorageInfo, WriteOptions,
+} from './storage.js';
+
+const PATH_MODE = 0o750;
+const FILE_MODE = 0o640;
+
+/** Storage rooted at a local directory (repo type posix, and cifs). */
+export class PosixStorage implements StorageDriver {
+  readonly type = 'posix' as const;
+  readonly features: StorageFeatures = { path: true, symLink: true, hardLink: true, pathSync: true };
+
+  /** `root` is absolute; every driver path resolves below it. */
+  constructor(readonly root: string) {
+    if (!root.startsWith('/')) throw err('AssertError', `storage root '${root}' must be absolute`);
+    this.root = root.length > 1 && root.endsWith('/') ? root.slice(0, -1) : root;
+  }
+
+  /** Absolute file system path of a driver path. */
+  abs(path: string): string {
+    const p = checkPath(path);
+    if (p === '') return this.root;
+    return this.root === '/' ? `/${p}` : `${this.root}/${p}`;
+  }
+
+  async info(path: string, opts: { followLink?: boolean } = {}): Promise<StorageInfo | null> {
+    const file = this.abs(path);
+    let st: Stats;
+    try {
+      st = opts.followLink ? await stat(file) : await lstat(file);
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') return null;
+      throw sysErr('FileOpenError', `unable to get info for path/file '${file}'`, e);
+    }
+    return this.toInfo(baseName(checkPath(path)), file, st);
+  }
+
+  private async toInfo(name: string, file: string, st: Stats): Promise<StorageInfo> {
+    const type = st.isSymbolicLink() ? 'link' : st.isDirectory() ? 'path' : 'file';
+    const info: StorageInfo = {
+      name,
+      type,
+      size: type === 'file' ? st.size : 0,
+      timeModified: Math.floor(st.mtimeMs / 1000),
+      mode: st.mode & 0o7777,
+    };
+    if (type === 'link') info.linkDestination = await readlink(file);
+    return info;
+  }
+
+  async list(path: string, opts: ListOptions = {}): Promise<StorageInfo[]> {
+    const out: StorageInfo[] = [];
+    await this.listInto(checkPath(path), '', opts, out);
+    return out;
+  }
+
+  private async listInto(base: string, rel: string, opts: ListOptions, out: StorageInfo[]): Promise<void> {
+    const dir = this.abs(joinPath(base, rel));
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') return;
+      throw sysErr('PathOpenError', `unable to open path '${dir}' for read`, e);
+    }
+    for (const name of names) {
+      const relName = joinPath(rel, name);
+      let st: Stats;
+      try {
+        st = await lstat(`${dir}/${name}`);
+      } catch (e) {
+        if (errnoCode(e) === 'ENOENT') continue; // removed while listing
+        throw sysErr('FileOpenError', `unable to get info for path/file '${dir}/${name}'`, e);
+      }
+      if (opts.expression === undefined || opts.expression.test(relName)) {
+        out.push(await this.toInfo(relName, `${dir}/${name}`, st));
+      }
+      if (opts.recurse && st.isDirectory()) await this.listInto(base, relName, opts, out);
+    }
+  }
+
+  async read(path: string, opts: ReadOptions = {}): Promise<Readable | null> {
+    const file = this.abs(path);
+    let fh: FileHandle;
+    try {
+      fh = await open(file, constants.O_RDONLY);
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') {
+        if (opts.ignoreMissing) return null;
+        throw err('FileMissingError', `unable to open missing file '${file}' for read`, { cause: e });
+      }
+      throw sysErr('FileOpenError', `unable to open file '${file}' for read`, e);
+    }
+    if (opts.limit === 0) {
+      await fh.close();
+      return Readable.from([]);
+    }
+    const start = opts.offset ?? 0;
+    const end = opts.limit === undefined ? undefined : start + opts.limit - 1;
+    const stream = createReadStream(file, { fd: fh, start, end });
+    const out = new PassThrough();
+    stream.on('error', (e) => out.destroy(sysErr('FileReadError', `unable to read '${file}'`, e)));
+    out.on('close', () => stream.destroy());
+    return stream.pipe(out);
+  }
+
+  async write(path: string, source: Readable | Buffer, opts: WriteOptions = {}): Promise<void> {
+    const p = checkPath(path);
+    const file = this.abs(p);
+    const atomic = opts.atomic ?? true;
+    const sync = opts.sync ?? true;
+    const target = atomic ? file + TEMP_SUFFIX : file;
+    if (opts.createPath ?? true) await this.pathCreate(parentPath(p));
+    const fh = await this.openWrite(target, opts.mode ?? FILE_MODE);
+    try {
+      await writeAll(fh, target, source);
+      if (sync) await syncFile(fh, target);
+      await fh.close();
+      if (atomic) await move(target, file);
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      await unlink(target).catch(() => undefined);
+      throw e;
+    }
+    if (sync) await this.pathSync(parentPath(p));
+  }
+
+  private async openWrite(file: string, mode: number): Promise<FileHandle> {
+    try {
+      const fh = await open(file, 'w', mode);
+      await fh.chmod(mode); // the umask must not change the repository's modes
+      return fh;
+    } catch (e) {
+      const type = errnoCode(e) === 'ENOENT' ? 'PathMissingError' : 'FileOpenError';
+      throw sysErr(type, `unable to open file '${file}' for write`, e);
+    }
+  }
+
+  async remove(path: string, opts: { errorOnMissing?: boolean } = {}): Promise<void> {
+    const file = this.abs(path);
+    try {
+      await unlink(file);
+    } catch (e) {
+      if (errnoCode(e) !== 'ENOENT') throw sysErr('FileRemoveError', `unable to remove '${file}'`, e);
+      if (opts.errorOnMissing) throw err('FileMissingError', `unable to remove missing file '${file}'`);
+    }
+  }
+
+  async pathRemove(path: string, opts: { recurse?: boolean } = {}): Promise<void> {
+    const dir = this.abs(path);
+    try {
+      if (opts.recurse ?? true) await rm(dir, { recursive: true, force: true });
+      else await rmdir(dir);
+    } catch (e) {
+      if (errnoCode(e) !== 'ENOENT') throw sysErr('PathRemoveError', `unable to remove path '${dir}'`, e);
+    }
+  }
+
+  async pathCreate(path: string, opts: { mode?: number } = {}): Promise<void> {
+    const dir = this.abs(path);
+    const mode = opts.mode ?? PATH_MODE;
+    try {
+      const first = await mkdir(dir, { recursive: true, mode });
+      if (first === undefined) return;
+      // mkdir applies the umask; set the mode on each directory it created.
+      for (let d = dir; d.length >= first.length; d = d.slice(0, d.lastIndexOf('/'))) await chmod(d, mode);
+    } catch (e) {
+      throw sysErr('PathCreateError', `unable to create path '${dir}'`, e);
+    }
+  }
+
+  async pathSync(path: string): Promise<void> {
+    const dir = this.abs(path);
+    let fh: FileHandle;
+    try {
+      fh = await open(dir, constants.O_RDONLY);
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') throw err('PathMissingError', `unable to open missing path '${dir}' for sync`);
+      throw sysErr('PathOpenError', `unable to open path '${dir}' for sync`, e);
+    }
+    try {
+      await fh.sync();
+    } catch (e) {
+      throw sysErr('PathSyncError', `unable to sync path '${dir}'`, e);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async linkCreate(target: string, path: string): Promise<void> {
+    const link = this.abs(path);
+    try {
+      await symlink(target, link);
+    } catch (e) {
+      throw sysErr('FileOpenError', `unable to create symlink '${link}' to '${target}'`, e);
+    }
+  }
+}
+
+/** Copies `source` into `fh`. Errors of the source pass through; write errors name the file. */
+async function writeAll(fh: FileHandle, file: string, source: Readable | Buffer): Promise<void> {
+  const chunks: AsyncIterable<Buffer> | Buffer[] = Buffer.isBuffer(source) ? [source] : source;
+  for await (const chunk of chunks) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    let done = 0;
+    while (done < buf.length) {
+      try {
+        done += (await fh.write(buf, done, buf.length - done)).bytesWritten;
+      } catch (e) {
+        throw sysErr('FileWriteError', `unable to write '${file}'`, e);
+      }
+    }
+  }
+}
+
+async function syncFile(fh: FileHandle, file: string): Promise<void> {
+  try {
+    await fh.sync();
+  } catch (e) {
+    throw sysErr('FileSyncError', `unable to sync file '${file}'`, e);
+  }
+}
+
+async function move(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (e) {
+    throw sysErr('FileMoveError', `unable to move '${from}' to '${to}'`, e);
+  }
+}

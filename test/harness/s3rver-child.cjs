@@ -1,0 +1,97 @@
+'use strict';
+/**
+ * Child process that runs s3rver over HTTPS for the test suite. Started by test/harness/s3.ts with
+ * `node --openssl-legacy-provider` (s3rver encrypts continuation tokens with DES).
+ *
+ * argv: <data dir> <key file> <cert file> <bucket>. Prints one JSON line `{"port":N}` when ready.
+ *
+ * s3rver 3.7 lists with a delimiter by walking directories and skipping any directory below a
+ * common prefix, so a prefix whose keys are all at least two levels deeper is never reported, and
+ * its walk order is not key order (continuation tokens skip keys). listObjects is replaced here
+ * with a sorted, S3-like implementation. This fix lives in the harness only.
+ */
+const fs = require('fs');
+const path = require('path');
+const S3rver = require('s3rver');
+const FilesystemStore = require('s3rver/lib/stores/filesystem');
+const S3Object = require('s3rver/lib/models/object');
+
+const OBJECT_SUFFIX = '._S3rver_object';
+
+function allKeys(dir, rel, out) {
+  for (const name of fs.readdirSync(dir)) {
+    const full = path.join(dir, name);
+    const relName = rel === '' ? name : `${rel}/${name}`;
+    if (fs.statSync(full).isDirectory()) allKeys(full, relName, out);
+    else if (relName.endsWith(OBJECT_SUFFIX)) out.push(relName.slice(0, -OBJECT_SUFFIX.length));
+  }
+  return out;
+}
+
+FilesystemStore.prototype.listObjects = async function listObjects(bucket, options) {
+  const { delimiter = '', startAfter = '', prefix = '', maxKeys = Infinity } = options;
+  const keys = allKeys(this.getBucketPath(bucket), '', [])
+    .filter((k) => k.startsWith(prefix) && k > startAfter)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const objectKeys = [];
+  const prefixes = new Set();
+  let isTruncated = false;
+  for (const key of keys) {
+    const idx = delimiter ? key.slice(prefix.length).indexOf(delimiter) : -1;
+    if (idx !== -1) {
+      prefixes.add(key.slice(0, prefix.length + idx + delimiter.length));
+      continue;
+    }
+    if (objectKeys.length >= maxKeys) {
+      isTruncated = true;
+      break;
+    }
+    objectKeys.push(key);
+  }
+  // Prefixes after the last returned key come again on the next page.
+  const last = objectKeys[objectKeys.length - 1];
+  const commonPrefixes = [...prefixes].filter((p) => !isTruncated || p < last).sort();
+  const objects = [];
+  for (const key of objectKeys) {
+    try {
+      objects.push(new S3Object(bucket, key, null, await this.getMetadata(bucket, key)));
+    } catch (e) {
+      if (e.code !== 'ENOENT') throw e;
+    }
+  }
+  return { objects, commonPrefixes, isTruncated };
+};
+
+const [dir, keyFile, certFile, bucket] = process.argv.slice(2);
+const server = new S3rver({
+  address: '127.0.0.1',
+  port: 0,
+  silent: true,
+  directory: dir,
+  key: fs.readFileSync(keyFile),
+  cert: fs.readFileSync(certFile),
+  configureBuckets: [{ name: bucket }],
+});
+// s3rver has no AbortMultipartUpload (DELETE ?uploadId answers 405); drop the parts like S3 does.
+server.middleware.unshift(async (ctx, next) => {
+  const match = /^\/([^/]+)\/./.exec(ctx.path);
+  if (ctx.method !== 'DELETE' || !('uploadId' in ctx.query) || !match) return next();
+  const uploadId = String(ctx.query.uploadId);
+  if (!/^[0-9a-f]+$/i.test(uploadId)) return next();
+  const uploadDir = path.join(server.store.getResourcePath(match[1], undefined, 'uploads'), uploadId);
+  fs.rmSync(uploadDir, { recursive: true, force: true });
+  ctx.status = 204;
+});
+
+server.run().then(
+  (addr) => process.stdout.write(JSON.stringify({ port: addr.port }) + '\n'),
+  (e) => {
+    process.stderr.write(String(e && e.stack) + '\n');
+    process.exit(1);
+  },
+);
+process.on('SIGTERM', () => server.close().finally(() => process.exit(0)));
+// The parent holds our stdin open: when it dies without stopping us (killed test run), exit too.
+process.stdin.on('close', () => process.exit(0));
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();

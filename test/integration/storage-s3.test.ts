@@ -1,0 +1,207 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PgbrError } from '../../src/error/error.js';
+import { S3Storage, type S3Options } from '../../src/storage/s3.js';
+import { s3Target, type S3Target } from '../harness/s3.js';
+import { patternStream, readAll, runConformance } from '../storage/conformance.js';
+
+function driverOptions(t: S3Target, extra: Partial<S3Options> = {}): S3Options {
+  return {
+    bucket: t.bucket, endpoint: t.endpoint, port: t.port, region: t.region, uriStyle: t.uriStyle,
+    accessKeyId: t.accessKey, secretAccessKey: t.secretKey, verifyTls: t.verifyTls, caFile: t.caFile,
+    repoPath: t.path, uploadChunkSize: 5 * 1024 * 1024, maxAttempts: 2, ...extra,
+  };
+}
+
+/** Every key under a prefix, straight from the server (not through the driver). */
+async function rawKeys(t: S3Target, prefix: string): Promise<string[]> {
+  const s = new S3Storage(driverOptions(t, { repoPath: '/' }));
+  try {
+    return (await s.list(prefix, { recurse: true })).filter((i) => i.type === 'file').map((i) => i.name);
+  } finally {
+    await s.close();
+  }
+}
+
+async function failure(p: Promise<unknown>): Promise<PgbrError> {
+  const e = await p.then(() => undefined, (x: unknown) => x);
+  expect(e).toBeInstanceOf(PgbrError);
+  return e as PgbrError;
+}
+
+runConformance('s3', async () => {
+  const t = s3Target();
+  const driver = new S3Storage(driverOptions(t));
+  return {
+    driver,
+    cleanup: async () => {
+      await driver.pathRemove('');
+      await driver.close();
+    },
+    rawNames: () => rawKeys(t, t.path.slice(1)),
+  };
+});
+
+describe('S3Storage specifics', () => {
+  let t: S3Target;
+  let s: S3Storage;
+  beforeAll(() => {
+    t = s3Target();
+    s = new S3Storage(driverOptions(t));
+  });
+  afterAll(async () => {
+    await s.pathRemove('');
+    await s.close();
+  });
+
+  it('gets its server from PGBR_TEST_S3_* inherited from global setup', () => {
+    expect(process.env.PGBR_TEST_S3_ENDPOINT).toBeTruthy();
+    expect(t.port).toBeGreaterThan(0);
+    expect(t.path).toMatch(/^\/t-[0-9a-z]+-[0-9a-f]{8}$/);
+  });
+
+  it('stores keys under the repo path without a leading slash and uploads big streams in parts', async () => {
+    const commands: string[] = [];
+    const client = (s as unknown as { conn: { client: S3Client } }).conn.client;
+    client.middlewareStack.add(
+      (next, ctx) => (args) => {
+        commands.push(ctx.commandName as string);
+        return next(args);
+      },
+      { step: 'initialize', name: 'testRecorder' },
+    );
+    try {
+      await s.write('archive/x/file', patternStream(11 * 1024 * 1024));
+    } finally {
+      client.middlewareStack.remove('testRecorder');
+    }
+    expect(commands.sort()).toEqual([
+      'CompleteMultipartUploadCommand', 'CreateMultipartUploadCommand',
+      'UploadPartCommand', 'UploadPartCommand', 'UploadPartCommand',
+    ]);
+    const key = `${t.path.slice(1)}/archive/x/file`;
+    const head = await client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: key }));
+    expect(head.ContentLength).toBe(11 * 1024 * 1024);
+    expect(await rawKeys(t, t.path.slice(1))).toContain('archive/x/file');
+  });
+
+  it('aborts the multipart upload when the source fails after the first part', async () => {
+    const commands: string[] = [];
+    const client = (s as unknown as { conn: { client: S3Client } }).conn.client;
+    client.middlewareStack.add(
+      (next, ctx) => (args) => {
+        commands.push(ctx.commandName as string);
+        return next(args);
+      },
+      { step: 'initialize', name: 'testRecorder2' },
+    );
+    try {
+      await expect(s.write('abort/f', patternStream(30 * 1024 * 1024, 12 * 1024 * 1024))).rejects.toThrow('source failed on purpose');
+    } finally {
+      client.middlewareStack.remove('testRecorder2');
+    }
+    expect(commands).toContain('CreateMultipartUploadCommand');
+    expect(commands).toContain('AbortMultipartUploadCommand');
+    expect(commands).not.toContain('CompleteMultipartUploadCommand');
+    expect(await s.info('abort/f')).toBeNull();
+  });
+
+  it('uses the bucket root for repo path /', async () => {
+    const root = new S3Storage(driverOptions(t, { repoPath: '/' }));
+    const name = `${t.path.slice(1)}-root/f`;
+    await root.write(name, Buffer.from('r'));
+    expect((await readAll(await root.read(name))).toString()).toBe('r');
+    const page = await (root as unknown as { conn: { client: S3Client } }).conn.client.send(
+      new ListObjectsV2Command({ Bucket: t.bucket, Prefix: `${t.path.slice(1)}-root/` }),
+    );
+    expect(page.Contents?.map((c) => c.Key)).toEqual([name]);
+    await root.pathRemove(`${t.path.slice(1)}-root`);
+    await root.close();
+  });
+
+  it('names the repo path in missing-file errors like pgBackRest', async () => {
+    const e = await failure(s.read('nope'));
+    expect([e.type, e.code, e.message]).toEqual(['FileMissingError', 55, `unable to open missing file '${t.path}/nope' for read`]);
+  });
+
+  it('reports a missing bucket as an HTTP 404 ProtocolError with the S3 code', async () => {
+    const bad = new S3Storage(driverOptions(t, { bucket: 'no-such-bucket-pgbr' }));
+    const e = await failure(bad.list(''));
+    await bad.close();
+    expect([e.type, e.code]).toEqual(['ProtocolError', 39]);
+    expect(e.message).toMatch(/^HTTP request failed with 404 \(Not Found\):\n/);
+    expect(e.message).toContain('NoSuchBucket');
+  });
+
+  it('reports an unknown access key as 403 without leaking the secret', async () => {
+    const secret = 'TopSecretValue123';
+    const bad = new S3Storage(driverOptions(t, { accessKeyId: 'NOT-A-KEY', secretAccessKey: secret }));
+    const e = await failure(bad.write('x', Buffer.from('x')));
+    await bad.close();
+    expect(e.type).toBe('ProtocolError');
+    expect(e.message).toMatch(/^HTTP request failed with 403 \(Forbidden\):/);
+    expect(e.message).toContain('InvalidAccessKeyId');
+    expect(e.message).not.toContain(secret);
+  });
+
+  it('reports a refused connection as HostConnectError', async () => {
+    const bad = new S3Storage(driverOptions(t, { endpoint: '127.0.0.1', port: 1 }));
+    const e = await failure(bad.info('x'));
+    await bad.close();
+    expect([e.type, e.code, e.message]).toEqual(['HostConnectError', 49, "unable to connect to '127.0.0.1:1': [111] Connection refused"]);
+  });
+
+  it.skipIf(s3Target().caFile === undefined)('verifies TLS: untrusted fails, verify-tls=n works', async () => {
+    const strict = new S3Storage(driverOptions(t, { caFile: undefined, verifyTls: true }));
+    const e = await failure(strict.info('x'));
+    await strict.close();
+    expect(e.type).toBe('CryptoError');
+    const lax = new S3Storage(driverOptions(t, { caFile: undefined, verifyTls: false }));
+    expect(await lax.info('definitely-missing')).toBeNull();
+    await lax.close();
+  });
+});
+
+describe.skipIf(!existsSync('/usr/bin/pgbackrest'))('pgBackRest 2.45 against the same S3 server', () => {
+  let t: S3Target;
+  let s: S3Storage;
+  let dir: string;
+  let conf: string;
+  beforeAll(() => {
+    t = s3Target();
+    s = new S3Storage(driverOptions(t));
+    dir = mkdtempSync(join(tmpdir(), 'pgbr-s3-interop-'));
+    conf = join(dir, 'pgbackrest.conf');
+    const tls = t.caFile !== undefined ? `repo1-storage-ca-file=${t.caFile}` : `repo1-storage-verify-tls=${t.verifyTls ? 'y' : 'n'}`;
+    writeFileSync(conf, [
+      '[global]', 'repo1-type=s3', `repo1-path=${t.path}`, `repo1-s3-bucket=${t.bucket}`,
+      `repo1-s3-endpoint=${t.endpoint}`, `repo1-storage-port=${t.port}`, `repo1-s3-region=${t.region}`,
+      `repo1-s3-key=${t.accessKey}`, `repo1-s3-key-secret=${t.secretKey}`, `repo1-s3-uri-style=${t.uriStyle}`,
+      tls, `log-path=${dir}`, `lock-path=${dir}`, 'log-level-console=off', 'log-level-stderr=error', '',
+    ].join('\n'));
+  });
+  afterAll(async () => {
+    await s.pathRemove('');
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const pgbr = (args: string[], input?: Buffer): Buffer =>
+    execFileSync('/usr/bin/pgbackrest', [`--config=${conf}`, ...args], { input, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+
+  it('reads what we wrote, and we read what it wrote (multipart both ways)', async () => {
+    const big = await readAll(patternStream(12 * 1024 * 1024 + 5));
+    await s.write('ours/big.bin', big);
+    await s.write('ours/a b=c.txt', Buffer.from('spaces'));
+    expect(pgbr(['repo-get', 'ours/big.bin']).equals(big)).toBe(true);
+    expect(pgbr(['repo-get', 'ours/a b=c.txt']).toString()).toBe('spaces');
+    expect(pgbr(['repo-ls', '--recurse']).toString()).toBe('ours\nours/a b=c.txt\nours/big.bin\n');
+
+    pgbr(['--repo1-storage-upload-chunk-size=5MiB', 'repo-put', 'theirs/big.bin'], big);
+    expect((await readAll(await s.read('theirs/big.bin'))).equals(big)).toBe(true);
+    expect((await s.list('')).map((i) => i.name).sort()).toEqual(['ours', 'theirs']);
+  });
+});
