@@ -1,0 +1,128 @@
+import { C_REPO, C_REPO_HOST, cmds, type Depend, type TableOption, type TableRule } from './table.js';
+
+// Repository options: group `repo`, written repo1-… repo256-… .
+type Extra = Partial<TableOption>;
+
+function repo(name: string, type: TableOption['type'], summary: string, description: string, extra: Extra = {}): TableOption {
+  return {
+    name, type, group: 'repo', section: 'global', help: 'repository', commands: cmds(C_REPO), summary, description, ...extra,
+  };
+}
+
+const TYPE = (...values: string[]): Depend => ({ option: 'repo-type', values });
+const HOST_CMDS: Record<string, TableRule> = cmds(C_REPO_HOST, { backup: { internal: true }, expire: { internal: true } });
+const TLS_HOST: Depend = { option: 'repo-host-type', values: ['tls'] };
+const REMOTE: Depend = { option: 'repo-host' };
+const RETENTION = cmds('backup expire');
+const BLOCK: Depend = { option: 'repo-block', values: ['y'] };
+const BUNDLE: Depend = { option: 'repo-bundle', values: ['y'] };
+const S3_SHARED: Depend = { option: 'repo-s3-key-type', values: ['shared'] };
+const CLOUD = TYPE('azure', 'gcs', 's3');
+const KIB = 1024;
+const PIB = 1024 ** 5;
+
+export const REPO_OPTIONS: readonly TableOption[] = [
+  repo('azure-account', 'string', 'Azure account.', 'Storage account name.', { secure: true, depend: TYPE('azure') }),
+  repo('azure-container', 'string', 'Azure container.', 'Container that holds the repository.', { depend: TYPE('azure') }),
+  repo('azure-endpoint', 'string', 'Azure endpoint.', 'Host suffix of the blob service.',
+    { secure: true, default: 'blob.core.windows.net', depend: TYPE('azure') }),
+  repo('azure-key', 'string', 'Azure key.', 'Shared key or SAS token.', { secure: true, depend: TYPE('azure') }),
+  repo('azure-key-type', 'string-id', 'Azure key type.', 'shared or sas.',
+    { default: 'shared', allow: ['shared', 'sas'], depend: TYPE('azure') }),
+  repo('azure-uri-style', 'string-id', 'Azure URI style.', 'host or path.',
+    { default: 'host', allow: ['host', 'path'], depend: TYPE('azure') }),
+  repo('block', 'boolean', 'Block incremental backup.', 'Stores only changed blocks of changed files.',
+    { default: 'n', beta: true, commands: cmds('backup'), depend: { ...BUNDLE, default: 'n' } }),
+  repo('block-age-map', 'hash', 'Block size by file age.', 'age=multiplier pairs.',
+    { required: false, beta: true, commands: cmds('backup'), depend: BLOCK }),
+  repo('block-checksum-size-map', 'hash', 'Checksum size by block size.', 'block-size=checksum-size pairs.',
+    { required: false, beta: true, commands: cmds('backup'), depend: BLOCK }),
+  repo('block-size-map', 'hash', 'Block size by file size.', 'file-size=block-size pairs.',
+    { required: false, beta: true, commands: cmds('backup'), depend: BLOCK }),
+  repo('block-size-super', 'size', 'Super block size.', 'Size of the groups of blocks stored together.',
+    { default: '256KiB', range: [32 * KIB, 16 * KIB * KIB], beta: true, commands: cmds('backup'), depend: BLOCK }),
+  repo('block-size-super-full', 'size', 'Super block size of full backups.', 'Like block-size-super, for full backups.',
+    { default: '1MiB', range: [32 * KIB, 16 * KIB * KIB], beta: true, commands: cmds('backup'), depend: BLOCK }),
+  repo('bundle', 'boolean', 'Bundle small files.', 'Small files are stored together in bundle files.',
+    { default: 'n', commands: cmds('backup') }),
+  repo('bundle-limit', 'size', 'Largest file put into a bundle.', 'Larger files are stored alone.',
+    { default: '2MiB', range: [8 * KIB, PIB], commands: cmds('backup'), depend: BUNDLE }),
+  repo('bundle-size', 'size', 'Target bundle size.', 'A bundle is closed when it reaches this size.',
+    { default: '20MiB', range: [KIB * KIB, PIB], commands: cmds('backup'), depend: BUNDLE }),
+  repo('cipher-pass', 'string', 'Repository passphrase.', 'Secret used to encrypt the repository.',
+    { secure: true, deprecated: ['repo-cipher-pass'], depend: { option: 'repo-cipher-type', values: ['aes-256-cbc'] } }),
+  repo('cipher-type', 'string-id', 'Repository cipher.', 'none or aes-256-cbc.',
+    { default: 'none', allow: ['none', 'aes-256-cbc'], deprecated: ['repo-cipher-type'] }),
+  repo('gcs-bucket', 'string', 'GCS bucket.', 'Bucket that holds the repository.', { depend: TYPE('gcs') }),
+  repo('gcs-endpoint', 'string', 'GCS endpoint.', 'Host of the storage API.',
+    { default: 'storage.googleapis.com', depend: TYPE('gcs') }),
+  repo('gcs-key', 'string', 'GCS key.', 'Service key file or token.',
+    { secure: true, depend: { option: 'repo-gcs-key-type', values: ['service', 'token'] } }),
+  repo('gcs-key-type', 'string-id', 'GCS key type.', 'auto, service or token.',
+    { default: 'service', allow: ['auto', 'service', 'token'], depend: TYPE('gcs') }),
+  repo('hardlink', 'boolean', 'Hardlink unchanged files.', 'Unchanged files are linked to the prior backup.',
+    { default: 'n', commands: cmds('backup'), deprecated: ['hardlink'], depend: { option: 'repo-bundle', values: ['n'], default: 'n' } }),
+  repo('host', 'string', 'Remote repository host.', 'Set when the repository is on another host.',
+    { required: false, commands: HOST_CMDS, deprecated: ['backup-host'], depend: { option: 'repo-host-type' } }),
+  repo('host-ca-file', 'string', 'Repository host CA file.', 'Verifies the TLS server.', { required: false, commands: HOST_CMDS, depend: TLS_HOST }),
+  repo('host-ca-path', 'string', 'Repository host CA path.', 'Verifies the TLS server.', { required: false, commands: HOST_CMDS, depend: TLS_HOST }),
+  repo('host-cert-file', 'string', 'Repository host certificate.', 'TLS client certificate.', { commands: HOST_CMDS, depend: TLS_HOST }),
+  repo('host-cmd', 'string', 'Command on the repository host.', 'Executable started on the remote.',
+    { required: false, defaultNote: 'pgbackrest', commands: cmds(C_REPO_HOST), deprecated: ['backup-cmd'], depend: REMOTE }),
+  repo('host-config', 'string', 'Configuration file on the repository host.', 'Passed to the remote process.',
+    { default: '/etc/pgbackrest/pgbackrest.conf', commands: cmds(C_REPO_HOST), deprecated: ['backup-config'], depend: REMOTE }),
+  repo('host-config-include-path', 'path', 'Include directory on the repository host.', 'Passed to the remote process.',
+    { default: '/etc/pgbackrest/conf.d', commands: cmds(C_REPO_HOST), depend: REMOTE }),
+  repo('host-config-path', 'path', 'Configuration directory on the repository host.', 'Passed to the remote process.',
+    { default: '/etc/pgbackrest', commands: cmds(C_REPO_HOST), depend: REMOTE }),
+  repo('host-key-file', 'string', 'Repository host key file.', 'TLS client key.', { commands: HOST_CMDS, depend: TLS_HOST }),
+  repo('host-port', 'integer', 'Repository host port.', 'SSH or TLS port.',
+    { required: false, range: [0, 65535], commands: cmds(C_REPO_HOST), deprecated: ['backup-ssh-port'], depend: REMOTE }),
+  repo('host-type', 'string-id', 'Repository host protocol.', 'ssh or tls.',
+    { default: 'ssh', allow: ['ssh', 'tls'], commands: HOST_CMDS }),
+  repo('host-user', 'string', 'Repository host user.', 'User of the remote process.',
+    { default: 'pgbackrest', required: false, commands: cmds(C_REPO_HOST), deprecated: ['backup-user'], depend: REMOTE }),
+  repo('path', 'path', 'Repository path.', 'Directory (or prefix in object stores) of backups and archive.',
+    { default: '/var/lib/pgbackrest', deprecated: ['repo-path'] }),
+  repo('retention-archive', 'integer', 'Backups whose WAL is kept.', 'Number of backups of archive-type to keep WAL for.',
+    { required: false, range: [1, 9999999], commands: RETENTION, deprecated: ['retention-archive'] }),
+  repo('retention-archive-type', 'string-id', 'Backup type counted for WAL retention.', 'full, diff or incr.',
+    { default: 'full', allow: ['full', 'diff', 'incr'], commands: RETENTION, deprecated: ['retention-archive-type'] }),
+  repo('retention-diff', 'integer', 'Differential backups kept.', 'Older ones are expired.',
+    { required: false, range: [1, 9999999], commands: RETENTION, deprecated: ['retention-diff'] }),
+  repo('retention-full', 'integer', 'Full backups kept (count or days).', 'Meaning depends on retention-full-type.',
+    { required: false, range: [1, 9999999], commands: RETENTION, deprecated: ['retention-full'] }),
+  repo('retention-full-type', 'string-id', 'Full retention unit.', 'count or time (days).',
+    { default: 'count', allow: ['count', 'time'], commands: RETENTION }),
+  repo('retention-history', 'integer', 'Days of backup history kept.', 'History manifests older than this are removed.',
+    { required: false, range: [0, 9999999], commands: RETENTION }),
+  repo('s3-bucket', 'string', 'S3 bucket.', 'Bucket that holds the repository.', { depend: TYPE('s3'), deprecated: ['repo-s3-bucket'] }),
+  repo('s3-endpoint', 'string', 'S3 endpoint.', 'Host of the S3 service.', { depend: TYPE('s3'), deprecated: ['repo-s3-endpoint'] }),
+  repo('s3-key', 'string', 'S3 access key.', 'Access key id.', { secure: true, depend: S3_SHARED, deprecated: ['repo-s3-key'] }),
+  repo('s3-key-secret', 'string', 'S3 secret key.', 'Secret access key.',
+    { secure: true, depend: S3_SHARED, deprecated: ['repo-s3-key-secret'] }),
+  repo('s3-key-type', 'string-id', 'S3 key type.', 'shared, auto or web-id.',
+    { default: 'shared', allow: ['shared', 'auto', 'web-id'], depend: TYPE('s3') }),
+  repo('s3-kms-key-id', 'string', 'S3 KMS key.', 'Enables server-side encryption.', { required: false, depend: TYPE('s3') }),
+  repo('s3-region', 'string', 'S3 region.', 'Region of the bucket.', { depend: TYPE('s3'), deprecated: ['repo-s3-region'] }),
+  repo('s3-role', 'string', 'S3 role.', 'Role for automatic credentials.',
+    { required: false, depend: { option: 'repo-s3-key-type', values: ['auto'] } }),
+  repo('s3-token', 'string', 'S3 session token.', 'For temporary credentials.', { secure: true, required: false, depend: S3_SHARED }),
+  repo('s3-uri-style', 'string-id', 'S3 URI style.', 'host or path.',
+    { default: 'host', allow: ['host', 'path'], depend: TYPE('s3') }),
+  repo('storage-ca-file', 'string', 'Storage CA file.', 'Verifies the storage server.',
+    { required: false, depend: CLOUD, deprecated: ['repo-s3-ca-file', 'repo?-azure-ca-file', 'repo?-s3-ca-file'] }),
+  repo('storage-ca-path', 'path', 'Storage CA path.', 'Verifies the storage server.',
+    { required: false, depend: CLOUD, deprecated: ['repo-s3-ca-path', 'repo?-azure-ca-path', 'repo?-s3-ca-path'] }),
+  repo('storage-host', 'string', 'Storage host.', 'Overrides the endpoint host.',
+    { required: false, depend: TYPE('azure', 's3'), deprecated: ['repo-s3-host', 'repo?-azure-host', 'repo?-s3-host'] }),
+  repo('storage-port', 'integer', 'Storage port.', 'Port of the storage server.',
+    { default: '443', range: [1, 65535], depend: TYPE('azure', 's3'), deprecated: ['repo?-azure-port', 'repo?-s3-port'] }),
+  repo('storage-upload-chunk-size', 'size', 'Upload chunk size.', 'Part size of multipart uploads.',
+    { required: false, range: [64 * KIB, 1024 ** 4], depend: CLOUD }),
+  repo('storage-verify-tls', 'boolean', 'Verify the storage certificate.', 'Turn off only for self-signed test servers.',
+    { default: 'y', depend: CLOUD,
+      deprecated: ['repo-s3-verify-ssl', 'repo?-azure-verify-tls', 'repo?-s3-verify-ssl', 'repo?-s3-verify-tls'] }),
+  repo('type', 'string-id', 'Repository storage type.', 'posix, cifs, s3, gcs or azure.',
+    { default: 'posix', allow: ['azure', 'cifs', 'gcs', 'posix', 's3'], deprecated: ['repo-type'] }),
+];

@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { err } from '../error/error.js';
+import { parseArgs, type RawOption } from './cli-args.js';
+import { COMMAND_ROLES, commandByName } from './commands.js';
+import { loadConfigText, parseConfIni } from './config-file.js';
+import type { Config } from './config.js';
+import { readEnv } from './env.js';
+import { fileOptions } from './file-options.js';
+import { resolveName } from './names.js';
+import { OPTIONS, baseName } from './options.js';
+import { Resolver } from './resolve.js';
+import { ResolvedConfig } from './resolved.js';
+import type { OptionGroup } from './types.js';
+
+/** `<pid>-<8 hex>`, as pgBackRest forms exec ids. */
+export function newExecId(): string {
+  return `${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+function splitCommand(text: string): { command: string; role?: string } {
+  const [command, role, extra] = text.split(':');
+  const def = commandByName(command);
+  if (def === undefined || extra !== undefined || (role !== undefined && !(COMMAND_ROLES[command] ?? []).includes(role))) {
+    throw err('CommandInvalidError', `invalid command '${text}'`);
+  }
+  return role === undefined ? { command } : { command, role };
+}
+
+function stanzaOf(cli: Map<string, RawOption>, env: Map<string, RawOption>): string | undefined {
+  const raw = cli.get('stanza') ?? env.get('stanza');
+  return raw?.kind === 'set' ? raw.values[0] : undefined;
+}
+
+/**
+ * Parses argv (process.argv.slice(2)), PGBACKREST_* variables and the config files into a frozen
+ * Config (precedence CLI > env > [stanza:command] > [stanza] > [global:command] > [global] > default).
+ */
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, opts: { execId?: string } = {}): Config {
+  const args = parseArgs(argv.length === 0 ? ['help'] : argv);
+  if (args.command === undefined) throw err('CommandRequiredError', 'no command found');
+  const { command, role } = splitCommand(args.command);
+  if (args.params.length > 0 && commandByName(command)!.params !== true) {
+    throw err('ParamInvalidError', 'command does not allow parameters');
+  }
+  const lenient = command === 'help' || command === 'version';
+  for (const raw of args.options.values()) {
+    if (!lenient && raw.res.def.commands[command] === undefined) {
+      throw err('OptionInvalidError', `option '${baseName(raw.res.def)}' not valid for command '${command}'`);
+    }
+  }
+  if (!args.options.has('exec-id')) {
+    args.options.set('exec-id', { res: resolveName('exec-id')!, kind: 'set', values: [opts.execId ?? newExecId()] });
+  }
+  const warnings: string[] = [];
+  const envOpts = readEnv(env, warnings);
+  for (const [k, raw] of envOpts) if (raw.res.def.commands[command] === undefined) envOpts.delete(k);
+  const sections = parseConfIni(loadConfigText(args.options, envOpts));
+  const file = fileOptions(sections, command, stanzaOf(args.options, envOpts), warnings);
+  const groups = groupIndexes([args.options, envOpts, file]);
+  const resolver = new Resolver({ command, cli: args.options, env: envOpts, file, lenient });
+  // stanza first: pgBackRest reports a missing stanza before any stanza option
+  const stanzaDef = OPTIONS.find((o) => o.name === 'stanza')!;
+  if (stanzaDef.commands[command] !== undefined) resolver.resolve(stanzaDef, 0);
+  for (const def of OPTIONS) {
+    if (def.commands[command] === undefined) continue;
+    for (const i of def.group === undefined ? [0] : groups[def.group]) resolver.resolve(def, i);
+  }
+  return new ResolvedConfig(command, role, args.params, resolver.entries, groups, warnings);
+}
+
+/** Indexes set anywhere for each group, ascending; [1] when none. */
+function groupIndexes(layers: Map<string, RawOption>[]): Record<OptionGroup, number[]> {
+  const seen: Record<OptionGroup, Set<number>> = { repo: new Set(), pg: new Set() };
+  for (const layer of layers) {
+    for (const { res } of layer.values()) if (res.def.group !== undefined) seen[res.def.group].add(res.index);
+  }
+  const list = (s: Set<number>): number[] => (s.size === 0 ? [1] : [...s].sort((a, b) => a - b));
+  return { repo: list(seen.repo), pg: list(seen.pg) };
+}
