@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 
 rmSync(new URL('./dist', import.meta.url), { recursive: true, force: true });
 await build({
-  entryPoints: { pgbackrest: 'src/cli/main.ts' },
+  entryPoints: { pgbackrest: 'src/cli/main.ts', 'pgbackrest-worker': 'src/parallel/worker.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

@@ -1,0 +1,59 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { err } from '../error/error.js';
+import { fileJobRunner, fileJobSize, type FileJob, type FileJobResult, type FileWorkerData } from './file-job.js';
+import { createPool, runJobs } from './pool.js';
+import type { StorageDescription } from './storage-desc.js';
+
+export const WORKER_FILE = 'pgbackrest-worker.mjs';
+
+export interface FileJobsOptions {
+  /** process-max. */
+  processMax: number;
+  /** Repository the jobs read from or write to. */
+  storage: StorageDescription;
+  /** Worker entry; defaults to `pgbackrest-worker.mjs` of the bundle this code runs from. */
+  workerModule?: URL | string;
+  onResult: (result: FileJobResult, job: FileJob, processId: number) => void | Promise<void>;
+}
+
+/**
+ * Largest first, like pgBackRest's queue; equal sizes in descending path order (the order seen
+ * in pgBackRest's logs: base/4/1255 before base/1/1255). The sort is stable otherwise.
+ */
+export function sortLargestFirst(jobs: readonly FileJob[]): FileJob[] {
+  return [...jobs].sort((a, b) => fileJobSize(b) - fileJobSize(a) || comparePathDesc(a, b));
+}
+
+function comparePathDesc(a: FileJob, b: FileJob): number {
+  const pa = a.job.pgFile;
+  const pb = b.job.pgFile;
+  return pa === pb ? 0 : pa < pb ? 1 : -1;
+}
+
+/** Runs every file job, largest first, with up to `processMax` worker threads. See `runJobs`. */
+export async function runFileJobs(jobs: readonly FileJob[], opts: FileJobsOptions): Promise<void> {
+  const pool = createPool<FileJob, FileJobResult>({
+    size: opts.processMax,
+    workerModule: opts.processMax > 1 ? (opts.workerModule ?? defaultWorkerModule()) : undefined,
+    workerData: { storage: opts.storage } satisfies FileWorkerData,
+    local: () => fileJobRunner(opts.storage),
+  });
+  try {
+    await runJobs(pool, sortLargestFirst(jobs), opts.onResult);
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * The bundle puts the worker entry next to the main entry; code running from a shared chunk sits
+ * one directory further down (`dist/chunk/`), so both places are tried.
+ */
+export function defaultWorkerModule(base: string | URL = import.meta.url): URL {
+  for (const rel of [`./${WORKER_FILE}`, `../${WORKER_FILE}`]) {
+    const url = new URL(rel, base);
+    if (url.protocol === 'file:' && existsSync(fileURLToPath(url))) return url;
+  }
+  throw err('AssertError', `unable to find worker module '${WORKER_FILE}' near '${String(base)}'`);
+}

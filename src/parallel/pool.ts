@@ -1,0 +1,92 @@
+import { err } from '../error/error.js';
+import { WorkerClient } from './worker-client.js';
+import type { JobRunner } from './worker-runtime.js';
+
+/**
+ * The process-max executor (STYLE.md "a parallel executor"): a fixed number of processes, each
+ * running one job at a time, jobs handed out in order, results handled in the main thread.
+ * Size 1 runs jobs in this thread (no thread start-up); larger sizes use worker threads, because
+ * compression and hashing are synchronous CPU work that would otherwise share one core.
+ */
+export interface PoolOptions<J, R> {
+  /** process-max. */
+  size: number;
+  /** Built worker entry (.mjs) that calls `serveJobs`; needed when size > 1. */
+  workerModule?: URL | string;
+  /** Passed to every worker as `workerData` (structured clone: plain data only). */
+  workerData?: unknown;
+  /** Runner for size 1. */
+  local: () => Promise<JobRunner<J, R>>;
+}
+
+export interface Pool<J, R> {
+  readonly size: number;
+  /** Runs a job on process `processId` (1..size), which must be idle. */
+  run(processId: number, job: J): Promise<R>;
+  /** Ends every worker and releases the local runner. Call once all jobs have settled. */
+  close(): Promise<void>;
+}
+
+export function createPool<J, R>(opts: PoolOptions<J, R>): Pool<J, R> {
+  if (!Number.isInteger(opts.size) || opts.size < 1) throw err('AssertError', `invalid pool size ${opts.size}`);
+  return opts.size === 1 ? localPool(opts.local) : workerPool(opts);
+}
+
+function localPool<J, R>(create: () => Promise<JobRunner<J, R>>): Pool<J, R> {
+  let runner: Promise<JobRunner<J, R>> | undefined;
+  return {
+    size: 1,
+    run: async (_processId, job) => (await (runner ??= create())).run(job),
+    close: async () => {
+      const r = runner;
+      runner = undefined;
+      if (r !== undefined) await (await r.catch(() => undefined))?.close();
+    },
+  };
+}
+
+function workerPool<J, R>(opts: PoolOptions<J, R>): Pool<J, R> {
+  const module = opts.workerModule;
+  if (module === undefined) throw err('AssertError', 'a worker module is required for more than one process');
+  const clients = Array.from({ length: opts.size }, (_, i) => new WorkerClient<J, R>(i + 1, module, opts.workerData));
+  return {
+    size: opts.size,
+    run: (processId, job) => {
+      const client = clients[processId - 1];
+      if (client === undefined) return Promise.reject(err('AssertError', `invalid process id ${processId}`));
+      return client.run(job);
+    },
+    close: async () => {
+      await Promise.all(clients.map((c) => c.close()));
+    },
+  };
+}
+
+/**
+ * Runs `jobs` in the given order with at most `pool.size` at once. `onResult` is called in this
+ * thread with the id (1..size) of the process that ran the job, for `P01`-style log lines. On
+ * the first failure (a job's or onResult's) no further job starts, jobs already running settle
+ * (their results are not reported), and the promise rejects with that first error.
+ */
+export async function runJobs<J, R>(
+  pool: Pool<J, R>,
+  jobs: readonly J[],
+  onResult: (result: R, job: J, processId: number) => void | Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const lane = async (processId: number): Promise<void> => {
+    while (failure === undefined && next < jobs.length) {
+      const job = jobs[next++]!;
+      try {
+        const result = await pool.run(processId, job);
+        if (failure === undefined) await onResult(result, job, processId);
+      } catch (e) {
+        failure ??= { error: e };
+      }
+    }
+  };
+  const lanes = Math.min(pool.size, jobs.length);
+  await Promise.all(Array.from({ length: lanes }, (_, i) => lane(i + 1)));
+  if (failure !== undefined) throw failure.error;
+}

@@ -1,0 +1,79 @@
+import { Worker } from 'node:worker_threads';
+import { err } from '../error/error.js';
+import { errorFromWire, type FromWorker, type ToWorker } from './wire.js';
+
+/** How long a worker may take to end after `close` before it is terminated. */
+const CLOSE_GRACE_MS = 5000;
+
+interface Pending<R> {
+  id: number;
+  resolve: (r: R) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * One worker thread running one job at a time. The thread starts on the first job; if it dies
+ * (uncaught error, exit) the job in flight fails and the next job starts a new thread.
+ */
+export class WorkerClient<J, R> {
+  private worker: Worker | undefined;
+  private pending: Pending<R> | undefined;
+  private nextId = 1;
+
+  constructor(
+    private readonly processId: number,
+    private readonly module: URL | string,
+    private readonly data: unknown,
+  ) {}
+
+  run(job: J): Promise<R> {
+    if (this.pending !== undefined) return Promise.reject(err('AssertError', `process ${this.processId} is busy`));
+    const worker = this.worker ?? this.start();
+    return new Promise<R>((resolve, reject) => {
+      const id = this.nextId++;
+      this.pending = { id, resolve, reject };
+      worker.postMessage({ type: 'job', id, job } satisfies ToWorker<J>);
+    });
+  }
+
+  private start(): Worker {
+    const worker = new Worker(this.module, { workerData: this.data });
+    worker.on('message', (msg: FromWorker<R>) => this.settle(msg));
+    worker.on('error', (e) => this.fail(worker, e));
+    worker.on('exit', (code) =>
+      this.fail(worker, err('ExecuteError', `worker process ${this.processId} exited unexpectedly with code ${code}`)),
+    );
+    this.worker = worker;
+    return worker;
+  }
+
+  private settle(msg: FromWorker<R>): void {
+    const p = this.pending;
+    if (p === undefined || p.id !== msg.id) return;
+    this.pending = undefined;
+    if (msg.ok) p.resolve(msg.result);
+    else p.reject(errorFromWire(msg.error));
+  }
+
+  private fail(worker: Worker, e: unknown): void {
+    if (this.worker !== worker) return;
+    this.worker = undefined;
+    const p = this.pending;
+    this.pending = undefined;
+    p?.reject(e);
+  }
+
+  /** Asks the thread to end and waits for it; terminates it if it does not end in time. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (worker === undefined) return;
+    this.worker = undefined;
+    this.pending?.reject(err('AssertError', `process ${this.processId} closed with a job in flight`));
+    this.pending = undefined;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ type: 'close' } satisfies ToWorker<J>);
+    const timer = setTimeout(() => void worker.terminate(), CLOSE_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,36 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { errorToWire, type FromWorker, type ToWorker } from './wire.js';
+
+/** What a pool runs jobs with, in a worker thread or (size 1) in the main thread. */
+export interface JobRunner<J, R> {
+  run(job: J): Promise<R>;
+  close(): Promise<void>;
+}
+
+/**
+ * The body of a worker entry module: builds the runner from `workerData` once, answers each job
+ * message with its result or error, and on `close` releases the runner and lets the thread end.
+ * Jobs arrive one at a time (the pool never sends a second before the first is answered).
+ */
+export function serveJobs<J, R>(createRunner: (data: unknown) => Promise<JobRunner<J, R>>): void {
+  const port = parentPort;
+  if (port === null) throw new Error('serveJobs must run in a worker thread');
+  let runner: Promise<JobRunner<J, R>> | undefined;
+  const getRunner = (): Promise<JobRunner<J, R>> => (runner ??= createRunner(workerData));
+  port.on('message', (msg: ToWorker<J>) => {
+    if (msg.type === 'close') {
+      void (runner ?? Promise.resolve(undefined))
+        .then((r) => r?.close())
+        .catch(() => undefined)
+        .finally(() => port.close());
+      return;
+    }
+    void getRunner()
+      .then((r) => r.run(msg.job))
+      .then(
+        (result): FromWorker<R> => ({ id: msg.id, ok: true, result }),
+        (e: unknown): FromWorker<R> => ({ id: msg.id, ok: false, error: errorToWire(e) }),
+      )
+      .then((reply) => port.postMessage(reply));
+  });
+}

@@ -1,0 +1,125 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { backupFile, type BackupFileCopied, type BackupFileJob } from '../../src/backup/file.js';
+import { COMPRESS_TYPES, extensionOf, type CompressType } from '../../src/io/compress.js';
+import { sha1Hex } from '../../src/io/hash.js';
+import { restoreFile } from '../../src/restore/file.js';
+import { removeAllTempDirs } from '../harness/tmp.js';
+import { sampleData } from '../io/helpers.js';
+import { fileEnv } from './file-harness.js';
+
+const PASS = 'b14XWnAd8PXed+DEPAeDJKhhwvQP8a5JfPfdKZOQ0chW5do8WSQ/lg9Vgikeg2s1';
+afterAll(() => removeAllTempDirs());
+
+function job(pgFile: string, size: number, over: Partial<BackupFileJob> = {}): BackupFileJob {
+  return { pgFile, pgFileSize: size, pgFileChecksumPage: false, repoFile: 'f', compressType: 'none', ...over };
+}
+
+describe('backupFile → restoreFile round trip', () => {
+  const env = fileEnv();
+  const data = sampleData(300_000, 7);
+  const src = env.source('base/1/16384', data);
+
+  for (const type of COMPRESS_TYPES) {
+    for (const cipherPass of [undefined, PASS]) {
+      it(`${type}${cipherPass ? ' encrypted' : ''}`, async () => {
+        const repoFile = `b/${type}${cipherPass ? '-enc' : ''}/16384${extensionOf(type)}`;
+        const r = (await backupFile(job(src, data.length, { repoFile, compressType: type, cipherPass }), env.repo, env.pg)) as BackupFileCopied;
+        const stored = readFileSync(join(env.repoPath, repoFile));
+        expect(r.copied).toBe(true);
+        expect(r.size).toBe(data.length);
+        expect(r.checksum).toBe(sha1Hex(data));
+        expect(r.repoSize).toBe(stored.length);
+        expect(r.pageChecksum).toBeUndefined();
+        if (type === 'none' && cipherPass === undefined) {
+          expect(r.rck).toBeUndefined();
+          expect(stored.equals(data)).toBe(true);
+        } else {
+          expect(r.rck).toBe(sha1Hex(stored));
+          expect(stored.equals(data)).toBe(false);
+        }
+        if (cipherPass !== undefined) expect(stored.subarray(0, 8).toString()).toBe('Salted__');
+        if (type !== 'none') expect(stored.length).toBeLessThan(data.length + 64);
+
+        const target = join(env.dir, `restore-${type}-${cipherPass ? 'e' : 'p'}`);
+        const w = await restoreFile(
+          { name: 'pg_data/base/1/16384', pgFile: target, size: r.size, checksum: r.checksum, mode: 0o600, timestamp: 1795650900,
+            repoFile, compressType: type, cipherPass },
+          env.repo,
+        );
+        expect(w).toEqual({ written: true, size: data.length });
+        expect(readFileSync(target).equals(data)).toBe(true);
+        const st = statSync(target);
+        expect(st.mode & 0o7777).toBe(0o600);
+        expect(Math.floor(st.mtimeMs / 1000)).toBe(1795650900);
+      });
+    }
+  }
+
+  it('stores an empty file as one empty compressed stream (sizes of spec §5)', async () => {
+    const empty = env.source('empty', Buffer.alloc(0));
+    const sizes: Partial<Record<CompressType, number>> = { gz: 20, lz4: 15, zst: 9, bz2: 14, none: 0 };
+    for (const [type, size] of Object.entries(sizes) as [CompressType, number][]) {
+      const r = (await backupFile(job(empty, 0, { repoFile: `e/${type}`, compressType: type }), env.repo)) as BackupFileCopied;
+      expect(r).toMatchObject({ copied: true, size: 0, checksum: sha1Hex(''), repoSize: size });
+    }
+    const enc = (await backupFile(job(empty, 0, { repoFile: 'e/enc', compressType: 'gz', cipherPass: PASS }), env.repo)) as BackupFileCopied;
+    expect(enc.repoSize).toBe(48);
+  });
+});
+
+describe('backupFile source handling', () => {
+  const env = fileEnv();
+
+  it('reads the source exactly once, in one pass', async () => {
+    // valid pages, so that no page is read again
+    const data = Buffer.concat([readFileSync(new URL('../fixtures/io/pg15-global-1262.page', import.meta.url)), Buffer.alloc(8192 * 120)]);
+    const src = env.source('one-pass', data);
+    env.pg.reads.length = 0;
+    const r = await backupFile(job(src, data.length, { compressType: 'zst', cipherPass: PASS, pgFileChecksumPage: true }), env.repo, env.pg);
+    expect(r).toMatchObject({ copied: true, pageChecksum: { valid: true, align: true, errors: [] } });
+    expect(env.pg.reads).toHaveLength(1);
+    expect(env.pg.reads[0]!.bytes).toBe(data.length);
+  });
+
+  it('skips a file that vanished and writes nothing', async () => {
+    const r = await backupFile(job(join(env.pgData, 'gone'), 100, { repoFile: 'gone.gz', compressType: 'gz' }), env.repo, env.pg);
+    expect(r).toEqual({ copied: false, skipped: 'missing' });
+    expect(existsSync(join(env.repoPath, 'gone.gz'))).toBe(false);
+  });
+
+  it('copies at most the manifest size of a grown file, and all of a shrunk one', async () => {
+    const data = sampleData(50_000, 4);
+    const src = env.source('grown', data);
+    const grown = (await backupFile(job(src, 20_000), env.repo)) as BackupFileCopied;
+    expect(grown).toMatchObject({ size: 20_000, checksum: sha1Hex(data.subarray(0, 20_000)), repoSize: 20_000 });
+    const shrunk = (await backupFile(job(src, 80_000), env.repo)) as BackupFileCopied;
+    expect(shrunk).toMatchObject({ size: 50_000, checksum: sha1Hex(data) });
+  });
+
+  it('with checksumCompare, keeps a matching file with one read and copies a changed one', async () => {
+    const data = sampleData(70_000, 5);
+    const src = env.source('delta', data);
+    const compare = { checksum: sha1Hex(data), size: data.length };
+    env.pg.reads.length = 0;
+    const same = await backupFile(job(src, data.length, { repoFile: 'delta', checksumCompare: compare }), env.repo, env.pg);
+    expect(same).toEqual({ copied: false, matched: true, size: data.length, checksum: compare.checksum });
+    expect(env.pg.reads).toHaveLength(1);
+    expect(existsSync(join(env.repoPath, 'delta'))).toBe(false);
+
+    const changed = await backupFile(
+      job(src, data.length, { repoFile: 'delta', checksumCompare: { ...compare, checksum: sha1Hex('x') } }), env.repo, env.pg);
+    expect(changed).toMatchObject({ copied: true, checksum: compare.checksum });
+    expect(env.pg.reads).toHaveLength(3);
+    expect(readFileSync(join(env.repoPath, 'delta')).equals(data)).toBe(true);
+  });
+
+  it('leaves no repo file when the write fails', async () => {
+    const data = sampleData(10_000, 6);
+    const src = env.source('w', data);
+    env.source('blocker', Buffer.from('x'));
+    const repo = new (await import('../../src/storage/posix.js')).PosixStorage(env.pgData);
+    await expect(backupFile(job(src, data.length, { repoFile: 'blocker/sub' }), repo)).rejects.toMatchObject({ type: 'PathCreateError' });
+  });
+});

@@ -1,0 +1,4 @@
+import { serveJobs } from '../../src/parallel/worker-runtime.js';
+import { sleepRunner } from './fixture-jobs.js';
+
+serveJobs(sleepRunner);

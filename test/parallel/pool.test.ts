@@ -1,0 +1,122 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { threadId } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PgbrError } from '../../src/error/error.js';
+import { createPool, runJobs, type Pool } from '../../src/parallel/pool.js';
+import { makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
+import { buildEntries } from './build.js';
+import { sleepRunner, type SleepJob, type SleepResult } from './fixture-jobs.js';
+
+let built: Awaited<ReturnType<typeof buildEntries>>;
+beforeAll(async () => {
+  built = await buildEntries({ 'fixture-worker': 'test/parallel/fixture-worker.ts', 'fixture-main': 'test/parallel/fixture-main.ts' });
+});
+afterAll(() => {
+  built?.remove();
+  removeAllTempDirs();
+});
+
+function pool(size: number): Pool<SleepJob, SleepResult> {
+  return createPool<SleepJob, SleepResult>({ size, workerModule: built.url('fixture-worker'), local: sleepRunner });
+}
+
+/** Largest number of jobs whose [start, end) intervals overlap. */
+function maxOverlap(results: SleepResult[]): number {
+  const events = results.flatMap((r) => [[r.start, 1], [r.end, -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let max = 0;
+  for (const [, d] of events) max = Math.max(max, (now += d));
+  return max;
+}
+
+async function collect(p: Pool<SleepJob, SleepResult>, jobs: SleepJob[]): Promise<Array<SleepResult & { pid: number }>> {
+  const out: Array<SleepResult & { pid: number }> = [];
+  try {
+    await runJobs(p, jobs, (r, job, pid) => {
+      expect(r.name).toBe(job.name);
+      out.push({ ...r, pid });
+    });
+  } finally {
+    await p.close();
+  }
+  return out;
+}
+
+describe('worker pool', () => {
+  it('runs size 1 in this thread, one job at a time', async () => {
+    const jobs = [1, 2, 3].map((i) => ({ name: `j${i}`, ms: 20 }));
+    const out = await collect(pool(1), jobs);
+    expect(out.map((r) => r.name)).toEqual(['j1', 'j2', 'j3']);
+    expect(new Set(out.map((r) => r.threadId))).toEqual(new Set([threadId]));
+    expect(out.every((r) => r.pid === 1)).toBe(true);
+    expect(maxOverlap(out)).toBe(1);
+  });
+
+  it('runs at most `size` jobs at once on worker threads numbered 1..size', async () => {
+    const jobs = Array.from({ length: 9 }, (_, i) => ({ name: `j${i}`, ms: 60 + (i % 3) * 20 }));
+    const out = await collect(pool(3), jobs);
+    expect(out.map((r) => r.name).sort()).toEqual(jobs.map((j) => j.name).sort());
+    expect(maxOverlap(out)).toBe(3);
+    expect(new Set(out.map((r) => r.pid))).toEqual(new Set([1, 2, 3]));
+    // each process id is one thread, never the main thread
+    const threadOf = new Map<number, number>();
+    for (const r of out) {
+      expect(r.threadId).not.toBe(threadId);
+      expect(threadOf.get(r.pid) ?? r.threadId).toBe(r.threadId);
+      threadOf.set(r.pid, r.threadId);
+    }
+    expect(new Set(threadOf.values()).size).toBe(3);
+  });
+
+  it('stops handing out jobs after the first error, lets running jobs settle, rejects with it', async () => {
+    const log = join(makeTempDir('pgbr-pool-'), 'log');
+    const jobs: SleepJob[] = [
+      { name: 'a', ms: 30, outcome: 'fail', log },
+      { name: 'b', ms: 250, log },
+      { name: 'c', ms: 10, log },
+      { name: 'd', ms: 10, log },
+    ];
+    const p = pool(2);
+    const reported: string[] = [];
+    const t0 = Date.now();
+    const run = runJobs(p, jobs, (r) => void reported.push(r.name));
+    const error = await run.catch((e: unknown) => e);
+    const elapsed = Date.now() - t0;
+    await p.close();
+    expect(error).toBeInstanceOf(PgbrError);
+    expect(error).toMatchObject({ type: 'FileReadError', message: 'job a failed', hints: ['a hint'] });
+    expect(readFileSync(log, 'utf8')).toBe('start a\nstart b\n');
+    expect(elapsed).toBeGreaterThanOrEqual(240); // waited for b
+    expect(reported).toEqual([]);
+  });
+
+  it('fails the job of a crashed worker and starts a new thread for the next one', async () => {
+    const p = pool(2);
+    try {
+      await expect(p.run(1, { name: 'x', ms: 5, outcome: 'crash' })).rejects.toThrow('job x crashed');
+      await expect(p.run(1, { name: 'y', ms: 5 })).resolves.toMatchObject({ name: 'y' });
+    } finally {
+      await p.close();
+    }
+  });
+
+  for (const [label, jobs, status, last] of [
+    ['succeeds', [{ name: 'a', ms: 50 }, { name: 'b', ms: 10 }, { name: 'c', ms: 10 }], 0, 'done'],
+    ['fails', [{ name: 'a', ms: 50 }, { name: 'b', ms: 10, outcome: 'fail' }, { name: 'c', ms: 10 }], 3, 'error job b failed'],
+  ] as const) {
+    it(`lets the process exit on its own when a run ${label}`, () => {
+      const main = fileURLToPath(built.url('fixture-main'));
+      const r = spawnSync(process.execPath, [main, fileURLToPath(built.url('fixture-worker')), '2', JSON.stringify(jobs)], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(r.error).toBeUndefined(); // no timeout: no worker kept the process alive
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(status);
+      expect(r.stdout.trim().split('\n').at(-1)).toBe(last);
+    });
+  }
+});

@@ -1,0 +1,108 @@
+import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { backupFile, type BackupFileCopied } from '../../src/backup/file.js';
+import type { CompressType } from '../../src/io/compress.js';
+import { sha1Hex } from '../../src/io/hash.js';
+import { restoreFile, type RestoreFileJob } from '../../src/restore/file.js';
+import { CountingStorage, fileEnv } from '../backup/file-harness.js';
+import { removeAllTempDirs } from '../harness/tmp.js';
+import { sampleData } from '../io/helpers.js';
+
+afterAll(() => removeAllTempDirs());
+
+const env = fileEnv();
+const repo = new CountingStorage(env.repoPath);
+const data = sampleData(100_000, 9);
+const TS = 1795650900;
+
+async function stored(repoFile: string, compressType: CompressType, content = data): Promise<BackupFileCopied> {
+  const src = env.source(`src-${repoFile.replace(/\W/g, '_')}`, content);
+  const job = { pgFile: src, pgFileSize: content.length, pgFileChecksumPage: false, repoFile, compressType };
+  return (await backupFile(job, repo)) as BackupFileCopied;
+}
+
+function restoreJob(target: string, repoFile: string, over: Partial<RestoreFileJob> = {}): RestoreFileJob {
+  return { name: 'pg_data/base/1/1', pgFile: join(env.dir, target), size: data.length, checksum: sha1Hex(data), mode: 0o640,
+    timestamp: TS, repoFile, compressType: 'none', ...over };
+}
+
+describe('restoreFile', () => {
+  it('fails with ChecksumError on a corrupted repo file and leaves no target', async () => {
+    await stored('corrupt', 'none');
+    const bytes = readFileSync(join(env.repoPath, 'corrupt'));
+    bytes[500]! ^= 0xff;
+    writeFileSync(join(env.repoPath, 'corrupt'), bytes);
+    const job = restoreJob('t-corrupt', 'corrupt');
+    await expect(restoreFile(job, repo)).rejects.toMatchObject({
+      type: 'ChecksumError',
+      message: `error restoring 'pg_data/base/1/1': actual checksum '${sha1Hex(bytes)}' does not match expected checksum '${sha1Hex(data)}'`,
+    });
+    expect(existsSync(job.pgFile)).toBe(false);
+  });
+
+  it('fails on a corrupted compressed file and leaves no target', async () => {
+    await stored('corrupt.gz', 'gz');
+    const bytes = readFileSync(join(env.repoPath, 'corrupt.gz'));
+    bytes[bytes.length - 6]! ^= 0xff; // inside the gzip CRC/length trailer
+    writeFileSync(join(env.repoPath, 'corrupt.gz'), bytes);
+    const job = restoreJob('t-corrupt-gz', 'corrupt.gz', { compressType: 'gz' });
+    await expect(restoreFile(job, repo)).rejects.toBeInstanceOf(Error);
+    expect(existsSync(job.pgFile)).toBe(false);
+  });
+
+  it('restores a byte range of a bundle', async () => {
+    const other = sampleData(3000, 2);
+    const a = await stored('part-a.zst', 'zst', other);
+    const b = await stored('part-b.zst', 'zst');
+    const bundle = Buffer.concat([readFileSync(join(env.repoPath, 'part-a.zst')), readFileSync(join(env.repoPath, 'part-b.zst'))]);
+    writeFileSync(join(env.repoPath, 'bundle-1'), bundle);
+    const job = restoreJob('t-bundle', 'bundle-1', { compressType: 'zst', repoOffset: a.repoSize, repoLength: b.repoSize });
+    expect(await restoreFile(job, repo)).toEqual({ written: true, size: data.length });
+    expect(readFileSync(job.pgFile).equals(data)).toBe(true);
+  });
+
+  it('creates a zero-length file without reading the repo', async () => {
+    repo.reads.length = 0;
+    const job = restoreJob('t-empty', 'no-such-file', { size: 0, checksum: sha1Hex(''), mode: 0o600 });
+    expect(await restoreFile(job, repo)).toEqual({ written: true, size: 0 });
+    expect(statSync(job.pgFile).size).toBe(0);
+    expect(statSync(job.pgFile).mode & 0o777).toBe(0o600);
+    expect(repo.reads).toHaveLength(0);
+  });
+
+  it('with delta keeps a file of equal size and SHA-1, rewrites a different one', async () => {
+    await stored('delta', 'none');
+    const job = restoreJob('t-delta', 'delta', { delta: true });
+    writeFileSync(job.pgFile, data);
+    repo.reads.length = 0;
+    expect(await restoreFile(job, repo)).toEqual({ written: false, size: data.length });
+    expect(repo.reads).toHaveLength(0);
+    expect(Math.floor(statSync(job.pgFile).mtimeMs / 1000)).toBe(TS);
+
+    const changed = Buffer.from(data);
+    changed[10]! ^= 1;
+    writeFileSync(job.pgFile, changed);
+    expect(await restoreFile(job, repo)).toEqual({ written: true, size: data.length });
+    expect(readFileSync(job.pgFile).equals(data)).toBe(true);
+  });
+
+  it('with delta and force compares size and mtime instead of content', async () => {
+    await stored('force', 'none');
+    const job = restoreJob('t-force', 'force', { delta: true, force: true });
+    const changed = Buffer.from(data);
+    changed[10]! ^= 1;
+    writeFileSync(job.pgFile, changed);
+    utimesSync(job.pgFile, TS, TS);
+    expect(await restoreFile(job, repo)).toEqual({ written: false, size: data.length });
+    expect(readFileSync(job.pgFile).equals(changed)).toBe(true);
+
+    utimesSync(job.pgFile, TS + 1, TS + 1);
+    expect(await restoreFile(job, repo)).toEqual({ written: true, size: data.length });
+    expect(readFileSync(job.pgFile).equals(data)).toBe(true);
+  });
+
+  it('fails on a missing repo file', async () => {
+    await expect(restoreFile(restoreJob('t-missing', 'missing'), repo)).rejects.toMatchObject({ type: 'FileMissingError' });
+  });
+});
