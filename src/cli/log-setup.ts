@@ -1,5 +1,5 @@
 import type { Config } from '../config/config.js';
-import { COMMANDS } from '../config/commands.js';
+import { commandByName } from '../config/commands.js';
 import { OPTIONS } from '../config/options.js';
 import type { LoggerSettings } from '../log/logger.js';
 import type { LogLevel } from '../log/level.js';
@@ -10,7 +10,7 @@ import type { LogLevel } from '../log/level.js';
  * when log-level-file was given on the command line or in the environment.
  */
 export function logFilePath(cfg: Config): string | undefined {
-  const always = COMMANDS[cfg.command]?.logFileAlways === true;
+  const always = commandByName(cfg.command)?.logFileAlways === true;
   const src = cfg.source('log-level-file');
   if (!always && src !== 'cli' && src !== 'env') return undefined;
   const stanza = cfg.strOpt('stanza') ?? 'all';

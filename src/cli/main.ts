@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { parseConfig } from '../config/parse.js';
-import { COMMANDS } from '../config/commands.js';
+import { commandByName } from '../config/commands.js';
 import type { Config } from '../config/config.js';
 import { toPgbrError, isPgbrError, type PgbrError } from '../error/error.js';
 import { Logger, DEFAULT_LOGGER_SETTINGS } from '../log/logger.js';
@@ -29,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
 
   log.configure(loggerSettings(cfg), secretValues(cfg));
   for (const w of cfg.warnings) log.warn(w);
-  const quiet = COMMANDS[cfg.command]?.logQuiet === true;
+  const quiet = commandByName(cfg.command)?.logQuiet === true;
   const name = cfg.role ? `${cfg.command}:${cfg.role}` : cfg.command;
   log.write(quiet ? 'debug' : 'info', `${name} command begin ${VERSION}: ${beginParams(cfg)}${cfg.displayOptions()}`);
   installSignalHandlers(log, name, quiet);

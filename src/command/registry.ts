@@ -8,6 +8,8 @@ type Loader = () => Promise<CommandModule>;
  * runs once per WAL segment). Names must be unique; the table is checked when first used.
  */
 const ENTRIES: ReadonlyArray<readonly [string, Loader]> = [
+  ['archive-get', () => import('./archive-get/archive-get.js')],
+  ['archive-push', () => import('./archive-push/archive-push.js')],
   ['help', () => import('./help/help.js')],
   ['info', () => import('./info/info.js')],
   ['stanza-create', () => import('./stanza-create/stanza-create.js')],

@@ -1,9 +1,9 @@
-import { closeSync, mkdirSync, openSync, fstatSync } from 'node:fs';
+import { closeSync, openSync, fstatSync } from 'node:fs';
 import { writeAllSync } from './write.js';
-import { dirname } from 'node:path';
 import { formatLong, formatShort, type LogRecord } from './format.js';
 import { levelRank, type LogLevel } from './level.js';
 import { redactSecrets } from './redact.js';
+import { strerror } from '../storage/errno.js';
 
 export interface LoggerSettings {
   console: LogLevel;
@@ -40,14 +40,13 @@ export class Logger {
 
   private openFile(path: string): void {
     try {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o770 });
       const fd = openSync(path, 'a', 0o640);
       const banner = '-------------------PROCESS START-------------------\n';
       writeAllSync(fd, (fstatSync(fd).size > 0 ? '\n' : '') + banner);
       this.fileFd = fd;
     } catch (e) {
       this.fileFd = undefined;
-      const reason = (e as NodeJS.ErrnoException).code === 'EACCES' ? 'Permission denied' : (e as Error).message;
+      const reason = strerror(e);
       this.write('warn', `unable to open log file '${path}': ${reason}\nNOTE: process will continue without log file.`);
     }
   }

@@ -25,17 +25,20 @@ export function errnoCode(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
 }
 
+/** strerror() text of a system error: `Permission denied`. */
+export function strerror(e: unknown): string {
+  const ex = e as NodeJS.ErrnoException;
+  const text = STRERROR[ex?.code ?? ''];
+  if (text !== undefined) return text;
+  const libuv = typeof ex?.errno === 'number' ? getSystemErrorMap().get(ex.errno)?.[1] : undefined;
+  return libuv ? libuv[0].toUpperCase() + libuv.slice(1) : String(ex?.message ?? e);
+}
+
 /** `[13] Permission denied`, as pgBackRest appends to system errors. */
 export function sysErrorText(e: unknown): string {
   const ex = e as NodeJS.ErrnoException;
   const num = typeof ex?.errno === 'number' ? Math.abs(ex.errno) : 0;
-  const code = ex?.code ?? '';
-  let text = STRERROR[code];
-  if (text === undefined) {
-    const libuv = typeof ex?.errno === 'number' ? getSystemErrorMap().get(ex.errno)?.[1] : undefined;
-    text = libuv ? libuv[0].toUpperCase() + libuv.slice(1) : String(ex?.message ?? e);
-  }
-  return `[${num}] ${text}`;
+  return `[${num}] ${strerror(e)}`;
 }
 
 /** A PgbrError for a failed system call: `<msg>: [errno] text`. PgbrErrors pass through. */

@@ -1,0 +1,77 @@
+import { readdir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { err } from '../error/error.js';
+import { acquireLock } from '../lock/lock.js';
+import { isPgbrError } from '../error/error.js';
+import { clearErrors, readStatus, spoolQueuePath, statusError } from './spool.js';
+import { spawnAsync } from './async-spawn.js';
+
+export interface AsyncPushForeground {
+  walPath: string;
+  stanza: string;
+  spoolPath: string;
+  lockPath: string;
+  execId: string;
+  /** archive-timeout in seconds. */
+  timeout: number;
+  params: readonly string[];
+}
+
+/**
+ * The foreground half of async archive-push, called by PostgreSQL: succeed as soon as the async
+ * process has written `<segment>.ok`; fail with the async process's error. On the first look an
+ * error is not final: a new async process gets a chance to fix it first.
+ * Returns a warning to log, if the .ok file carried one.
+ */
+export async function pushAsyncForeground(o: AsyncPushForeground): Promise<string | undefined> {
+  const name = basename(o.walPath);
+  const queue = spoolQueuePath(o.spoolPath, o.stanza, 'out');
+  const deadline = Date.now() + o.timeout * 1000;
+  let first = true;
+  for (;;) {
+    const status = await readStatus(queue, name);
+    if (status?.kind === 'ok') {
+      if (status.skippedError) {
+        return `WAL segment '${name}' was not pushed due to error [${status.skippedError.code}] and was manually skipped: ${status.skippedError.message}`;
+      }
+      return status.warning;
+    }
+    if (status?.kind === 'error' && !first) throw statusError(status.code, status.message);
+    if (first) {
+      await startAsync(o, queue, dirname(o.walPath));
+      first = false;
+    }
+    if (Date.now() >= deadline) {
+      throw err('ArchiveTimeoutError', `unable to push WAL file '${name}' to the archive asynchronously after ${o.timeout} second(s)`, {
+        hints: ['check the archive-push-async log for errors'],
+      });
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Start the async process unless one is running (it holds the archive lock). */
+async function startAsync(o: AsyncPushForeground, queue: string, walDir: string): Promise<void> {
+  let lock;
+  try {
+    lock = acquireLock({ lockPath: o.lockPath, stanza: o.stanza, type: 'archive', execId: o.execId });
+  } catch (e) {
+    if (isPgbrError(e, 'LockAcquireError')) return;
+    throw e;
+  }
+  try {
+    await clearErrors(queue);
+  } finally {
+    lock.release();
+  }
+  spawnAsync({ command: 'archive-push', params: o.params, newParams: [walDir] });
+}
+
+/** Segments PostgreSQL has marked ready, oldest first. */
+export async function readyWal(walDir: string): Promise<string[]> {
+  const names = await readdir(join(walDir, 'archive_status')).catch(() => [] as string[]);
+  return names
+    .filter((n) => n.endsWith('.ready'))
+    .map((n) => n.slice(0, -'.ready'.length))
+    .sort();
+}

@@ -1,0 +1,148 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { err, toPgbrError, type PgbrError } from '../error/error.js';
+import { encryptBuffer } from '../io/cipher-key.js';
+import { compressSync, type CompressType } from '../io/compress.js';
+import { sha1Hex } from '../io/hash.js';
+import { parseWalHeader } from '../postgres/wal.js';
+import { loadArchiveInfo } from '../repo/archive-info.js';
+import { walPath, walSegmentDir, walSegmentStoredRegex, walStoredName, archiveIdPath } from '../repo/layout.js';
+import { currentHistory } from '../repo/pg-history.js';
+import type { RepoTarget } from '../command/common/repos.js';
+import { openReadError } from '../postgres/file-error.js';
+
+/** A repo that accepted this stanza for push: where the file goes and how it is encrypted there. */
+interface PushRepo {
+  repo: RepoTarget;
+  archiveId: string;
+  version: string;
+  systemId: bigint;
+  /** archive.info's sub-passphrase; set on encrypted repos. */
+  cipherPass?: string;
+}
+
+export interface PushOptions {
+  /** Absolute path of the file PostgreSQL asked to archive. */
+  path: string;
+  stanza: string;
+  repos: RepoTarget[];
+  /** pg_control of pg1-path when it is configured: the stanza must be this cluster. */
+  pg?: { version: string; systemId: bigint };
+  compressType: CompressType;
+  compressLevel?: number;
+  headerCheck: boolean;
+  /** Warn when a segment is already archived with the same checksum (archive-mode-check). */
+  warnDuplicate: boolean;
+}
+
+const SEGMENT = /^[0-F]{24}(\.partial)?$/;
+
+/**
+ * Push one WAL file to every repo, acknowledging only when every copy is durable. A segment is
+ * read once into memory (16 MiB by default), hashed, checked against the stanza, compressed once
+ * and encrypted per repo. A repo that already holds the same content is skipped with a warning; a
+ * different content there is error 45 and nothing is written anywhere.
+ * Returns the warnings to log.
+ */
+export async function pushWalFile(opts: PushOptions): Promise<string[]> {
+  const name = basename(opts.path);
+  const targets = await pushRepos(opts);
+  const data = await readFile(opts.path).catch((e: unknown) => {
+    throw openReadError(opts.path, e);
+  });
+  const warnings: string[] = [];
+  if (!SEGMENT.test(name)) {
+    await writeAll(targets, opts.stanza, name, () => data);
+    return warnings;
+  }
+  if (opts.headerCheck) checkHeader(data, opts.path, targets[0]);
+  const sha1 = sha1Hex(data);
+  const pending: PushRepo[] = [];
+  for (const t of targets) {
+    const existing = await findSegment(t, opts.stanza, name);
+    if (existing === undefined) pending.push(t);
+    else if (existing === sha1) {
+      if (opts.warnDuplicate) {
+        warnings.push(
+          `WAL file '${name}' already exists in the ${t.repo.name} archive with the same checksum\n` +
+            'HINT: this is valid in some recovery scenarios but may also indicate a problem.',
+        );
+      }
+    } else {
+      throw err('ArchiveDuplicateError', `WAL file '${name}' already exists in the ${t.repo.name} archive with a different checksum`);
+    }
+  }
+  let compressed: Buffer | undefined;
+  const stored = walStoredName(name, sha1, opts.compressType);
+  await writeAll(pending, opts.stanza, stored, () => (compressed ??= compressSync(opts.compressType, data, opts.compressLevel)));
+  return warnings;
+}
+
+/** Load archive.info of every repo; repos that fail or do not match are reported together. */
+async function pushRepos(opts: PushOptions): Promise<PushRepo[]> {
+  const ok: PushRepo[] = [];
+  const failed: { repo: RepoTarget; error: PgbrError }[] = [];
+  for (const repo of opts.repos) {
+    try {
+      const info = (await loadArchiveInfo(repo.storage, opts.stanza, { cipherPass: repo.cipherPass, displayPath: repo.display })).value;
+      const cur = currentHistory(info);
+      if (opts.pg && (opts.pg.version !== cur.version || opts.pg.systemId !== cur.systemId)) {
+        throw err(
+          'ArchiveMismatchError',
+          `PostgreSQL version ${opts.pg.version}, system-id ${opts.pg.systemId} do not match ${repo.name} stanza version ` +
+            `${cur.version}, system-id ${cur.systemId}`,
+          { hints: ['are you archiving to the correct stanza?'] },
+        );
+      }
+      ok.push({ repo, archiveId: `${cur.version}-${cur.id}`, version: cur.version, systemId: cur.systemId, cipherPass: info.cipherPass });
+    } catch (e) {
+      failed.push({ repo, error: toPgbrError(e) });
+    }
+  }
+  if (failed.length > 0) {
+    // pgBackRest refuses to push at all while any repo is unusable, so no repo gets ahead of another
+    const lines = failed.map((f) => `${f.repo.name}: [${f.error.type}] ${f.error.message}`);
+    const hints = [...new Set(failed.flatMap((f) => f.error.hints))];
+    throw err('RepoInvalidError', `unable to find a valid repository:\n${lines.join('\n')}`, { hints });
+  }
+  return ok;
+}
+
+function checkHeader(data: Buffer, path: string, t: PushRepo | undefined): void {
+  if (t === undefined) return;
+  const header = parseWalHeader(data);
+  if (header.version !== t.version || header.systemId !== t.systemId) {
+    throw err(
+      'ArchiveMismatchError',
+      `WAL file '${path}' version ${header.version}, system-id ${header.systemId} do not match stanza version ${t.version}, ` +
+        `system-id ${t.systemId}`,
+    );
+  }
+}
+
+/** SHA-1 of the stored copy of a segment, or undefined when the repo does not have it. */
+async function findSegment(t: PushRepo, stanza: string, name: string): Promise<string | undefined> {
+  const dir = `${archiveIdPath(stanza, t.archiveId)}/${walSegmentDir(name)}`;
+  const found = await t.repo.storage.list(dir, { expression: walSegmentStoredRegex(name) });
+  if (found.length > 1) {
+    throw err('ArchiveDuplicateError', `duplicates found in the ${t.repo.name} archive for WAL segment ${name}: ${found.map((f) => f.name).sort().join(', ')}`, {
+      hints: ['are multiple primaries archiving to this stanza?'],
+    });
+  }
+  return found.length === 0 ? undefined : found[0].name.slice(name.length + 1, name.length + 41);
+}
+
+/** Write to every repo in parallel; each write is atomic and durable before it resolves. */
+async function writeAll(targets: PushRepo[], stanza: string, stored: string, content: () => Buffer): Promise<void> {
+  const results = await Promise.allSettled(
+    targets.map((t) => {
+      const bytes = t.cipherPass === undefined ? content() : encryptBuffer(content(), t.cipherPass);
+      return t.repo.storage.write(walPath(stanza, t.archiveId, stored), bytes, { atomic: true, sync: true });
+    }),
+  );
+  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ repo: targets[i].repo, error: toPgbrError(r.reason) }] : []));
+  if (failed.length === 0) return;
+  if (targets.length === 1) throw failed[0].error;
+  const lines = failed.map((f) => `${f.repo.name}: [${f.error.type}] ${f.error.message}`);
+  throw err('CommandError', `archive-push command encountered error(s):\n${lines.join('\n')}`);
+}

@@ -1,0 +1,126 @@
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CommandContext } from '../command.js';
+import { err, isPgbrError, toPgbrError } from '../../error/error.js';
+import { acquireLock } from '../../lock/lock.js';
+import { checkStop } from '../../lock/stop.js';
+import { readPgControl } from '../../postgres/control.js';
+import type { CompressType } from '../../io/compress.js';
+import { pushWalFile } from '../../archive/push.js';
+import { readyWal } from '../../archive/async-push.js';
+import { spoolQueuePath, writeStatus } from '../../archive/spool.js';
+import { formatSize } from '../../util/format.js';
+import { repoTargets } from '../common/repos.js';
+
+/**
+ * `archive-push:async`: push every segment PostgreSQL has marked ready, `process-max` at a time,
+ * leaving `<segment>.ok` or `<segment>.error` for the foreground commands. Runs while new segments
+ * keep appearing, then exits. Only one runs per stanza (the archive lock).
+ */
+export async function runAsyncPush({ cfg, log }: CommandContext): Promise<void> {
+  const stanza = cfg.str('stanza');
+  const walDir = cfg.params[0];
+  if (walDir === undefined) throw err('ParamRequiredError', 'WAL path required');
+  const queue = spoolQueuePath(cfg.str('spool-path'), stanza, 'out');
+  try {
+    checkStop(cfg.str('lock-path'), stanza);
+  } catch (e) {
+    await writeStatus(queue, 'global', { ok: false, error: toPgbrError(e) });
+    throw e;
+  }
+  let lock;
+  try {
+    lock = acquireLock({ lockPath: cfg.str('lock-path'), stanza, type: 'archive', execId: cfg.str('exec-id') });
+  } catch (e) {
+    if (isPgbrError(e, 'LockAcquireError')) return;
+    throw e;
+  }
+  try {
+    await mkdir(queue, { recursive: true, mode: 0o750 });
+    const pg = await readPgControl(cfg.str('pg1-path'));
+    const push = pusher(cfg, stanza, { version: pg.version, systemId: pg.systemId }, await repoTargets(cfg));
+    for (let progress = true; progress; ) {
+      const ready = await readyWal(walDir);
+      await cleanQueue(queue, new Set(ready));
+      const done = new Set(await readdir(queue));
+      const todo = ready.filter((s) => !done.has(`${s}.ok`));
+      if (todo.length === 0) break;
+      progress = await pushAll(todo, walDir, queue, push, cfg.intOpt('process-max') ?? 1, cfg.intOpt('archive-push-queue-max'), log);
+    }
+  } catch (e) {
+    await writeStatus(queue, 'global', { ok: false, error: toPgbrError(e) });
+    throw e;
+  } finally {
+    lock.release();
+  }
+}
+
+type Push = (path: string) => Promise<string[]>;
+
+function pusher(cfg: CommandContext['cfg'], stanza: string, pg: { version: string; systemId: bigint }, repos: Awaited<ReturnType<typeof repoTargets>>): Push {
+  return (path) =>
+    pushWalFile({
+      path,
+      stanza,
+      repos,
+      pg,
+      compressType: cfg.str('compress-type') as CompressType,
+      compressLevel: cfg.intOpt('compress-level'),
+      headerCheck: cfg.bool('archive-header-check'),
+      warnDuplicate: cfg.bool('archive-mode-check'),
+    });
+}
+
+/** Push the segments; returns whether at least one succeeded (so the loop does not spin on errors). */
+async function pushAll(
+  todo: string[],
+  walDir: string,
+  queue: string,
+  push: Push,
+  processMax: number,
+  queueMax: number | undefined,
+  log: CommandContext['log'],
+): Promise<boolean> {
+  if (queueMax !== undefined && (await queueSize(walDir, todo)) > queueMax) {
+    for (const seg of todo) {
+      const warning = `dropped WAL file '${seg}' because archive queue exceeded ${formatSize(queueMax)}`;
+      log.warn(warning);
+      await writeStatus(queue, seg, { ok: true, warning });
+    }
+    return true;
+  }
+  let next = 0;
+  let succeeded = false;
+  const worker = async (processId: number) => {
+    while (next < todo.length) {
+      const seg = todo[next++];
+      try {
+        const warnings = await push(join(walDir, seg));
+        await writeStatus(queue, seg, { ok: true, warning: warnings.length > 0 ? warnings.join('\n') : undefined });
+        log.write('info', `pushed WAL file '${seg}' to the archive`, undefined, processId);
+        succeeded = true;
+      } catch (e) {
+        const pe = toPgbrError(e);
+        log.write('warn', `could not push WAL file '${seg}' to the archive (will be retried): [${pe.code}] ${pe.message}`, undefined, processId);
+        await writeStatus(queue, seg, { ok: false, error: pe });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(processMax, todo.length) }, (_, i) => worker(i + 1)));
+  return succeeded;
+}
+
+async function queueSize(walDir: string, segments: string[]): Promise<number> {
+  let total = 0;
+  for (const s of segments) total += await stat(join(walDir, s)).then((x) => x.size, () => 0);
+  return total;
+}
+
+/** Status files of segments PostgreSQL has already acknowledged, and stale errors, are removed. */
+async function cleanQueue(queue: string, ready: Set<string>): Promise<void> {
+  for (const name of await readdir(queue)) {
+    const seg = name.replace(/\.(ok|error)$/, '');
+    const stale = name.endsWith('.ok') ? !ready.has(seg) : name.endsWith('.error') || name.endsWith('.pgbackrest.tmp');
+    if (stale && name !== 'global.error') await rm(join(queue, name), { force: true });
+  }
+}

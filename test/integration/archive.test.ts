@@ -1,0 +1,234 @@
+/**
+ * Issue 3: WAL archiving with a real cluster (archive_command = our archive-push) into a posix and an
+ * S3 repo at once, interop with pgBackRest 2.45 both ways for every compression type, plain and
+ * encrypted, and the bad-input cases.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, readFileSync, readdirSync, writeFileSync, chmodSync, existsSync, truncateSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { startCluster, type Cluster } from '../harness/pg.js';
+import { chownToPostgres, makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
+import { ours, theirs, writeConf, s3RepoConf, type ConfSections } from '../harness/cli.js';
+import { ourCli } from '../harness/run.js';
+import { s3Target } from '../harness/s3.js';
+
+const PASS = 'ArchiveTestPassphrase-0123456789';
+let cluster: Cluster;
+let work: string;
+let conf: string;
+/** Real WAL segments of `cluster`, copied aside so tests can push them again and again. */
+let segments: string[] = [];
+
+const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
+
+beforeAll(async () => {
+  work = makeTempDir('pgbr-archive-');
+  const cli = ourCli();
+  conf = join(work, 'pgbackrest.conf');
+  const archiveCommand = `'${cli.cmd} ${cli.args[0]} --config=${conf} --stanza=demo archive-push %p'`;
+  cluster = await startCluster({ conf: { archive_mode: 'on', archive_command: archiveCommand, wal_level: 'replica' } });
+  writeConf(work, {
+    global: {
+      'repo1-path': join(work, 'repo1'),
+      ...s3RepoConf(s3Target(), work, 2),
+      'lock-path': join(work, 'lock'),
+      'log-path': join(work, 'log'),
+      'log-level-file': 'off',
+      'compress-type': 'zst',
+    },
+    'global:archive-push': { 'compress-level': '3' },
+    demo: { 'pg1-path': cluster.pgdata, 'pg1-port': String(cluster.port), 'pg1-socket-path': cluster.socketDir },
+  });
+  const created = await ours([`--config=${conf}`, '--stanza=demo', 'stanza-create']);
+  expect(created.stderr).toBe('');
+});
+
+afterAll(async () => {
+  await cluster?.cleanup();
+  removeAllTempDirs();
+});
+
+async function waitArchived(count: number): Promise<{ archived: number; failed: number }> {
+  for (let i = 0; i < 300; i++) {
+    const [row] = await cluster.query<{ archived_count: string; failed_count: string }>(
+      'SELECT archived_count, failed_count FROM pg_stat_archiver',
+    );
+    const archived = Number(row.archived_count);
+    if (archived >= count || Number(row.failed_count) > 0) return { archived, failed: Number(row.failed_count) };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('timed out waiting for archiving');
+}
+
+function storedSegments(repoDir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const idDir = join(repoDir, 'archive/demo/15-1');
+  for (const d of readdirSync(idDir).filter((x) => /^[0-F]{16}$/.test(x))) {
+    for (const f of readdirSync(join(idDir, d))) {
+      const m = /^([0-F]{24})-([0-9a-f]{40})/.exec(f);
+      if (m) out.set(m[1], m[2]);
+    }
+  }
+  return out;
+}
+
+describe('archive_command with a real cluster', () => {
+  it('archives every segment to posix and S3, and archive-get returns them byte for byte', async () => {
+    for (let i = 0; i < 4; i++) {
+      await cluster.psql(`CREATE TABLE t${i} AS SELECT g, md5(g::text) FROM generate_series(1, 20000) g`);
+      await cluster.psql('SELECT pg_switch_wal()');
+    }
+    const { archived, failed } = await waitArchived(4);
+    expect(failed).toBe(0);
+    expect(archived).toBeGreaterThanOrEqual(4);
+
+    const stored = storedSegments(join(work, 'repo1'));
+    expect(stored.size).toBeGreaterThanOrEqual(4);
+    for (const [seg, sum] of stored) {
+      for (const repo of ['1', '2']) {
+        const dest = join(work, `get-${repo}-${seg}`);
+        const r = await ours([`--config=${conf}`, '--stanza=demo', `--repo=${repo}`, 'archive-get', seg, dest]);
+        expect(r.code, r.stderr).toBe(0);
+        const bytes = readFileSync(dest);
+        expect(bytes.length).toBe(16 * 1024 * 1024);
+        expect(sha1(bytes)).toBe(sum);
+      }
+      // pgBackRest reads what we wrote, from both repos
+      const theirDest = join(work, `their-${seg}`);
+      const t = await theirs([`--config=${conf}`, '--stanza=demo', '--repo=2', 'archive-get', seg, theirDest]);
+      expect(t.code, t.stderr).toBe(0);
+      expect(sha1(readFileSync(theirDest))).toBe(sum);
+    }
+    segments = [...stored.keys()].sort();
+    // keep real segments for the interop matrix below
+    const aside = join(work, 'segments');
+    for (const seg of segments) {
+      const dest = join(aside, seg);
+      const r = await ours([`--config=${conf}`, '--stanza=demo', '--repo=1', 'archive-get', seg, join(work, `aside-${seg}`)]);
+      expect(r.code).toBe(0);
+      copyFileSync(join(work, `aside-${seg}`), join(work, `seg-${seg}`));
+      void dest;
+    }
+    const stat = await cluster.query<{ failed_count: string }>('SELECT failed_count FROM pg_stat_archiver');
+    expect(Number(stat[0].failed_count)).toBe(0);
+  });
+});
+
+describe.each(['gz', 'lz4', 'zst', 'bz2', 'none'])('interop with pgBackRest 2.45, compress-type=%s', (compress) => {
+  for (const encrypted of [false, true]) {
+    it(`ours pushes, theirs gets, and the reverse (encrypted: ${encrypted})`, async () => {
+      expect(segments.length).toBeGreaterThanOrEqual(2);
+      const dir = makeTempDir('pgbr-arch-interop-');
+      const repo: Record<string, string> = { 'repo1-path': join(dir, 'repo') };
+      if (encrypted) Object.assign(repo, { 'repo1-cipher-type': 'aes-256-cbc', 'repo1-cipher-pass': PASS });
+      const c: ConfSections = {
+        global: { ...repo, 'lock-path': join(dir, 'lock'), 'log-level-file': 'off', 'compress-type': compress },
+        demo: { 'pg1-path': cluster.pgdata, 'pg1-port': String(cluster.port), 'pg1-socket-path': cluster.socketDir },
+      };
+      const file = writeConf(dir, c);
+      const args = [`--config=${file}`, '--stanza=demo'];
+      expect((await theirs([...args, 'stanza-create'])).code).toBe(0);
+      const [a, b] = segments;
+      const segA = join(work, `seg-${a}`);
+      const segB = join(work, `seg-${b}`);
+      const pushed = await ours([...args, 'archive-push', segA]);
+      expect(pushed.code, pushed.stderr).toBe(0);
+      expect((await theirs([...args, 'archive-push', segB])).code).toBe(0);
+      const ext = compress === 'none' ? '' : `.${compress}`;
+      const names = readdirSync(join(dir, 'repo/archive/demo/15-1', a.slice(0, 16)));
+      expect(names).toContain(`${a}-${sha1(readFileSync(segA))}${ext}`);
+      for (const [seg, src, tool] of [[a, segA, theirs], [b, segB, ours]] as const) {
+        const dest = join(dir, `out-${seg}`);
+        const r = await tool([...args, 'archive-get', seg, dest]);
+        expect(r.code, r.stderr).toBe(0);
+        expect(readFileSync(dest).equals(readFileSync(src))).toBe(true);
+      }
+    });
+  }
+});
+
+describe('bad input', () => {
+  it('keeps the stored segment on a changed duplicate (45) and warns on an identical one', async () => {
+    const dir = makeTempDir('pgbr-arch-bad-');
+    const file = writeConf(dir, {
+      global: { 'repo1-path': join(dir, 'repo'), 'lock-path': join(dir, 'lock'), 'log-level-file': 'off' },
+      demo: { 'pg1-path': cluster.pgdata, 'pg1-port': String(cluster.port), 'pg1-socket-path': cluster.socketDir },
+    });
+    const args = [`--config=${file}`, '--stanza=demo'];
+    expect((await ours([...args, 'stanza-create'])).code).toBe(0);
+    const seg = segments[0];
+    const copy = join(dir, seg);
+    copyFileSync(join(work, `seg-${seg}`), copy);
+    chownToPostgres(copy);
+    expect((await ours([...args, 'archive-push', copy])).code).toBe(0);
+    const again = await ours([...args, 'archive-push', copy]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toBe(
+      `WARN: WAL file '${seg}' already exists in the repo1 archive with the same checksum\n` +
+        '      HINT: this is valid in some recovery scenarios but may also indicate a problem.\n',
+    );
+    const before = readdirSync(join(dir, 'repo/archive/demo/15-1', seg.slice(0, 16)));
+    const bytes = readFileSync(copy);
+    bytes[100_000] ^= 0xff;
+    writeFileSync(copy, bytes);
+    const changed = await ours([...args, 'archive-push', copy]);
+    expect(changed.code).toBe(45);
+    expect(changed.stderr).toBe(`ERROR: [045]: WAL file '${seg}' already exists in the repo1 archive with a different checksum\n`);
+    expect(readdirSync(join(dir, 'repo/archive/demo/15-1', seg.slice(0, 16)))).toEqual(before);
+
+    // a segment of another cluster
+    const other = await startCluster();
+    try {
+      const otherSeg = join(dir, '000000010000000000000001');
+      copyFileSync(join(other.pgdata, 'pg_wal/000000010000000000000001'), otherSeg);
+      chownToPostgres(otherSeg);
+      const mismatch = await ours([...args, 'archive-push', otherSeg]);
+      expect(mismatch.code).toBe(44);
+      expect(mismatch.stderr).toMatch(/^ERROR: \[044\]: WAL file '.*000000010000000000000001' version 15, system-id \d+ do not match stanza version 15, system-id \d+\n$/);
+    } finally {
+      await other.cleanup();
+    }
+
+    // truncated and non-WAL files, and a missing one
+    const trunc = join(dir, '0000000100000000000000F1');
+    copyFileSync(join(work, `seg-${seg}`), trunc);
+    truncateSync(trunc, 100);
+    chownToPostgres(trunc);
+    const t = await ours([...args, 'archive-push', trunc]);
+    expect(t.code).not.toBe(0);
+    expect(t.stderr).toMatch(/^ERROR: \[\d{3}\]: /);
+    const junk = join(dir, '0000000100000000000000F2');
+    writeFileSync(junk, Buffer.alloc(16 * 1024 * 1024, 7));
+    chownToPostgres(junk);
+    const j = await ours([...args, 'archive-push', junk]);
+    expect(j.code).toBe(29);
+    const missing = await ours([...args, 'archive-push', join(dir, '0000000100000000000000F3')]);
+    expect(missing.code).toBe(55);
+    expect(missing.stderr).toBe(`ERROR: [055]: unable to open missing file '${join(dir, '0000000100000000000000F3')}' for read\n`);
+    expect(existsSync(join(dir, 'repo/archive/demo/15-1/0000000100000000'))).toBe(true);
+    const listed = readdirSync(join(dir, 'repo/archive/demo/15-1/0000000100000000'));
+    expect(listed.filter((n) => n.startsWith('0000000100000000000000F'))).toEqual([]);
+
+    // not found: exit 1 and no noise on stderr
+    const notFound = await ours([...args, 'archive-get', '0000000100000000000000FE', join(dir, 'nf')]);
+    expect(notFound.code).toBe(1);
+    expect(notFound.stderr).toBe('');
+    chmodSync(dir, 0o755);
+  });
+
+  it('fails clearly when the S3 endpoint is unreachable, leaving nothing listed as archived', async () => {
+    const dir = makeTempDir('pgbr-arch-s3down-');
+    const t = s3Target();
+    const file = writeConf(dir, {
+      global: { ...s3RepoConf({ ...t, port: 1 }, dir), 'lock-path': join(dir, 'lock'), 'log-level-file': 'off', 'io-timeout': '5' },
+      demo: { 'pg1-path': cluster.pgdata },
+    });
+    const seg = join(dir, segments[0]);
+    copyFileSync(join(work, `seg-${segments[0]}`), seg);
+    chownToPostgres(seg);
+    const r = await ours([`--config=${file}`, '--stanza=demo', 'archive-push', seg], { timeoutMs: 60_000 });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/^ERROR: \[(049|101|103)\]: /);
+  });
+});
