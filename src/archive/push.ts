@@ -4,7 +4,7 @@ import { err, toPgbrError, type PgbrError } from '../error/error.js';
 import { encryptBuffer } from '../io/cipher-key.js';
 import { compressSync, type CompressType } from '../io/compress.js';
 import { sha1Hex } from '../io/hash.js';
-import { parseWalHeader } from '../postgres/wal.js';
+import { parseWalHeader, PG_WAL_HEADER_SIZE } from '../postgres/wal.js';
 import { loadArchiveInfo } from '../repo/archive-info.js';
 import { walPath, walSegmentDir, walSegmentStoredRegex, walStoredName, archiveIdPath } from '../repo/layout.js';
 import { currentHistory } from '../repo/pg-history.js';
@@ -55,7 +55,7 @@ export async function pushWalFile(opts: PushOptions): Promise<string[]> {
     await writeAll(targets, opts.stanza, name, () => data);
     return warnings;
   }
-  if (opts.headerCheck) checkHeader(data, opts.path, targets[0]);
+  if (opts.headerCheck) checkHeader(data, opts.path, name, targets[0]);
   const sha1 = sha1Hex(data);
   const pending: PushRepo[] = [];
   for (const t of targets) {
@@ -108,9 +108,19 @@ async function pushRepos(opts: PushOptions): Promise<PushRepo[]> {
   return ok;
 }
 
-function checkHeader(data: Buffer, path: string, t: PushRepo | undefined): void {
+/**
+ * The segment must be WAL of the stanza's cluster and, unlike pgBackRest (which accepts a cut-short
+ * segment), exactly one segment long: a truncated copy archived would break every restore past it.
+ */
+function checkHeader(data: Buffer, path: string, name: string, t: PushRepo | undefined): void {
   if (t === undefined) return;
+  if (data.length < PG_WAL_HEADER_SIZE) throw err('FileReadError', `unable to read ${PG_WAL_HEADER_SIZE} byte(s) from '${path}'`);
   const header = parseWalHeader(data);
+  if (!name.endsWith('.partial') && data.length !== header.segmentSize) {
+    throw err('FormatError', `WAL file '${path}' is ${data.length} byte(s) but its header gives a segment size of ${header.segmentSize}`, {
+      hints: ['was the file truncated or copied while it was being written?'],
+    });
+  }
   if (header.version !== t.version || header.systemId !== t.systemId) {
     throw err(
       'ArchiveMismatchError',

@@ -10,6 +10,7 @@ type Loader = () => Promise<CommandModule>;
 const ENTRIES: ReadonlyArray<readonly [string, Loader]> = [
   ['archive-get', () => import('./archive-get/archive-get.js')],
   ['archive-push', () => import('./archive-push/archive-push.js')],
+  ['backup', () => import('./backup/backup.js')],
   ['help', () => import('./help/help.js')],
   ['info', () => import('./info/info.js')],
   ['stanza-create', () => import('./stanza-create/stanza-create.js')],

@@ -1,4 +1,5 @@
 import { getSystemErrorMap } from 'node:util';
+import { constants as osConstants } from 'node:os';
 import { err, PgbrError } from '../error/error.js';
 import type { ErrorType } from '../error/catalogue.js';
 
@@ -37,7 +38,7 @@ export function strerror(e: unknown): string {
 /** `[13] Permission denied`, as pgBackRest appends to system errors. */
 export function sysErrorText(e: unknown): string {
   const ex = e as NodeJS.ErrnoException;
-  const num = typeof ex?.errno === 'number' ? Math.abs(ex.errno) : 0;
+  const num = typeof ex?.errno === 'number' ? Math.abs(ex.errno) : (osConstants.errno as Record<string, number>)[ex?.code ?? ''] ?? 0;
   return `[${num}] ${strerror(e)}`;
 }
 

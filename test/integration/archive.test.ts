@@ -4,7 +4,7 @@
  * encrypted, and the bad-input cases.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, readFileSync, readdirSync, writeFileSync, chmodSync, existsSync, truncateSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync, chmodSync, existsSync, truncateSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from '../harness/pg.js';
@@ -20,6 +20,8 @@ let conf: string;
 /** Real WAL segments of `cluster`, copied aside so tests can push them again and again. */
 let segments: string[] = [];
 
+/** Where the first test keeps a copy of each real segment (under its own name, so it stays a WAL name). */
+const segPath = (seg: string) => join(work, 'segs', seg);
 const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
 
 beforeAll(async () => {
@@ -102,13 +104,11 @@ describe('archive_command with a real cluster', () => {
     }
     segments = [...stored.keys()].sort();
     // keep real segments for the interop matrix below
-    const aside = join(work, 'segments');
+    mkdirSync(join(work, 'segs'));
+    chownToPostgres(join(work, 'segs'));
     for (const seg of segments) {
-      const dest = join(aside, seg);
-      const r = await ours([`--config=${conf}`, '--stanza=demo', '--repo=1', 'archive-get', seg, join(work, `aside-${seg}`)]);
+      const r = await ours([`--config=${conf}`, '--stanza=demo', '--repo=1', 'archive-get', seg, segPath(seg)]);
       expect(r.code).toBe(0);
-      copyFileSync(join(work, `aside-${seg}`), join(work, `seg-${seg}`));
-      void dest;
     }
     const stat = await cluster.query<{ failed_count: string }>('SELECT failed_count FROM pg_stat_archiver');
     expect(Number(stat[0].failed_count)).toBe(0);
@@ -130,8 +130,8 @@ describe.each(['gz', 'lz4', 'zst', 'bz2', 'none'])('interop with pgBackRest 2.45
       const args = [`--config=${file}`, '--stanza=demo'];
       expect((await theirs([...args, 'stanza-create'])).code).toBe(0);
       const [a, b] = segments;
-      const segA = join(work, `seg-${a}`);
-      const segB = join(work, `seg-${b}`);
+      const segA = segPath(a);
+      const segB = segPath(b);
       const pushed = await ours([...args, 'archive-push', segA]);
       expect(pushed.code, pushed.stderr).toBe(0);
       expect((await theirs([...args, 'archive-push', segB])).code).toBe(0);
@@ -159,7 +159,7 @@ describe('bad input', () => {
     expect((await ours([...args, 'stanza-create'])).code).toBe(0);
     const seg = segments[0];
     const copy = join(dir, seg);
-    copyFileSync(join(work, `seg-${seg}`), copy);
+    copyFileSync(segPath(seg), copy);
     chownToPostgres(copy);
     expect((await ours([...args, 'archive-push', copy])).code).toBe(0);
     const again = await ours([...args, 'archive-push', copy]);
@@ -192,17 +192,27 @@ describe('bad input', () => {
 
     // truncated and non-WAL files, and a missing one
     const trunc = join(dir, '0000000100000000000000F1');
-    copyFileSync(join(work, `seg-${seg}`), trunc);
+    copyFileSync(segPath(seg), trunc);
     truncateSync(trunc, 100);
     chownToPostgres(trunc);
     const t = await ours([...args, 'archive-push', trunc]);
-    expect(t.code).not.toBe(0);
-    expect(t.stderr).toMatch(/^ERROR: \[\d{3}\]: /);
+    expect(t.code).toBe(42);
+    expect(t.stderr).toBe(`ERROR: [042]: unable to read 512 byte(s) from '${trunc}'\n`);
+    // a segment cut short anywhere after its header (pgBackRest 2.45 would archive it)
+    const cut = join(dir, '0000000100000000000000F4');
+    copyFileSync(segPath(seg), cut);
+    truncateSync(cut, 1_000_000);
+    chownToPostgres(cut);
+    const c = await ours([...args, 'archive-push', cut]);
+    expect(c.code).toBe(29);
+    expect(c.stderr).toContain(`WAL file '${cut}' is 1000000 byte(s) but its header gives a segment size of 16777216`);
     const junk = join(dir, '0000000100000000000000F2');
     writeFileSync(junk, Buffer.alloc(16 * 1024 * 1024, 7));
     chownToPostgres(junk);
     const j = await ours([...args, 'archive-push', junk]);
-    expect(j.code).toBe(29);
+    const jTheirs = await theirs([...args, 'archive-push', junk]);
+    expect(j.code).toBe(46);
+    expect(j.stderr).toBe(jTheirs.stderr);
     const missing = await ours([...args, 'archive-push', join(dir, '0000000100000000000000F3')]);
     expect(missing.code).toBe(55);
     expect(missing.stderr).toBe(`ERROR: [055]: unable to open missing file '${join(dir, '0000000100000000000000F3')}' for read\n`);
@@ -225,7 +235,7 @@ describe('bad input', () => {
       demo: { 'pg1-path': cluster.pgdata },
     });
     const seg = join(dir, segments[0]);
-    copyFileSync(join(work, `seg-${segments[0]}`), seg);
+    copyFileSync(segPath(segments[0]), seg);
     chownToPostgres(seg);
     const r = await ours([`--config=${file}`, '--stanza=demo', 'archive-push', seg], { timeoutMs: 60_000 });
     expect(r.code).not.toBe(0);

@@ -63,17 +63,17 @@ describe('acquireLock', () => {
     }
   });
 
-  it('is freed when the holding process is killed', () => {
+  it('is freed when the holding process is killed', { timeout: 60_000 }, () => {
     const lockPath = tmp();
     // A child holds the lock through the flock utility on an inherited descriptor, like we do.
     const file = join(lockPath, 'demo-backup.lock');
     writeFileSync(file, '');
     const child = spawn('bash', ['-c', `exec 3<>'${file}'; flock --nonblock 3; sleep 30`], { stdio: 'ignore' });
-    for (let i = 0; i < 100 && spawnSync('flock', ['--nonblock', file, 'true']).status === 0; i++) spawnSync('sleep', ['0.05']);
+    for (let i = 0; i < 400 && spawnSync('flock', ['--nonblock', file, 'true']).status === 0; i++) spawnSync('sleep', ['0.05']);
     expect(lockError(() => acquireLock({ lockPath, stanza: 'demo', type: 'backup', execId: 'x' })).code).toBe(50);
     child.kill('SIGKILL');
     let ok = false;
-    for (let i = 0; i < 100 && !ok; i++) {
+    for (let i = 0; i < 400 && !ok; i++) {
       try {
         acquireLock({ lockPath, stanza: 'demo', type: 'backup', execId: 'y' }).release();
         ok = true;

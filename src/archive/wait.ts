@@ -1,0 +1,35 @@
+import { err } from '../error/error.js';
+import { archiveIdPath, walSegmentDir, walSegmentStoredRegex } from '../repo/layout.js';
+import type { StorageDriver } from '../storage/storage.js';
+
+/**
+ * Wait until a WAL segment is in the repo (backup's archive check, the check command). Returns the
+ * repo path of the stored file; after `timeoutMs` fails with pgBackRest's ArchiveTimeoutError.
+ */
+export async function waitForSegment(opts: {
+  storage: StorageDriver;
+  stanza: string;
+  archiveId: string;
+  segment: string;
+  timeoutMs: number;
+}): Promise<string> {
+  const dir = `${archiveIdPath(opts.stanza, opts.archiveId)}/${walSegmentDir(opts.segment)}`;
+  const pattern = walSegmentStoredRegex(opts.segment);
+  const deadline = Date.now() + opts.timeoutMs;
+  let wait = 50;
+  for (;;) {
+    const found = await opts.storage.list(dir, { expression: pattern });
+    if (found.length > 0) return `${dir}/${found[0].name}`;
+    if (Date.now() >= deadline) {
+      throw err('ArchiveTimeoutError', `WAL segment ${opts.segment} was not archived before the ${opts.timeoutMs}ms timeout`, {
+        hints: [
+          'check the archive_command to ensure that all options are correct (especially --stanza).',
+          'check the PostgreSQL server log for errors.',
+          "run the 'start' command if the stanza was previously stopped.",
+        ],
+      });
+    }
+    await new Promise((r) => setTimeout(r, wait));
+    wait = Math.min(wait * 2, 500);
+  }
+}

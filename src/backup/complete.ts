@@ -1,0 +1,86 @@
+import { gzipSync } from 'node:zlib';
+import { encryptBuffer } from '../io/cipher-key.js';
+import type { BackupEntry, BackupInfo } from '../repo/backup-info.js';
+import { saveBackupInfo } from '../repo/backup-info.js';
+import { renderManifest, saveManifest, type Manifest } from '../repo/manifest.js';
+import { backupHistoryManifestPath, backupStanzaPath } from '../repo/layout.js';
+import type { StorageDriver } from '../storage/storage.js';
+import { VERSION } from '../version.js';
+
+/** The backup.info entry pgBackRest derives from a finished manifest (info-files.md §2.6). */
+export function backupEntryFromManifest(m: Manifest): BackupEntry {
+  let size = 0;
+  let sizeDelta = 0;
+  let repoSize = 0;
+  let repoSizeDelta = 0;
+  let error = false;
+  for (const f of m.files) {
+    const stored = f.repoSize > 0 ? f.repoSize : f.size;
+    size += f.size;
+    repoSize += stored;
+    if (f.reference === undefined) {
+      sizeDelta += f.size;
+      repoSizeDelta += stored;
+    }
+    if (f.checksumPage === false) error = true;
+  }
+  const b = m.backup;
+  const references = [...b.reference].slice(0, -1).sort();
+  return {
+    label: b.label,
+    backrestFormat: 5,
+    backrestVersion: VERSION,
+    archiveStart: b.archiveStart ?? null,
+    archiveStop: b.archiveStop ?? null,
+    error,
+    repoSize,
+    repoSizeDelta,
+    size,
+    sizeDelta,
+    ...(b.lsnStart !== undefined ? { lsnStart: b.lsnStart } : {}),
+    ...(b.lsnStop !== undefined ? { lsnStop: b.lsnStop } : {}),
+    ...(b.prior !== undefined ? { prior: b.prior, reference: references } : {}),
+    timestampStart: b.timestampStart,
+    timestampStop: b.timestampStop,
+    type: b.type,
+    dbId: m.db.id,
+    optionArchiveCheck: m.options.archiveCheck,
+    optionArchiveCopy: m.options.archiveCopy,
+    optionBackupStandby: m.options.backupStandby ?? false,
+    optionChecksumPage: m.options.checksumPage ?? false,
+    optionCompress: m.options.compressType !== 'none',
+    optionHardlink: m.options.hardlink,
+    optionOnline: m.options.online,
+  };
+}
+
+/**
+ * Make the backup exist, in pgBackRest's order (repo-layout.md §1.8): final manifest, its gzip copy
+ * in backup.history, the `latest` link, and last the backup.info entry. A crash before the last
+ * step leaves a directory that is not in backup.info, which nothing treats as a backup.
+ */
+export async function completeBackup(opts: {
+  storage: StorageDriver;
+  stanza: string;
+  manifest: Manifest;
+  info: BackupInfo;
+  /** backup.info's sub-pass (encrypts manifests and their history copies). */
+  manifestPass?: string;
+  /** The user's repo pass (encrypts backup.info). */
+  repoPass?: string;
+}): Promise<BackupEntry> {
+  const { storage, stanza, manifest } = opts;
+  await saveManifest(storage, stanza, manifest, { cipherPass: opts.manifestPass });
+  let history: Buffer = gzipSync(Buffer.from(renderManifest(manifest), 'utf8'), { level: 9 });
+  if (opts.manifestPass !== undefined) history = encryptBuffer(history, opts.manifestPass);
+  await storage.write(backupHistoryManifestPath(stanza, manifest.backup.label), history, { atomic: true });
+  if (storage.features.symLink && storage.linkCreate) {
+    const latest = `${backupStanzaPath(stanza)}/latest`;
+    await storage.remove(latest);
+    await storage.linkCreate(manifest.backup.label, latest);
+  }
+  const entry = backupEntryFromManifest(manifest);
+  opts.info.backups = [...opts.info.backups.filter((b) => b.label !== entry.label), entry].sort((a, b) => (a.label < b.label ? -1 : 1));
+  await saveBackupInfo(storage, stanza, opts.info, { cipherPass: opts.repoPass });
+  return entry;
+}

@@ -1,0 +1,105 @@
+import type { CompressType } from '../io/compress.js';
+import { extensionOf } from '../io/compress.js';
+import type { Logger } from '../log/logger.js';
+import type { LockHandle } from '../lock/lock.js';
+import type { BackupFileResult } from './file.js';
+import type { CopyJob } from './manifest-build.js';
+import { pageErrorListText, type Manifest, type ManifestFile } from '../repo/manifest.js';
+import { backupSetPath } from '../repo/layout.js';
+import { runFileJobs } from '../parallel/file-pool.js';
+import type { FileJob } from '../parallel/file-job.js';
+import type { StorageDescription } from '../parallel/storage-desc.js';
+import { formatSize } from '../util/format.js';
+
+export interface CopyOptions {
+  jobs: CopyJob[];
+  manifest: Manifest;
+  stanza: string;
+  storage: StorageDescription;
+  processMax: number;
+  compressType: CompressType;
+  compressLevel?: number;
+  cipherPass?: string;
+  log: Logger;
+  lock?: LockHandle;
+}
+
+/**
+ * Copy every job's file into the backup set, `process-max` at a time, and record what each copy
+ * found in the manifest: checksum, sizes, rck, page checksum results; files that vanished are
+ * dropped from it. Logs pgBackRest's per-file detail lines with the worker's process number.
+ */
+export async function copyFiles(o: CopyOptions): Promise<void> {
+  const byName = new Map(o.manifest.files.map((f) => [f.name, f]));
+  const ext = extensionOf(o.compressType);
+  const setPath = backupSetPath(o.stanza, o.manifest.backup.label);
+  const total = o.jobs.reduce((n, j) => n + j.size, 0);
+  let done = 0;
+  let lastPct = -1;
+  const removed = new Set<string>();
+  const fileJobs: FileJob[] = o.jobs.map((j) => ({
+    kind: 'backup',
+    job: {
+      pgFile: j.pgFile,
+      pgFileSize: j.size,
+      pgFileChecksumPage: j.checksumPage,
+      ...(j.checksum !== undefined ? { checksumCompare: { checksum: j.checksum, size: j.size } } : {}),
+      repoFile: `${setPath}/${j.name}${ext}`,
+      compressType: o.compressType,
+      ...(o.compressLevel !== undefined ? { compressLevel: o.compressLevel } : {}),
+      ...(o.cipherPass !== undefined ? { cipherPass: o.cipherPass } : {}),
+    },
+  }));
+  const jobByFile = new Map(o.jobs.map((j) => [j.pgFile, j]));
+  await runFileJobs(fileJobs, {
+    processMax: o.processMax,
+    storage: o.storage,
+    onResult: (result, fj, processId) => {
+      const job = jobByFile.get(fj.job.pgFile as string) as CopyJob;
+      const file = byName.get(job.name) as ManifestFile;
+      done += job.size;
+      const pct = total === 0 ? 100 : (done * 100) / total;
+      record(o.log, file, job, result as BackupFileResult, pct.toFixed(2), processId, removed);
+      const pctCplt = Math.floor(pct * 100);
+      if (o.lock && pctCplt - lastPct >= 10) {
+        o.lock.progress(pctCplt);
+        lastPct = pctCplt;
+      }
+    },
+  });
+  if (removed.size > 0) o.manifest.files = o.manifest.files.filter((f) => !removed.has(f.name));
+}
+
+function record(log: Logger, file: ManifestFile, job: CopyJob, r: BackupFileResult, pct: string, pid: number, removed: Set<string>): void {
+  if (!r.copied && 'skipped' in r) {
+    log.write('detail', `skip file removed by database ${job.pgFile}`, undefined, pid);
+    removed.add(file.name);
+    return;
+  }
+  if (!r.copied) {
+    log.write('detail', `match file from prior backup ${job.pgFile} (${formatSize(r.size)}, ${pct}%) checksum ${r.checksum}`, undefined, pid);
+    return;
+  }
+  file.size = r.size;
+  file.checksum = r.checksum;
+  file.repoSize = r.repoSize;
+  if (r.rck !== undefined) file.rck = r.rck;
+  else delete file.rck;
+  delete file.reference;
+  if (r.pageChecksum !== undefined) {
+    file.checksumPage = r.pageChecksum.valid;
+    if (!r.pageChecksum.valid && r.pageChecksum.errors.length > 0) file.checksumPageError = r.pageChecksum.errors;
+    else delete file.checksumPageError;
+    pageWarning(log, job.pgFile, r.size, r.pageChecksum, pid);
+  }
+  log.write('detail', `backup file ${job.pgFile} (${formatSize(r.size)}, ${pct}%) checksum ${r.checksum}`, undefined, pid);
+}
+
+function pageWarning(log: Logger, path: string, size: number, pc: NonNullable<Extract<BackupFileResult, { copied: true }>['pageChecksum']>, pid: number): void {
+  if (pc.valid) return;
+  if (!pc.align) {
+    log.write('warn', `page misalignment in file ${path}: file size ${size} is not divisible by page size 8192`, undefined, pid);
+  } else if (pc.errors.length > 0) {
+    log.write('warn', `invalid page checksums found in file ${path} at pages ${pageErrorListText(pc.errors)}`, undefined, pid);
+  }
+}

@@ -1,0 +1,44 @@
+import { compressSync, extensionOf, type CompressType } from '../io/compress.js';
+import { encryptBuffer } from '../io/cipher-key.js';
+import { sha1Hex } from '../io/hash.js';
+import { backupSetPath } from '../repo/layout.js';
+import { PG_DATA, type Manifest, type ManifestFile } from '../repo/manifest.js';
+import type { StorageDriver } from '../storage/storage.js';
+import { compareBytes } from '../repo/json.js';
+
+/**
+ * Store `backup_label` / `tablespace_map` returned by the stop function as files of the backup
+ * (PG ≥ 9.6), compressed and encrypted like the others, owned like PGDATA's files.
+ */
+export async function storeLabelFiles(o: {
+  storage: StorageDriver;
+  stanza: string;
+  manifest: Manifest;
+  files: Record<string, string | undefined>;
+  compressType: CompressType;
+  compressLevel?: number;
+  cipherPass?: string;
+  timestamp: number;
+}): Promise<void> {
+  const pgData = o.manifest.paths.find((p) => p.name === PG_DATA);
+  for (const [name, content] of Object.entries(o.files)) {
+    if (content === undefined) continue;
+    const bytes = Buffer.from(content, 'utf8');
+    let stored = compressSync(o.compressType, bytes, o.compressLevel);
+    if (o.cipherPass !== undefined) stored = encryptBuffer(stored, o.cipherPass);
+    const manifestName = `${PG_DATA}/${name}`;
+    await o.storage.write(`${backupSetPath(o.stanza, o.manifest.backup.label)}/${manifestName}${extensionOf(o.compressType)}`, stored);
+    const entry: ManifestFile = {
+      name: manifestName,
+      size: bytes.length,
+      timestamp: o.timestamp,
+      checksum: sha1Hex(bytes),
+      repoSize: stored.length,
+      ...(o.compressType !== 'none' || o.cipherPass !== undefined ? { rck: sha1Hex(stored) } : {}),
+      user: pgData?.user ?? false,
+      group: pgData?.group ?? false,
+      mode: (pgData?.mode ?? 0o700) & 0o640,
+    };
+    o.manifest.files = [...o.manifest.files.filter((f) => f.name !== manifestName), entry].sort((a, b) => compareBytes(a.name, b.name));
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The backup command's steps in pgBackRest's order (backup-procedure.md §8.1): lock, info files,
+ * prior backup, start, archive check, manifest, parallel copy, stop, WAL check, completion.
+ */
+import type { Config } from '../config/config.js';
+import { err } from '../error/error.js';
+import type { Logger } from '../log/logger.js';
+import { newCipherPass } from '../io/cipher-key.js';
+import { encryptBuffer } from '../io/cipher-key.js';
+import type { CompressType } from '../io/compress.js';
+import { readPgControl, type PgControl } from '../postgres/control.js';
+import { loadArchiveInfo } from '../repo/archive-info.js';
+import { loadBackupInfo } from '../repo/backup-info.js';
+import { checkBackupInfoPg } from '../repo/info-check.js';
+import { backupManifestPath, type BackupType } from '../repo/layout.js';
+import { currentHistory } from '../repo/pg-history.js';
+import { renderManifest, type Manifest } from '../repo/manifest.js';
+import { repoStorageDescription } from '../parallel/storage-desc.js';
+import { formatSize } from '../util/format.js';
+import type { RepoTarget } from '../command/common/repos.js';
+import { connectPrimary } from '../command/common/pg-cluster.js';
+import type { LockHandle } from '../lock/lock.js';
+import { BackupSession } from './db.js';
+import { buildManifest } from './manifest-build.js';
+import { systemOwnerLookup } from './manifest-owner.js';
+import { choosePrior } from './prior.js';
+import { newBackupLabel } from './label.js';
+import { copyFiles } from './copy.js';
+import { startBackup, stopBackup, type ArchiveTarget } from './start-stop.js';
+import { storeLabelFiles } from './label-files.js';
+import { completeBackup } from './complete.js';
+
+export interface BackupRun {
+  cfg: Config;
+  log: Logger;
+  repo: RepoTarget;
+  lock: LockHandle;
+}
+
+export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<void> {
+  const stanza = cfg.str('stanza');
+  const infoOpts = { cipherPass: repo.cipherPass, displayPath: repo.display };
+  const info = (await loadBackupInfo(repo.storage, stanza, infoOpts)).value;
+  const archiveInfo = (await loadArchiveInfo(repo.storage, stanza, infoOpts)).value;
+  const pgPath = cfg.str('pg1-path');
+  const control = await readPgControl(pgPath);
+  checkBackupInfoPg(info, { version: control.version, systemId: control.systemId });
+  const { type, prior } = await choosePrior({
+    info,
+    type: (cfg.strOpt('type') ?? 'incr') as BackupType,
+    storage: repo.storage,
+    stanza,
+    manifestPass: info.cipherPass,
+    display: repo.display,
+    log,
+  });
+  if (!cfg.bool('online')) throw err('FeatureNotSupportedError', 'offline backups are not implemented yet in pgbackrest-ts');
+  const conn = await connectPrimary(cfg, log);
+  try {
+    const session = await BackupSession.open(conn, pgPath);
+    const archive: ArchiveTarget | undefined = cfg.bool('archive-check')
+      ? {
+          storage: repo.storage,
+          stanza,
+          archiveId: `${currentHistory(archiveInfo).version}-${currentHistory(archiveInfo).id}`,
+          timeoutMs: Math.round(Number(cfg.get('archive-timeout')) * 1000),
+          segmentSize: control.walSegmentSize,
+        }
+      : undefined;
+    const startTime = new Date();
+    const start = await startBackup({ session, startFast: cfg.bool('start-fast'), archive, log });
+    const compressType = (prior?.manifest.options.compressType ?? cfg.str('compress-type')) as CompressType;
+    const checksumPage = prior?.manifest.options.checksumPage ?? (cfg.get('checksum-page') as boolean | undefined) ?? control.pageChecksum;
+    const label = await newBackupLabel({ storage: repo.storage, stanza, type, prior: prior?.entry.label, start: startTime });
+    const built = await buildManifest({
+      pgPath,
+      pgVersion: control.versionNum,
+      catalogVersion: control.catalogVersion,
+      controlVersion: control.controlVersion,
+      systemId: control.systemId,
+      dbId: info.currentId,
+      label,
+      type,
+      prior: prior?.manifest,
+      delta: cfg.bool('delta'),
+      online: true,
+      checksumPage,
+      compressType,
+      compressLevel: cfg.intOpt('compress-level'),
+      options: manifestOptions(cfg, archive !== undefined),
+      databases: await session.databases(),
+      tablespaces: await session.tablespaces(),
+      exclude: cfg.list('exclude'),
+      timestampStart: Math.floor(startTime.getTime() / 1000),
+      now: Math.floor(Date.now() / 1000),
+      archiveStart: start.segment,
+      lsnStart: start.lsn,
+      ...(type === 'full' && repo.cipherType !== 'none' ? { cipherPass: newCipherPass() } : {}),
+      owners: systemOwnerLookup(),
+    });
+    for (const m of built.log) log.write(m.level, m.message);
+    const manifest = built.manifest;
+    // files changed in the current second might change again unseen: copy start is the next second
+    await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000)));
+    await savePartialManifest(repo, stanza, manifest, info.cipherPass);
+    await copyFiles({
+      jobs: built.jobs,
+      manifest,
+      stanza,
+      storage: repoStorageDescription(cfg, repo.idx),
+      processMax: cfg.intOpt('process-max') ?? 1,
+      compressType,
+      compressLevel: cfg.intOpt('compress-level'),
+      cipherPass: manifest.cipherPass,
+      log,
+      lock,
+    });
+    const stop = await stopBackup({ session, start, archive, log });
+    const stopTime = Math.floor(Date.now() / 1000);
+    await storeLabelFiles({
+      storage: repo.storage,
+      stanza,
+      manifest,
+      files: { backup_label: stop.backupLabel, tablespace_map: stop.tablespaceMap },
+      compressType,
+      compressLevel: cfg.intOpt('compress-level'),
+      cipherPass: manifest.cipherPass,
+      timestamp: stopTime,
+    });
+    Object.assign(manifest.backup, { timestampStop: stopTime, lsnStop: stop.lsn, archiveStop: stop.segment });
+    const entry = await completeBackup({ storage: repo.storage, stanza, manifest, info, manifestPass: info.cipherPass, repoPass: repo.cipherPass });
+    log.info(`new backup label = ${label}`);
+    log.info(`${type} backup size = ${formatSize(entry.sizeDelta)}, file total = ${manifest.files.length}`);
+    lock.progress(10000);
+  } finally {
+    await conn.close();
+  }
+}
+
+function manifestOptions(cfg: Config, archiveCheck: boolean) {
+  return {
+    archiveCheck,
+    archiveCopy: cfg.bool('archive-copy'),
+    backupStandby: false,
+    bufferSize: cfg.intOpt('buffer-size'),
+    compressLevelNetwork: cfg.intOpt('compress-level-network'),
+    hardlink: false,
+    processMax: cfg.intOpt('process-max') ?? 1,
+  };
+}
+
+/** `backup.manifest.copy` alone marks a backup in progress (resumable, never listed). */
+async function savePartialManifest(repo: RepoTarget, stanza: string, m: Manifest, pass: string | undefined): Promise<void> {
+  let bytes: Buffer = Buffer.from(renderManifest(m), 'utf8');
+  if (pass !== undefined) bytes = encryptBuffer(bytes, pass);
+  await repo.storage.write(`${backupManifestPath(stanza, m.backup.label)}.copy`, bytes, { atomic: true });
+}
+
+export type { PgControl };
