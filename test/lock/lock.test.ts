@@ -51,7 +51,7 @@ describe('acquireLock', () => {
     const lockPath = tmp();
     const file = join(lockPath, 'demo-archive.lock');
     writeFileSync(file, '');
-    const holder = spawn('flock', ['--nonblock', file, 'sleep', '30'], { stdio: 'ignore' });
+    const holder = spawn('flock', [file, 'sleep', '30'], { stdio: 'ignore', detached: true });
     try {
       // wait until the holder has the lock
       for (let i = 0; i < 100 && spawnSync('flock', ['--nonblock', file, 'true']).status === 0; i++) {
@@ -59,7 +59,7 @@ describe('acquireLock', () => {
       }
       expect(lockError(() => acquireLock({ lockPath, stanza: 'demo', type: 'archive', execId: 'x' })).code).toBe(50);
     } finally {
-      holder.kill('SIGKILL');
+      process.kill(-(holder.pid as number), 'SIGKILL');
     }
   });
 
@@ -68,10 +68,10 @@ describe('acquireLock', () => {
     // A child holds the lock through the flock utility on an inherited descriptor, like we do.
     const file = join(lockPath, 'demo-backup.lock');
     writeFileSync(file, '');
-    const child = spawn('bash', ['-c', `exec 3<>'${file}'; flock --nonblock 3; sleep 30`], { stdio: 'ignore' });
+    const child = spawn('bash', ['-c', `exec 3<>'${file}'; flock 3; exec sleep 30`], { stdio: 'ignore', detached: true });
     for (let i = 0; i < 400 && spawnSync('flock', ['--nonblock', file, 'true']).status === 0; i++) spawnSync('sleep', ['0.05']);
     expect(lockError(() => acquireLock({ lockPath, stanza: 'demo', type: 'backup', execId: 'x' })).code).toBe(50);
-    child.kill('SIGKILL');
+    process.kill(-(child.pid as number), 'SIGKILL');
     let ok = false;
     for (let i = 0; i < 400 && !ok; i++) {
       try {
