@@ -1,3 +1,4 @@
+import { SPEC_SAMPLES } from '../harness/spec.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -11,7 +12,7 @@ import {
 import { MapStorage } from './map-storage.js';
 import { sample } from './fixtures.js';
 
-const SPEC = '/work/shared/spec/samples';
+const SPEC = SPEC_SAMPLES;
 const spec = (name: string): string => readFileSync(`${SPEC}/${name}`, 'utf8');
 
 /** Replace the stored checksum with the one the content has (excerpts are cut down on purpose). */

@@ -1,3 +1,4 @@
+import { SPEC_DIR } from '../harness/spec.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import {
 } from '../../src/repo/manifest.js';
 import { sample, storedChecksum } from './fixtures.js';
 
-const TOOL = '/work/shared/spec/tools/info-checksum.mjs';
+const TOOL = join(SPEC_DIR, 'tools', 'info-checksum.mjs');
 
 function thrown(f: () => unknown): PgbrError {
   try {

@@ -1,10 +1,11 @@
+import { SPEC_SAMPLES } from '../../harness/spec.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { renderInfoText } from '../../../src/command/info/render-text.js';
 import type { InfoStanza } from '../../../src/command/info/model.js';
 import { jsonDecode, jsonEncode } from '../../../src/repo/json.js';
 
-const SAMPLES = '/work/shared/spec/samples';
+const SAMPLES = SPEC_SAMPLES;
 const sample = (name: string) => readFileSync(`${SAMPLES}/${name}`, 'utf8');
 
 beforeAll(() => {
