@@ -7,10 +7,11 @@ import type { LogLevel } from '../log/level.js';
 /**
  * Log file name as pgBackRest picks it: `<stanza>-<command>[-<role>].log`, `all-<command>.log`
  * without a stanza. Commands that do not always log (archive-push, info, ...) write a file only
- * when log-level-file was given on the command line or in the environment.
+ * when log-level-file was given on the command line or in the environment; their async processes
+ * always do (nobody sees their console).
  */
 export function logFilePath(cfg: Config): string | undefined {
-  const always = commandByName(cfg.command)?.logFileAlways === true;
+  const always = commandByName(cfg.command)?.logFileAlways === true || cfg.role === 'async';
   const src = cfg.source('log-level-file');
   if (!always && src !== 'cli' && src !== 'env') return undefined;
   const stanza = cfg.strOpt('stanza') ?? 'all';

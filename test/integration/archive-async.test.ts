@@ -1,0 +1,162 @@
+/**
+ * Issue 3, asynchronous archiving and crash safety: PostgreSQL archiving through archive-async=y
+ * (spool status files, look-ahead), async archive-get prefetch, the queue-max drop, and a kill -9
+ * of archive-push in the middle of an S3 upload followed by a retry.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { startCluster, type Cluster } from '../harness/pg.js';
+import { chownToPostgres, makeTempDir, removeAllTempDirs, postgresUser, isRoot } from '../harness/tmp.js';
+import { ours, writeConf, s3RepoConf } from '../harness/cli.js';
+import { ourCli } from '../harness/run.js';
+import { s3Target } from '../harness/s3.js';
+
+let cluster: Cluster;
+let work: string;
+let conf: string;
+const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
+
+beforeAll(async () => {
+  work = makeTempDir('pgbr-async-');
+  const cli = ourCli();
+  conf = join(work, 'pgbackrest.conf');
+  const archiveCommand = `'${cli.cmd} ${cli.args[0]} --config=${conf} --stanza=demo archive-push %p'`;
+  cluster = await startCluster({ conf: { archive_mode: 'on', archive_command: archiveCommand } });
+  writeConf(work, {
+    global: {
+      'repo1-path': join(work, 'repo'),
+      'lock-path': join(work, 'lock'),
+      'log-path': work,
+      'spool-path': join(work, 'spool'),
+      'archive-async': 'y',
+      'process-max': '2',
+      'compress-type': 'lz4',
+    },
+    demo: { 'pg1-path': cluster.pgdata, 'pg1-port': String(cluster.port), 'pg1-socket-path': cluster.socketDir },
+  });
+  expect((await ours([`--config=${conf}`, '--stanza=demo', 'stanza-create'])).code).toBe(0);
+});
+
+afterAll(async () => {
+  await cluster?.cleanup();
+  removeAllTempDirs();
+});
+
+async function archiverStats(): Promise<{ archived: number; failed: number }> {
+  const [row] = await cluster.query<{ archived_count: string; failed_count: string }>('SELECT archived_count, failed_count FROM pg_stat_archiver');
+  return { archived: Number(row.archived_count), failed: Number(row.failed_count) };
+}
+
+function storedSegments(): Map<string, string> {
+  const out = new Map<string, string>();
+  const idDir = join(work, 'repo/archive/demo/15-1');
+  if (!existsSync(idDir)) return out;
+  for (const d of readdirSync(idDir).filter((x) => /^[0-F]{16}$/.test(x))) {
+    for (const f of readdirSync(join(idDir, d))) {
+      const m = /^([0-F]{24})-([0-9a-f]{40})\.lz4$/.exec(f);
+      if (m) out.set(m[1], m[2]);
+    }
+  }
+  return out;
+}
+
+describe('archive-async=y', () => {
+  it('archives through the spool with status files and no failures', async () => {
+    for (let i = 0; i < 6; i++) {
+      await cluster.psql(`CREATE TABLE a${i} AS SELECT g FROM generate_series(1, 5000) g`);
+      await cluster.psql('SELECT pg_switch_wal()');
+    }
+    let stats = await archiverStats();
+    for (let i = 0; i < 300 && stats.archived < 6; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      stats = await archiverStats();
+    }
+    expect(stats.failed).toBe(0);
+    expect(stats.archived).toBeGreaterThanOrEqual(6);
+    const stored = storedSegments();
+    expect(stored.size).toBeGreaterThanOrEqual(6);
+    // the async process logged to its own file; the spool holds .ok files only
+    expect(existsSync(join(work, 'demo-archive-push-async.log'))).toBe(true);
+    const out = readdirSync(join(work, 'spool/archive/demo/out'));
+    expect(out.every((f) => f.endsWith('.ok'))).toBe(true);
+
+    // async archive-get prefetches: the first call fetches ahead, the next ones come from the queue
+    const segs = [...stored.keys()].sort().slice(0, 3);
+    const dest = join(work, 'got');
+    mkdirSync(dest);
+    chownToPostgres(dest);
+    for (const seg of segs) {
+      const r = await ours([`--config=${conf}`, '--stanza=demo', '--log-level-console=info', 'archive-get', seg, join(dest, seg)]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`found ${seg} in the archive asynchronously`);
+      expect(sha1(readFileSync(join(dest, seg)))).toBe(stored.get(seg));
+    }
+    const missing = await ours([`--config=${conf}`, '--stanza=demo', 'archive-get', '0000000100000000000000FE', join(dest, 'x')]);
+    expect(missing.code).toBe(1);
+  });
+
+  it('drops segments over archive-push-queue-max with a warning and reports success', async () => {
+    // a copy of the data directory's control file and one ready segment: enough for the queue check
+    const dir = makeTempDir('pgbr-qmax-');
+    const pgdata = join(dir, 'pgdata');
+    const seg = [...storedSegments().keys()].sort()[0];
+    mkdirSync(join(pgdata, 'global'), { recursive: true });
+    mkdirSync(join(pgdata, 'pg_wal/archive_status'), { recursive: true });
+    copyFileSync(join(cluster.pgdata, 'global/pg_control'), join(pgdata, 'global/pg_control'));
+    const got = await ours([`--config=${conf}`, '--stanza=demo', '--no-archive-async', 'archive-get', seg, join(dir, seg)]);
+    expect(got.code).toBe(0);
+    copyFileSync(join(dir, seg), join(pgdata, 'pg_wal', seg));
+    writeFileSync(join(pgdata, 'pg_wal/archive_status', `${seg}.ready`), '');
+    const file = writeConf(dir, {
+      global: { 'repo1-path': join(dir, 'repo'), 'lock-path': join(dir, 'lock'), 'log-level-file': 'off', 'archive-push-queue-max': '1MiB' },
+      demo: { 'pg1-path': pgdata },
+    });
+    const r = await ours([`--config=${file}`, '--stanza=demo', 'archive-push', join(pgdata, 'pg_wal', seg)], { asRoot: true });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`WARN: dropped WAL file '${seg}' because archive queue exceeded 1MB\n`);
+    expect(existsSync(join(dir, 'repo/archive/demo'))).toBe(false);
+  });
+});
+
+describe('crash safety', () => {
+  it('a kill -9 mid-upload leaves nothing that looks archived, and the retry succeeds', async () => {
+    const dir = makeTempDir('pgbr-kill-');
+    const t = s3Target();
+    const file = writeConf(dir, {
+      global: { ...s3RepoConf(t, dir), 'lock-path': join(dir, 'lock'), 'log-level-file': 'off', 'compress-type': 'none', 'repo1-storage-upload-chunk-size': '5MiB' },
+      demo: { 'pg1-path': cluster.pgdata, 'pg1-port': String(cluster.port), 'pg1-socket-path': cluster.socketDir },
+    });
+    const args = [`--config=${file}`, '--stanza=demo'];
+    expect((await ours([...args, 'stanza-create'])).code).toBe(0);
+    const seg = [...storedSegments().keys()].sort()[0];
+    const src = join(dir, seg);
+    const got = await ours([`--config=${conf}`, '--stanza=demo', '--no-archive-async', 'archive-get', seg, src]);
+    expect(got.code).toBe(0);
+    const expected = sha1(readFileSync(src));
+    for (const delayMs of [30, 120, 250]) {
+      const cli = ourCli();
+      const child = spawn(cli.cmd, [...cli.args, ...args, 'archive-push', src], {
+        stdio: 'ignore',
+        ...(isRoot ? postgresUser() : {}),
+      });
+      const exited = new Promise((r) => child.once('exit', r));
+      await new Promise((r) => setTimeout(r, delayMs));
+      child.kill('SIGKILL');
+      await exited;
+      // whatever the kill interrupted, a segment that is listed must be complete
+      const dest = join(dir, `after-kill-${delayMs}`);
+      const r = await ours([...args, 'archive-get', seg, dest]);
+      if (r.code === 0) expect(sha1(readFileSync(dest))).toBe(expected);
+      else expect(r.code).toBe(1);
+    }
+    const retry = await ours([...args, 'archive-push', src]);
+    expect(retry.code, retry.stderr).toBe(0);
+    const final = join(dir, 'final');
+    const fetched = await ours([...args, '--log-level-console=detail', 'archive-get', seg, final]);
+    expect(fetched.code, `${retry.stdout}${retry.stderr}${fetched.stdout}${fetched.stderr}`).toBe(0);
+    expect(sha1(readFileSync(final))).toBe(expected);
+  });
+});
