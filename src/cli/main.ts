@@ -28,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   log.configure(loggerSettings(cfg), secretValues(cfg));
+  if (cfg.get('dry-run') === true) log.setMessagePrefix('[DRY-RUN] ');
   for (const w of cfg.warnings) log.warn(w);
   const quiet = commandByName(cfg.command)?.logQuiet === true;
   const name = cfg.role ? `${cfg.command}:${cfg.role}` : cfg.command;

@@ -26,6 +26,8 @@ export class Logger {
   private fileFd: number | undefined;
   /** Values that must never reach any destination (keys, passes), replaced by <redacted>. */
   private secrets: string[] = [];
+  /** Put before every message (`[DRY-RUN] ` for expire --dry-run, as pgBackRest does). */
+  private messagePrefix = '';
 
   constructor(settings: LoggerSettings, private readonly processId = 0) {
     this.settings = settings;
@@ -56,6 +58,10 @@ export class Logger {
     this.fileFd = undefined;
   }
 
+  setMessagePrefix(prefix: string): void {
+    this.messagePrefix = prefix;
+  }
+
   enabled(level: LogLevel): boolean {
     const r = levelRank(level);
     const s = this.settings;
@@ -71,7 +77,7 @@ export class Logger {
   /** Log as another process number (P01 … for parallel workers). */
   write(level: LogLevel, message: string, code?: number, processId = this.processId): void {
     if (!this.enabled(level)) return;
-    const rec: LogRecord = { level, message: this.redact(message), code, processId, time: new Date() };
+    const rec: LogRecord = { level, message: this.redact(this.messagePrefix + message), code, processId, time: new Date() };
     const r = levelRank(level);
     const s = this.settings;
     const opts = { timestamp: s.timestamp, processMax: s.processMax };
