@@ -1,12 +1,16 @@
 // Bundles the CLI into dist/ with esbuild. Code splitting keeps heavy modules (the S3 SDK, pg)
 // in chunks that load only when a command needs them, which matters for archive-push start-up.
+// The bundle is built beside dist/ and swapped in, so a CLI already running keeps its chunks.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 
-rmSync(new URL('./dist', import.meta.url), { recursive: true, force: true });
+const root = new URL('./', import.meta.url);
+const next = new URL(`./dist.build-${process.pid}`, root);
+const old = new URL(`./dist.old-${process.pid}`, root);
+rmSync(next, { recursive: true, force: true });
 await build({
   entryPoints: { pgbackrest: 'src/cli/main.ts', 'pgbackrest-worker': 'src/parallel/worker.ts' },
-  outdir: 'dist',
+  outdir: next.pathname,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -20,3 +24,10 @@ await build({
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning',
 });
+try {
+  renameSync(new URL('./dist', root), old);
+} catch {
+  // first build
+}
+renameSync(next, new URL('./dist', root));
+rmSync(old, { recursive: true, force: true });
