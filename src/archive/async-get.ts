@@ -1,10 +1,8 @@
 import { copyFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isPgbrError } from '../error/error.js';
-import { acquireLock } from '../lock/lock.js';
 import { nextWalSegment } from '../postgres/lsn.js';
-import { clearErrors, readStatus, spoolQueuePath, statusError } from './spool.js';
-import { spawnAsync } from './async-spawn.js';
+import { readStatus, spoolQueuePath, statusError } from './spool.js';
+import { startAsyncIfIdle } from './async-spawn.js';
 
 export interface AsyncGetForeground {
   name: string;
@@ -40,7 +38,7 @@ export async function getAsyncForeground(o: AsyncGetForeground): Promise<boolean
       throw statusError(status.code, status.message);
     }
     if (first) {
-      await startAsync(o, queue);
+      await startAsyncIfIdle({ ...o, queue, command: 'archive-get', newParams: prefetchList(o.name, o.queueMax, o.walSegmentSize) });
       first = false;
     }
     if (Date.now() >= deadline) return false;
@@ -70,22 +68,6 @@ export function prefetchList(name: string, queueMax: number, segmentSize: number
   const count = Math.max(1, Math.floor(queueMax / segmentSize));
   while (list.length < count) list.push(nextWalSegment(list[list.length - 1], segmentSize));
   return list;
-}
-
-async function startAsync(o: AsyncGetForeground, queue: string): Promise<void> {
-  let lock;
-  try {
-    lock = acquireLock({ lockPath: o.lockPath, stanza: o.stanza, type: 'archive', execId: o.execId });
-  } catch (e) {
-    if (isPgbrError(e, 'LockAcquireError')) return;
-    throw e;
-  }
-  try {
-    await clearErrors(queue);
-  } finally {
-    lock.release();
-  }
-  spawnAsync({ command: 'archive-get', params: o.params, newParams: prefetchList(o.name, o.queueMax, o.walSegmentSize) });
 }
 
 /** Queue entries that are no longer wanted (older segments PostgreSQL has moved past). */

@@ -1,10 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { err } from '../error/error.js';
-import { acquireLock } from '../lock/lock.js';
-import { isPgbrError } from '../error/error.js';
-import { clearErrors, readStatus, spoolQueuePath, statusError } from './spool.js';
-import { spawnAsync } from './async-spawn.js';
+import { readStatus, spoolQueuePath, statusError } from './spool.js';
+import { startAsyncIfIdle } from './async-spawn.js';
 
 export interface AsyncPushForeground {
   walPath: string;
@@ -38,7 +36,7 @@ export async function pushAsyncForeground(o: AsyncPushForeground): Promise<strin
     }
     if (status?.kind === 'error' && !first) throw statusError(status.code, status.message);
     if (first) {
-      await startAsync(o, queue, dirname(o.walPath));
+      await startAsyncIfIdle({ ...o, queue, command: 'archive-push', newParams: [dirname(o.walPath)] });
       first = false;
     }
     if (Date.now() >= deadline) {
@@ -48,23 +46,6 @@ export async function pushAsyncForeground(o: AsyncPushForeground): Promise<strin
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/** Start the async process unless one is running (it holds the archive lock). */
-async function startAsync(o: AsyncPushForeground, queue: string, walDir: string): Promise<void> {
-  let lock;
-  try {
-    lock = acquireLock({ lockPath: o.lockPath, stanza: o.stanza, type: 'archive', execId: o.execId });
-  } catch (e) {
-    if (isPgbrError(e, 'LockAcquireError')) return;
-    throw e;
-  }
-  try {
-    await clearErrors(queue);
-  } finally {
-    lock.release();
-  }
-  spawnAsync({ command: 'archive-push', params: o.params, newParams: [walDir] });
 }
 
 /** Segments PostgreSQL has marked ready, oldest first. */

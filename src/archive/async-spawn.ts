@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
+import { isPgbrError } from '../error/error.js';
+import { acquireLock, type LockHandle } from '../lock/lock.js';
+import { clearErrors } from './spool.js';
 
 /**
  * Start the detached `<command>:async` process with the foreground's own options: the same argv
@@ -28,4 +31,37 @@ export function spawnAsync(opts: { command: string; params: readonly string[]; n
   const devNull = openSync('/dev/null', 'r+');
   const child = spawn(node, childArgs, { detached: true, stdio: [devNull, devNull, devNull], env: process.env });
   child.unref();
+}
+
+/** The archive lock if it is free, undefined while another async process holds it. */
+export function tryArchiveLock(o: { lockPath: string; stanza: string; execId: string }): LockHandle | undefined {
+  try {
+    return acquireLock({ lockPath: o.lockPath, stanza: o.stanza, type: 'archive', execId: o.execId });
+  } catch (e) {
+    if (isPgbrError(e, 'LockAcquireError')) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Start the async process unless one is running (it holds the archive lock): clear the errors of
+ * the previous run while holding the lock, release it, then spawn the child that takes it.
+ */
+export async function startAsyncIfIdle(o: {
+  lockPath: string;
+  stanza: string;
+  execId: string;
+  queue: string;
+  command: string;
+  params: readonly string[];
+  newParams: string[];
+}): Promise<void> {
+  const lock = tryArchiveLock(o);
+  if (lock === undefined) return;
+  try {
+    await clearErrors(o.queue);
+  } finally {
+    lock.release();
+  }
+  spawnAsync(o);
 }

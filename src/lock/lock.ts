@@ -1,4 +1,4 @@
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, constants } from 'node:fs';
+import { chmodSync, closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { err } from '../error/error.js';
 
@@ -20,7 +20,7 @@ const FLOCK_BUSY = 50;
  * lock stays ours until we close it, or until this process dies for any reason.
  */
 export function acquireLock(opts: { lockPath: string; stanza: string; type: LockType; execId: string }): LockHandle {
-  mkdirSync(opts.lockPath, { recursive: true, mode: 0o770 });
+  ensureLockPath(opts.lockPath);
   const types = opts.type === 'all' ? ['archive', 'backup'] : [opts.type];
   const held: { file: string; fd: number }[] = [];
   try {
@@ -38,6 +38,11 @@ export function acquireLock(opts: { lockPath: string; stanza: string; type: Lock
       for (const h of held.splice(0)) unlockOne(h);
     },
   };
+}
+
+/** lock-path is shared by every user that runs pgBackRest: 0770 whatever the umask, like pgBackRest. */
+export function ensureLockPath(lockPath: string): void {
+  if (mkdirSync(lockPath, { recursive: true, mode: 0o770 }) !== undefined) chmodSync(lockPath, 0o770);
 }
 
 function lockOne(file: string, execId: string): { file: string; fd: number } {

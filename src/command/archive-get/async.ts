@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandContext } from '../command.js';
-import { isPgbrError, toPgbrError } from '../../error/error.js';
-import { acquireLock } from '../../lock/lock.js';
+import { toPgbrError } from '../../error/error.js';
+import { tryArchiveLock } from '../../archive/async-spawn.js';
 import { readPgControl } from '../../postgres/control.js';
 import { getWalFile } from '../../archive/get.js';
 import { trimQueue } from '../../archive/async-get.js';
@@ -17,13 +17,8 @@ import { repoTargets } from '../common/repos.js';
 export async function runAsyncGet({ cfg, log }: CommandContext): Promise<void> {
   const stanza = cfg.str('stanza');
   const queue = spoolQueuePath(cfg.str('spool-path'), stanza, 'in');
-  let lock;
-  try {
-    lock = acquireLock({ lockPath: cfg.str('lock-path'), stanza, type: 'archive', execId: cfg.str('exec-id') });
-  } catch (e) {
-    if (isPgbrError(e, 'LockAcquireError')) return;
-    throw e;
-  }
+  const lock = tryArchiveLock({ lockPath: cfg.str('lock-path'), stanza, execId: cfg.str('exec-id') });
+  if (lock === undefined) return;
   try {
     await mkdir(queue, { recursive: true, mode: 0o750 });
     const segments = [...cfg.params];

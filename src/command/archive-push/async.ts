@@ -1,8 +1,8 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandContext } from '../command.js';
-import { err, isPgbrError, toPgbrError } from '../../error/error.js';
-import { acquireLock } from '../../lock/lock.js';
+import { err, toPgbrError } from '../../error/error.js';
+import { tryArchiveLock } from '../../archive/async-spawn.js';
 import { checkStop } from '../../lock/stop.js';
 import { readPgControl } from '../../postgres/control.js';
 import type { CompressType } from '../../io/compress.js';
@@ -28,13 +28,8 @@ export async function runAsyncPush({ cfg, log }: CommandContext): Promise<void> 
     await writeStatus(queue, 'global', { ok: false, error: toPgbrError(e) });
     throw e;
   }
-  let lock;
-  try {
-    lock = acquireLock({ lockPath: cfg.str('lock-path'), stanza, type: 'archive', execId: cfg.str('exec-id') });
-  } catch (e) {
-    if (isPgbrError(e, 'LockAcquireError')) return;
-    throw e;
-  }
+  const lock = tryArchiveLock({ lockPath: cfg.str('lock-path'), stanza, execId: cfg.str('exec-id') });
+  if (lock === undefined) return;
   try {
     await mkdir(queue, { recursive: true, mode: 0o750 });
     const pg = await readPgControl(cfg.str('pg1-path'));
