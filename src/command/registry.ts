@@ -15,11 +15,14 @@ const ENTRIES: ReadonlyArray<readonly [string, Loader]> = [
   ['expire', () => import('./expire/expire.js')],
   ['help', () => import('./help/help.js')],
   ['info', () => import('./info/info.js')],
+  ['repo-get', () => import('./repo-get/repo-get.js')],
+  ['repo-ls', () => import('./repo-ls/repo-ls.js')],
   ['stanza-create', () => import('./stanza-create/stanza-create.js')],
   ['stanza-delete', () => import('./stanza-delete/stanza-delete.js')],
   ['stanza-upgrade', () => import('./stanza-upgrade/stanza-upgrade.js')],
   ['start', () => import('./start/start.js')],
   ['stop', () => import('./stop/stop.js')],
+  ['verify', () => import('./verify/verify.js')],
   ['version', () => import('./version/version.js')],
 ];
 

@@ -12,7 +12,15 @@ export function formatSize(size: number): string {
   ];
   const [unit, name] = units.find(([u]) => size >= u) as [number, string];
   const firstDecimal = Math.floor(((size % unit) * 10) / unit);
-  return firstDecimal !== 0 ? `${(size / unit).toFixed(1)}${name}` : `${Math.floor(size / unit)}${name}`;
+  return firstDecimal !== 0 ? `${oneDecimal(size, unit)}${name}` : `${Math.floor(size / unit)}${name}`;
+}
+
+/** size/unit as C's `%.1f` prints it: exact ties round to even (77056 B is 75.2KB, not 75.3KB). */
+function oneDecimal(size: number, unit: number): string {
+  let tenths = Math.floor((size * 10) / unit);
+  const rest = size * 10 - tenths * unit;
+  if (rest * 2 > unit || (rest * 2 === unit && tenths % 2 === 1)) tenths++;
+  return `${Math.floor(tenths / 10)}.${tenths % 10}`;
 }
 
 /** Local time `YYYY-MM-DD HH:MM:SS` from epoch seconds, as `info` prints timestamps. */

@@ -7,6 +7,7 @@ import { archiveIdPath, backupStanzaPath } from '../../repo/layout.js';
 import { repoTargets, type RepoTarget } from '../common/repos.js';
 import { INFO_STATUS, type InfoArchive, type InfoBackup, type InfoStanza, type InfoStatus } from './model.js';
 import { walMinMax } from './wal-range.js';
+import { addSetDetail } from './set-detail.js';
 
 /** What one repo knows about one stanza. */
 interface RepoStanza {
@@ -26,9 +27,18 @@ export async function gatherInfo(cfg: Config): Promise<InfoStanza[]> {
   const out: InfoStanza[] = [];
   for (const name of names) {
     const perRepo = await Promise.all(repos.map((r) => repoStanza(r, name)));
-    out.push(stanzaInfo(name, perRepo, cfg.str('lock-path'), set));
+    const stanza = stanzaInfo(name, perRepo, cfg.str('lock-path'), set);
+    if (set !== undefined) await setDetails(stanza, perRepo);
+    out.push(stanza);
   }
   return out;
+}
+
+async function setDetails(stanza: InfoStanza, perRepo: RepoStanza[]): Promise<void> {
+  for (const b of stanza.backup) {
+    const r = perRepo.find((x) => x.repo.idx === b.database['repo-key']);
+    if (r?.backup !== undefined) await addSetDetail(b, r.repo, stanza.name, r.backup);
+  }
 }
 
 async function stanzaNames(repos: RepoTarget[]): Promise<string[]> {
@@ -79,11 +89,13 @@ function stanzaInfo(name: string, perRepo: RepoStanza[], lockPath: string, set?:
   }
   const ciphers = new Set(perRepo.map((r) => r.repo.cipherType));
   const lock = lockStatus(lockPath, name, 'backup');
+  // A --set found nowhere: pgBackRest shows neither archives nor db history.
+  const setMissing = set !== undefined && backups.length === 0;
   return {
-    archive: perRepo.flatMap((r) => r.archives),
+    archive: setMissing ? [] : perRepo.flatMap((r) => r.archives),
     backup: backups,
     cipher: ciphers.size === 1 ? [...ciphers][0] : 'mixed',
-    db: perRepo.flatMap((r) =>
+    db: setMissing ? [] : perRepo.flatMap((r) =>
       (r.backup?.history ?? []).map((h) => ({ id: h.id, 'repo-key': r.repo.idx, 'system-id': h.systemId, version: h.version })),
     ),
     name,

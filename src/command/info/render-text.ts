@@ -15,9 +15,11 @@ function renderStanza(s: InfoStanza, opts: { set?: string }): string {
     const r = s.repo.find((x) => x.status.code === 99);
     if (r) out.push(`        ${r.status.message}`);
   }
-  if (s.db.length === 0) return out.join('\n') + '\n';
+  if (s.db.length === 0 && s.status.code !== 6) return out.join('\n') + '\n';
   out.push(`    cipher: ${s.cipher}`);
   if (s.cipher === 'mixed') for (const r of s.repo) out.push(`        repo${r.key}: ${r.cipher}`);
+  // A --set that matches no backup: pgBackRest stops after the cipher line.
+  if (s.status.code === 6) return out.join('\n') + '\n';
   for (const db of dbGroups(s)) out.push(...renderDb(s, db, opts));
   return out.join('\n') + '\n';
 }
