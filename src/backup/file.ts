@@ -109,7 +109,10 @@ async function copyFile(job: BackupFileJob, repo: StorageDriver, pg: StorageDriv
   filters.push(repoSize);
   if (repoHash !== undefined) filters.push(repoHash);
 
-  await pipeToStorage(source, filters, repo, job.repoFile);
+  // Not atomic, like pgBackRest: a partial file of an aborted backup is never listed (only the
+  // manifest makes it part of a backup). The directories are created before and synced after the
+  // copy (set-paths.ts); a missing one is still created on demand.
+  await pipeToStorage(source, filters, repo, job.repoFile, { atomic: false, syncPath: false });
 
   const result: BackupFileCopied = { copied: true, size: size.size, checksum: hash.digest(), repoSize: repoSize.size };
   if (repoHash !== undefined) result.rck = repoHash.digest();

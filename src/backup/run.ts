@@ -29,6 +29,7 @@ import { copyFiles } from './copy.js';
 import { startBackup, stopBackup, type ArchiveTarget } from './start-stop.js';
 import { storeLabelFiles } from './label-files.js';
 import { completeBackup } from './complete.js';
+import { createSetPaths, syncSetPaths } from './set-paths.js';
 
 export interface BackupRun {
   cfg: Config;
@@ -100,9 +101,11 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
     });
     for (const m of built.log) log.write(m.level, m.message);
     const manifest = built.manifest;
-    // files changed in the current second might change again unseen: copy start is the next second
-    await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000)));
+    // files changed in the current second might change again unseen: copy starts in the next second
+    const copyStart = Math.floor(Date.now() / 1000) * 1000 + 1000;
     await savePartialManifest(repo, stanza, manifest, info.cipherPass);
+    await createSetPaths(repo.storage, stanza, manifest);
+    await new Promise((r) => setTimeout(r, Math.max(0, copyStart - Date.now())));
     await copyFiles({
       jobs: built.jobs,
       manifest,
@@ -115,6 +118,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
       log,
       lock,
     });
+    await syncSetPaths(repo.storage, stanza, manifest);
     const stop = await stopBackup({ session, start, archive, log });
     const stopTime = Math.floor(Date.now() / 1000);
     await storeLabelFiles({

@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.js';
-import { lsnToWalSegment, timelineFromWalSegment, walSegmentToLsn, walSegmentRange } from '../postgres/lsn.js';
+import { walSegmentRange } from '../postgres/lsn.js';
 import { waitForSegment } from '../archive/wait.js';
 import type { StorageDriver } from '../storage/storage.js';
 import type { BackupSession, BackupStart, BackupStop } from './db.js';
@@ -24,15 +24,11 @@ export async function startBackup(o: { session: BackupSession; startFast: boolea
   const start = await o.session.start(o.startFast);
   o.log.info(`backup start archive = ${start.segment}, lsn = ${start.lsn}`);
   if (o.archive && before) {
-    let check = start.segment;
-    if (before.segment === start.segment) {
-      await o.session.switchWal();
-    } else {
-      const tl = timelineFromWalSegment(start.segment);
-      check = lsnToWalSegment(tl, walSegmentToLsn(start.segment, o.archive.segmentSize) - 1n, o.archive.segmentSize);
-    }
-    o.log.info(`check archive for ${check === start.segment ? '' : 'prior '}segment ${check}`);
-    await waitForSegment({ ...o.archive, segment: check });
+    // pgBackRest checks the segment that was current before the start; when the start did not leave
+    // it, a switch makes it complete (so "prior" only when the start moved on)
+    if (before.segment === start.segment) await o.session.switchWal();
+    o.log.info(`check archive for ${before.segment === start.segment ? '' : 'prior '}segment ${before.segment}`);
+    await waitForSegment({ ...o.archive, segment: before.segment });
   }
   return start;
 }

@@ -17,6 +17,7 @@ const ENTRIES: ReadonlyArray<readonly [string, Loader]> = [
   ['info', () => import('./info/info.js')],
   ['repo-get', () => import('./repo-get/repo-get.js')],
   ['repo-ls', () => import('./repo-ls/repo-ls.js')],
+  ['restore', () => import('./restore/restore.js')],
   ['stanza-create', () => import('./stanza-create/stanza-create.js')],
   ['stanza-delete', () => import('./stanza-delete/stanza-delete.js')],
   ['stanza-upgrade', () => import('./stanza-upgrade/stanza-upgrade.js')],

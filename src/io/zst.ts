@@ -35,14 +35,40 @@ function zstError(e: unknown): Error {
   return err('FormatError', `zst error: [-${ZSTD_ERROR_CODES[name] ?? 1}] ${name}`, { cause: e });
 }
 
-export class ZstEncoder implements Codec {
-  private readonly cctx = new binding.CCtx();
-  private readonly outSize = binding.cStreamOutSize();
+type CCtx = InstanceType<ZstdBinding['CCtx']>;
 
-  constructor(level: number) {
-    this.cctx.setParameter(binding.CParameter['compressionLevel']!, level);
-    this.cctx.setParameter(binding.CParameter['contentSizeFlag']!, 0);
-    this.cctx.setParameter(binding.CParameter['checksumFlag']!, 0);
+/**
+ * Compression contexts are large native objects: a backup compresses thousands of small files, and
+ * a new context per file mostly feeds the garbage collector. A context that finished its frame
+ * starts the next one cleanly with the same (sticky) parameters, so finished ones are reused.
+ */
+const freeContexts = new Map<number, CCtx[]>();
+const FREE_MAX = 8;
+
+function takeContext(level: number): CCtx {
+  const ctx = freeContexts.get(level)?.pop();
+  if (ctx !== undefined) return ctx;
+  const created = new binding.CCtx();
+  created.setParameter(binding.CParameter['compressionLevel']!, level);
+  created.setParameter(binding.CParameter['contentSizeFlag']!, 0);
+  created.setParameter(binding.CParameter['checksumFlag']!, 0);
+  return created;
+}
+
+function giveContext(level: number, ctx: CCtx): void {
+  const free = freeContexts.get(level) ?? [];
+  if (free.length < FREE_MAX) free.push(ctx);
+  freeContexts.set(level, free);
+}
+
+export class ZstEncoder implements Codec {
+  private cctx: CCtx | undefined;
+  private readonly outSize = binding.cStreamOutSize();
+  /** Scratch output; what was produced is copied out, so one buffer serves the whole stream. */
+  private scratch: Buffer | undefined;
+
+  constructor(private readonly level: number) {
+    this.cctx = takeContext(level);
   }
 
   update(chunk: Buffer): Buffer[] {
@@ -50,16 +76,22 @@ export class ZstEncoder implements Codec {
   }
 
   finish(): Buffer[] {
-    return this.run(Buffer.alloc(0), binding.EndDirective['end']!);
+    const out = this.run(Buffer.alloc(0), binding.EndDirective['end']!);
+    giveContext(this.level, this.cctx!);
+    this.cctx = undefined;
+    return out;
   }
 
   private run(src: Buffer, endOp: number): Buffer[] {
+    const cctx = this.cctx;
+    if (cctx === undefined) throw err('AssertError', 'zst encoder used after finish');
     const out: Buffer[] = [];
     const isEnd = endOp === binding.EndDirective['end'];
+    this.scratch ??= Buffer.allocUnsafe(this.outSize);
+    const dst = this.scratch;
     for (;;) {
-      const dst = Buffer.allocUnsafe(this.outSize);
-      const [remaining, produced, consumed] = this.cctx.compressStream2(dst, src, endOp);
-      if (produced > 0) out.push(dst.subarray(0, produced));
+      const [remaining, produced, consumed] = cctx.compressStream2(dst, src, endOp);
+      if (produced > 0) out.push(Buffer.from(dst.subarray(0, produced)));
       src = src.subarray(consumed);
       if (src.length === 0 && (isEnd ? remaining === 0 : produced < dst.length)) return out;
     }

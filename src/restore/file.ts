@@ -1,4 +1,4 @@
-import { chmod, chown, utimes } from 'node:fs/promises';
+import { chmod, chown, truncate, utimes } from 'node:fs/promises';
 import type { Duplex, Readable } from 'node:stream';
 import { drain, localPath, localFiles, pipeToStorage } from '../backup/file-stream.js';
 import { err } from '../error/error.js';
@@ -38,6 +38,8 @@ export interface RestoreFileJob {
   /** Keep an existing file with the same size and SHA-1 (with `force`: same size and mtime). */
   delta?: boolean;
   force?: boolean;
+  /** A relation of a database left out by --db-include/--db-exclude: sparse zeros of `size` bytes. */
+  zeroed?: boolean;
 }
 
 export interface RestoreFileResult {
@@ -51,14 +53,15 @@ export async function restoreFile(
   repo: StorageDriver,
   pg: StorageDriver = localFiles(),
 ): Promise<RestoreFileResult> {
-  if (job.delta && (await existingMatches(job, pg))) {
+  if (job.delta && job.zeroed !== true && (await existingMatches(job, pg))) {
     await setAttributes(job);
     return { written: false, size: job.size };
   }
   const target = localPath(job.pgFile);
   const writeOpts = { atomic: false, createPath: false, mode: job.mode };
-  if (job.size === 0) {
+  if (job.size === 0 || job.zeroed === true) {
     await pg.write(target, Buffer.alloc(0), writeOpts);
+    if (job.size > 0) await truncate(job.pgFile, job.size);
   } else {
     await copyFromRepo(job, repo, pg, target, writeOpts);
   }
@@ -91,17 +94,26 @@ async function copyFromRepo(
   }
 }
 
-/** Delta: size must match; then mtime (`force`) or the SHA-1 of the existing bytes decides. */
+/**
+ * Delta: with `force` size and mtime decide. Otherwise a file at least as large whose first `size`
+ * bytes have the manifest SHA-1 is kept, truncated to the manifest size (a relation that grew).
+ */
 async function existingMatches(job: RestoreFileJob, pg: StorageDriver): Promise<boolean> {
   const info = await pg.info(localPath(job.pgFile));
-  if (info === null || info.type !== 'file' || info.size !== job.size) return false;
-  if (job.force) return info.timeModified === job.timestamp;
-  if (job.size === 0) return job.checksum === SHA1_EMPTY;
-  const source = await pg.read(localPath(job.pgFile), { ignoreMissing: true });
-  if (source === null) return false;
-  const hash = new HashFilter();
-  await drain(source, [hash]);
-  return hash.digest() === job.checksum;
+  if (info === null || info.type !== 'file') return false;
+  if (job.force) return info.size === job.size && info.timeModified === job.timestamp;
+  if (info.size < job.size) return false;
+  if (job.size === 0) {
+    if (job.checksum !== SHA1_EMPTY) return false;
+  } else {
+    const source = await pg.read(localPath(job.pgFile), { ignoreMissing: true, limit: job.size });
+    if (source === null) return false;
+    const hash = new HashFilter();
+    await drain(source, [hash]);
+    if (hash.digest() !== job.checksum) return false;
+  }
+  if (info.size > job.size) await truncate(job.pgFile, job.size);
+  return true;
 }
 
 async function setAttributes(job: RestoreFileJob): Promise<void> {

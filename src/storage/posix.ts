@@ -3,7 +3,7 @@ import { chmod, lstat, mkdir, open, readdir, readlink, rename, rm, rmdir, stat, 
 import type { FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
-import { err } from '../error/error.js';
+import { err, PgbrError } from '../error/error.js';
 import { errnoCode, sysErr } from './errno.js';
 import { baseName, checkPath, joinPath, parentPath, TEMP_SUFFIX } from './path.js';
 import type {
@@ -118,8 +118,7 @@ export class PosixStorage implements StorageDriver {
     const atomic = opts.atomic ?? true;
     const sync = opts.sync ?? true;
     const target = atomic ? file + TEMP_SUFFIX : file;
-    if (opts.createPath ?? true) await this.pathCreate(parentPath(p));
-    const fh = await this.openWrite(target, opts.mode ?? FILE_MODE);
+    const fh = await this.openWriteCreatePath(target, p, opts);
     try {
       await writeAll(fh, target, source);
       if (sync) await syncFile(fh, target);
@@ -130,7 +129,19 @@ export class PosixStorage implements StorageDriver {
       await unlink(target).catch(() => undefined);
       throw e;
     }
-    if (sync) await this.pathSync(parentPath(p));
+    if (sync && (opts.syncPath ?? true)) await this.pathSync(parentPath(p));
+  }
+
+  /** Parents are created only when the open finds them missing (one syscall in the usual case). */
+  private async openWriteCreatePath(target: string, p: string, opts: WriteOptions): Promise<FileHandle> {
+    const mode = opts.mode ?? FILE_MODE;
+    try {
+      return await this.openWrite(target, mode);
+    } catch (e) {
+      if (!(opts.createPath ?? true) || !(e instanceof PgbrError) || e.type !== 'PathMissingError') throw e;
+    }
+    await this.pathCreate(parentPath(p));
+    return this.openWrite(target, mode);
   }
 
   private async openWrite(file: string, mode: number): Promise<FileHandle> {

@@ -65,6 +65,11 @@ export interface WriteOptions {
   atomic?: boolean;
   /** Posix: fsync file and directory before resolving. Default true. */
   sync?: boolean;
+  /**
+   * Posix: fsync the directory too (when `sync`). Default true. Writers of many files into one
+   * directory (backup) turn it off and sync each directory once at the end, like pgBackRest.
+   */
+  syncPath?: boolean;
   /** Posix file mode. Default 0o640. */
   mode?: number;
   /** Create missing parent paths. Default true. */

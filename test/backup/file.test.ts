@@ -120,6 +120,6 @@ describe('backupFile source handling', () => {
     const src = env.source('w', data);
     env.source('blocker', Buffer.from('x'));
     const repo = new (await import('../../src/storage/posix.js')).PosixStorage(env.pgData);
-    await expect(backupFile(job(src, data.length, { repoFile: 'blocker/sub' }), repo)).rejects.toMatchObject({ type: 'PathCreateError' });
+    await expect(backupFile(job(src, data.length, { repoFile: 'blocker/sub' }), repo)).rejects.toMatchObject({ type: 'FileOpenError' });
   });
 });

@@ -1,0 +1,102 @@
+/**
+ * Restores every manifest file through the file pool (spec backup-procedure.md §8.5 steps 4–5).
+ * `global/pg_control` is written under a temporary name with the others and renamed by
+ * `finishPgControl` after the recovery settings, so an aborted restore cannot be started.
+ */
+import { renameSync } from 'node:fs';
+import type { Logger } from '../log/logger.js';
+import { runFileJobs } from '../parallel/file-pool.js';
+import type { FileJob } from '../parallel/file-job.js';
+import type { StorageDescription } from '../parallel/storage-desc.js';
+import { backupStanzaPath } from '../repo/layout.js';
+import { EMPTY_SHA1, fileRepoLocation, type Manifest, type ManifestFile } from '../repo/manifest.js';
+import { formatSize } from '../util/format.js';
+import type { RestoreFileJob, RestoreFileResult } from './file.js';
+import type { OwnerIds } from './owner.js';
+import { pgDestination } from './target.js';
+
+export const PG_CONTROL = 'pg_data/global/pg_control';
+const TEMP_EXT = '.pgbackrest.tmp';
+
+export interface RestoreFilesOptions {
+  manifest: Manifest;
+  stanza: string;
+  pgPath: string;
+  storage: StorageDescription;
+  processMax: number;
+  delta: boolean;
+  force: boolean;
+  /** Manifest names not restored (tablespace_map, preserved recovery files). */
+  skip: ReadonlySet<string>;
+  /** Relation files of excluded databases: written as sparse zero-filled files. */
+  zeroed: ReadonlySet<string>;
+  owners: OwnerIds;
+  log: Logger;
+}
+
+export interface RestoreFilesSummary {
+  size: number;
+  total: number;
+  /** Files actually written (not kept by delta). */
+  written: number;
+}
+
+export async function restoreFiles(o: RestoreFilesOptions): Promise<RestoreFilesSummary> {
+  const files = o.manifest.files.filter((f) => !o.skip.has(f.name));
+  const jobs = files.map((f) => ({ kind: 'restore', job: fileJob(o, f) }) satisfies FileJob);
+  const total = files.reduce((n, f) => n + f.size, 0);
+  let done = 0;
+  let written = 0;
+  await runFileJobs(jobs, {
+    processMax: o.processMax,
+    storage: o.storage,
+    onResult: (result, fj, processId) => {
+      const job = fj.job as RestoreFileJob;
+      const r = result as RestoreFileResult;
+      done += job.size;
+      if (r.written) written++;
+      const pct = total === 0 ? '100.00' : ((done * 100) / total).toFixed(2);
+      o.log.write('detail', restoreLine(job, r, pct), undefined, processId);
+    },
+  });
+  return { size: total, total: files.length, written };
+}
+
+function restoreLine(job: RestoreFileJob, r: RestoreFileResult, pct: string): string {
+  if (job.zeroed === true) return `restore zeroed file ${job.pgFile} (${formatSize(job.size)}, ${pct}%)`;
+  const kept = r.written ? '' : job.size === 0 ? ' - exists and is zero size' : ' - exists and matches backup';
+  const sum = job.size === 0 ? '' : ` checksum ${job.checksum}`;
+  return `restore file ${job.pgFile}${kept} (${formatSize(job.size)}, ${pct}%)${sum}`;
+}
+
+function fileJob(o: RestoreFilesOptions, f: ManifestFile): RestoreFileJob {
+  const m = o.manifest;
+  const loc = fileRepoLocation(m, f);
+  const zeroed = o.zeroed.has(f.name);
+  const dest = pgDestination(o.pgPath, f.name) + (f.name === PG_CONTROL ? TEMP_EXT : '');
+  const job: RestoreFileJob = {
+    name: f.name,
+    pgFile: dest,
+    size: f.size,
+    checksum: f.checksum ?? EMPTY_SHA1,
+    mode: f.mode,
+    timestamp: f.timestamp,
+    repoFile: loc.kind === 'none' ? '' : `${backupStanzaPath(o.stanza)}/${loc.path}`,
+    compressType: m.options.compressType,
+    delta: o.delta || o.force,
+    force: o.force,
+    ...(zeroed ? { zeroed: true } : {}),
+  };
+  if (loc.kind === 'bundle') Object.assign(job, { repoOffset: loc.offset, repoLength: loc.length });
+  if (m.cipherPass !== undefined) job.cipherPass = m.cipherPass;
+  if (o.owners.enabled) Object.assign(job, { uid: o.owners.uid(f.user), gid: o.owners.gid(f.group) });
+  return job;
+}
+
+/** The last step of a restore: the temporary pg_control becomes the real one. */
+export function finishPgControl(m: Manifest, pgPath: string, log: Logger): void {
+  if (!m.files.some((f) => f.name === PG_CONTROL)) return;
+  const dest = pgDestination(pgPath, PG_CONTROL);
+  renameSync(dest + TEMP_EXT, dest);
+  log.info('restore global/pg_control (performed last to ensure aborted restores cannot be started)');
+}

@@ -1,0 +1,112 @@
+/**
+ * The restore command's steps in pgBackRest's order (spec backup-procedure.md §8.5): validate the
+ * target, pick the set, load and remap its manifest, clean (delta/force), create paths, copy
+ * files, write recovery settings, put pg_control in place.
+ */
+import type { Config } from '../config/config.js';
+import { err } from '../error/error.js';
+import type { Logger } from '../log/logger.js';
+import { repoStorageDescription } from '../parallel/storage-desc.js';
+import { loadManifest, PG_DATA, type Manifest } from '../repo/manifest.js';
+import { formatLocalTime, formatSize } from '../util/format.js';
+import { finishPgControl, restoreFiles } from './files.js';
+import { ownerIds } from './owner.js';
+import { cleanTargets, createPaths } from './paths.js';
+import type { RecoveryType } from './recovery.js';
+import { restoreCommand } from './restore-command.js';
+import { selectBackupSet } from './select.js';
+import { checkTargetDirectories, remapTargets, targetDirectories, validatePgPath } from './target.js';
+import { recoveryFileName, writeRecovery } from './write-recovery.js';
+
+export async function runRestore(cfg: Config, log: Logger): Promise<void> {
+  const stanza = cfg.str('stanza');
+  const pgPath = cfg.str('pg1-path');
+  const mode = validatePgPath(pgPath, { delta: cfg.bool('delta'), force: cfg.bool('force') }, log);
+  const { repo, info, entry } = await selectBackupSet(cfg, log);
+  const manifest = (
+    await loadManifest(repo.storage, stanza, entry.label, { cipherPass: info.cipherPass, displayPath: repo.display })
+  ).value;
+  log.info(
+    `${repo.name}: restore backup set ${entry.label}, recovery will start at ${formatLocalTime(manifest.backup.timestampStart)}`,
+  );
+  remapTargets(manifest, cfg, pgPath, log);
+  checkTargetDirectories(targetDirectories(manifest), mode, log);
+  const pgVersionNum = versionNum(manifest.db.version);
+  const type = cfg.str('type') as RecoveryType;
+  const skip = skippedFiles(manifest, type, pgVersionNum, log);
+  const owners = ownerIds(log);
+  if (mode.delta || mode.force) cleanTargets(manifest, { pgPath, keep: keptNames(skip) }, log);
+  createPaths(manifest, pgPath, owners, log);
+  const summary = await restoreFiles({
+    manifest, stanza, pgPath, skip, owners, log,
+    storage: repoStorageDescription(cfg, repo.idx),
+    processMax: cfg.intOpt('process-max') ?? 1,
+    delta: mode.delta,
+    force: mode.force,
+    zeroed: zeroedFiles(manifest, cfg),
+  });
+  const root = manifest.paths.find((p) => p.name === PG_DATA);
+  writeRecovery({
+    pgPath, owners, log,
+    owner: { user: root?.user ?? false, group: root?.group ?? false },
+    settings: {
+      type,
+      target: cfg.strOpt('target'),
+      targetAction: cfg.strOpt('target-action'),
+      targetExclusive: cfg.has('target-exclusive') ? cfg.bool('target-exclusive') : undefined,
+      targetTimeline: cfg.strOpt('target-timeline'),
+      recoveryOption: cfg.hash('recovery-option'),
+      archiveMode: cfg.strOpt('archive-mode'),
+      restoreCommand: restoreCommand(cfg, pgPath),
+      pgVersionNum,
+    },
+  });
+  finishPgControl(manifest, pgPath, log);
+  log.info(`restore size = ${formatSize(summary.size)}, file total = ${summary.total}`);
+}
+
+/** `15` → 150000, `9.6` → 90600. */
+export function versionNum(version: string): number {
+  const [major, minor] = version.split('.').map(Number) as [number, number | undefined];
+  return major >= 10 ? major * 10000 : major * 10000 + (minor ?? 0) * 100;
+}
+
+/** tablespace_map (links are made from the mappings) and, for preserve, the recovery file. */
+function skippedFiles(m: Manifest, type: RecoveryType, pgVersionNum: number, log: Logger): Set<string> {
+  const skip = new Set<string>();
+  if (m.files.some((f) => f.name === 'pg_data/tablespace_map')) {
+    log.detail("skip 'tablespace_map' -- tablespace links will be created based on mappings");
+    skip.add('pg_data/tablespace_map');
+  }
+  if (type === 'preserve') skip.add(recoveryFileName(pgVersionNum));
+  return skip;
+}
+
+function keptNames(skip: ReadonlySet<string>): Set<string> {
+  return new Set([...skip].filter((n) => n !== 'pg_data/tablespace_map'));
+}
+
+/** Files of databases left out by --db-include / --db-exclude (user databases only). */
+function zeroedFiles(m: Manifest, cfg: Config): Set<string> {
+  const include = cfg.list('db-include');
+  const exclude = cfg.list('db-exclude');
+  if (include.length === 0 && exclude.length === 0) return new Set();
+  const userDbs = m.databases.filter((d) => d.id > d.lastSystemId);
+  const known = (name: string, what: string): void => {
+    if (!m.databases.some((d) => d.name === name || String(d.id) === name)) {
+      throw err('DbMissingError', `database to ${what} '${name}' does not exist`);
+    }
+  };
+  include.forEach((n) => known(n, 'include'));
+  exclude.forEach((n) => known(n, 'exclude'));
+  const matches = (list: string[], d: { name: string; id: number }) => list.includes(d.name) || list.includes(String(d.id));
+  const left = userDbs.filter((d) => (include.length > 0 && !matches(include, d)) || matches(exclude, d)).map((d) => d.id);
+  const out = new Set<string>();
+  for (const f of m.files) {
+    const dbDir = /^(?:pg_data\/base|pg_tblspc\/\d+\/[^/]+)\/(\d+)\/([^/]+)$/.exec(f.name);
+    if (dbDir === null || !left.includes(Number(dbDir[1]))) continue;
+    if (dbDir[2] === 'PG_VERSION' || dbDir[2] === 'pg_filenode.map') continue;
+    out.add(f.name);
+  }
+  return out;
+}

@@ -1,0 +1,61 @@
+/**
+ * copyFiles() records what each file copy found: a file that vanished after the manifest was built
+ * is dropped from the manifest and logged as pgBackRest does; copied files get their checksums.
+ * (The single-read-per-file property of the copy itself is proven in file.test.ts.)
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { copyFiles } from '../../src/backup/copy.js';
+import type { CopyJob } from '../../src/backup/manifest-jobs.js';
+import { parseManifest } from '../../src/repo/manifest.js';
+import { Logger } from '../../src/log/logger.js';
+import { makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
+
+const SAMPLE = new URL('../../../shared/spec/samples/full.backup.manifest', import.meta.url);
+
+afterAll(() => removeAllTempDirs());
+
+describe('copyFiles', () => {
+  it('drops a file removed by the database from the manifest and logs the skip', async () => {
+    const dir = makeTempDir('pgbr-copy-');
+    const pg = join(dir, 'pg');
+    mkdirSync(join(pg, 'base/1'), { recursive: true });
+    const manifest = parseManifest(readFileSync(SAMPLE));
+    const [kept, gone] = manifest.files.filter((f) => f.name.startsWith('pg_data/base/1/') && f.size > 0);
+    manifest.files = [kept!, gone!];
+    const data = Buffer.from('still here');
+    writeFileSync(join(pg, kept!.name.slice('pg_data/'.length)), data);
+    const job = (name: string, size: number): CopyJob => ({
+      name,
+      pgFile: join(pg, name.slice('pg_data/'.length)),
+      size,
+      checksumPage: false,
+      segmentNo: 0,
+      queue: 0,
+    }) as CopyJob;
+    const logFile = join(dir, 'copy.log');
+    const log = new Logger({ console: 'off', stderr: 'off', file: 'detail', filePath: logFile, timestamp: false, processMax: 1 });
+    log.configure({ console: 'off', stderr: 'off', file: 'detail', filePath: logFile, timestamp: false, processMax: 1 });
+
+    await copyFiles({
+      jobs: [job(kept!.name, data.length), job(gone!.name, gone!.size)],
+      manifest,
+      stanza: 'demo',
+      storage: { type: 'posix', path: join(dir, 'repo') },
+      processMax: 1,
+      compressType: 'none',
+      log,
+    });
+    log.closeFile();
+
+    expect(manifest.files.map((f) => f.name)).toEqual([kept!.name]);
+    expect(manifest.files[0]!.checksum).toBe(createHash('sha1').update(data).digest('hex'));
+    const text = readFileSync(logFile, 'utf8');
+    expect(text).toContain(`P01 DETAIL: skip file removed by database ${join(pg, gone!.name.slice(8))}`);
+    expect(text).toContain(`P01 DETAIL: backup file ${join(pg, kept!.name.slice(8))} (10B, `);
+    const stored = join(dir, 'repo/backup/demo', manifest.backup.label, kept!.name);
+    expect(readFileSync(stored).equals(data)).toBe(true);
+  });
+});

@@ -1,0 +1,148 @@
+/**
+ * Shared by the backup integration tests: a cluster whose archive_command is our archive-push,
+ * pgbench load, data snapshots, and restore-then-compare with a freshly started restored cluster.
+ */
+import { join } from 'node:path';
+import { PSQL, pgBinaries, startCluster, freePort, type Cluster } from '../harness/pg.js';
+import { ours, theirs, writeConf, type ConfSections } from '../harness/cli.js';
+import { ourCli, runCmd, type RunResult } from '../harness/run.js';
+import { makeTempDir, removeTempDir } from '../harness/tmp.js';
+
+export const PGBENCH = '/usr/lib/postgresql/15/bin/pgbench';
+
+export interface BackupEnv {
+  cluster: Cluster;
+  dir: string;
+  conf: string;
+  args: string[];
+}
+
+/** A cluster archiving through our archive-push into the repo(s) of `repo`, stanza `demo` created. */
+export async function backupEnv(opts: {
+  version?: number;
+  /** Repo options; default a posix repo1 in the env's dir. */
+  repo?: (dir: string) => Record<string, string>;
+  global?: Record<string, string>;
+}): Promise<BackupEnv> {
+  const dir = makeTempDir('pgbr-backup-');
+  const conf = join(dir, 'pgbackrest.conf');
+  const cli = ourCli();
+  const archiveCommand = `'${cli.cmd} ${cli.args[0]} --config=${conf} --stanza=demo archive-push %p'`;
+  const cluster = await startCluster({
+    version: opts.version,
+    conf: { archive_mode: 'on', archive_command: archiveCommand, wal_level: 'replica' },
+  });
+  const sections: ConfSections = {
+    global: {
+      ...(opts.repo ?? ((d: string) => ({ 'repo1-path': join(d, 'repo') })))(dir),
+      'lock-path': join(dir, 'lock'),
+      'log-path': dir,
+      'log-level-file': 'detail',
+      'repo1-retention-full': '9',
+      'start-fast': 'y',
+      'archive-timeout': '60',
+      ...opts.global,
+    },
+    demo: { 'pg1-path': cluster.pgdata, 'pg1-port': String(cluster.port), 'pg1-socket-path': cluster.socketDir },
+  };
+  writeConf(dir, sections);
+  const env = { cluster, dir, conf, args: [`--config=${conf}`, '--stanza=demo'] };
+  const created = await ours([...env.args, 'stanza-create']);
+  if (created.code !== 0) throw new Error(`stanza-create failed: ${created.stderr}`);
+  return env;
+}
+
+export async function pgbench(c: Cluster, args: string[]): Promise<void> {
+  const r = await runCmd(PGBENCH, ['-h', c.socketDir, '-p', String(c.port), '-U', c.user, ...args, 'postgres'], {
+    asPostgres: true,
+    timeoutMs: 120_000,
+  });
+  if (r.code !== 0) throw new Error(`pgbench ${args.join(' ')} failed: ${r.stderr}`);
+}
+
+export interface Snapshot {
+  accounts: string;
+  history: string;
+}
+
+const SNAPSHOT_SQL = [
+  "SELECT md5(string_agg(a::text, ',' ORDER BY aid)) FROM pgbench_accounts a",
+  'SELECT count(*) || \'/\' || coalesce(sum(delta), 0) FROM pgbench_history',
+];
+
+async function snapshotVia(psql: (sql: string) => Promise<string>): Promise<Snapshot> {
+  const [accounts, history] = await Promise.all(SNAPSHOT_SQL.map((q) => psql(q)));
+  return { accounts: accounts.trim(), history: history.trim() };
+}
+
+export const snapshot = (c: Cluster): Promise<Snapshot> => snapshotVia((sql) => c.psql(sql));
+
+/** Runs a backup; throws with its output when it fails. Returns the new label (from `info`). */
+export async function backup(env: BackupEnv, type: string, extra: string[] = []): Promise<{ label: string; run: RunResult }> {
+  const run = await ours([...env.args, `--type=${type}`, ...extra, 'backup'], { timeoutMs: 180_000 });
+  if (run.code !== 0) throw new Error(`backup --type=${type} failed (${run.code}): ${run.stdout}${run.stderr}`);
+  const infos = await theirInfo(env);
+  const labels = infos[0].backup.map((b) => b.label);
+  return { label: labels[labels.length - 1], run };
+}
+
+export interface InfoBackup {
+  label: string;
+  type: string;
+  prior: string | null;
+  reference: string[] | null;
+  info: { size: number; delta: number; repository: { size: number; delta: number } };
+}
+
+export async function theirInfo(env: BackupEnv): Promise<Array<{ backup: InfoBackup[]; status: { code: number } }>> {
+  const r = await theirs([...env.args, 'info', '--output=json']);
+  if (r.code !== 0) throw new Error(`info failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Array<{ backup: InfoBackup[]; status: { code: number } }>;
+}
+
+/**
+ * Restores `label` (pgBackRest 2.45 for the majors it supports, ours otherwise) with
+ * `--type=immediate --target-action=promote`, starts the result on a new port, waits for promotion,
+ * takes a snapshot, and removes everything again.
+ */
+export async function restoreAndSnapshot(env: BackupEnv, label: string): Promise<Snapshot> {
+  const base = makeTempDir('pgbr-restored-');
+  const pgdata = join(base, 'data');
+  const tool = env.cluster.version <= 15 ? theirs : ours;
+  const bins = pgBinaries(env.cluster.version);
+  const port = await freePort();
+  const pgCtl = (args: string[]): Promise<RunResult> =>
+    runCmd(join(bins.binDir, 'pg_ctl'), ['-D', pgdata, ...args], { asPostgres: true, addEnv: bins.env, timeoutMs: 90_000 });
+  try {
+    const r = await tool([...env.args, 'restore', `--set=${label}`, `--pg1-path=${pgdata}`, '--type=immediate', '--target-action=promote'], {
+      timeoutMs: 180_000,
+    });
+    if (r.code !== 0) throw new Error(`restore of ${label} failed (${r.code}): ${r.stdout}${r.stderr}`);
+    const opts = `-p ${port} -k ${env.cluster.socketDir} -c archive_mode=off -c listen_addresses=''`;
+    const started = await pgCtl(['-l', join(base, 'server.log'), '-o', opts, '-w', '-t', '90', 'start']);
+    if (started.code !== 0) throw new Error(`restored cluster did not start: ${started.stderr}${started.stdout}`);
+    try {
+      const psql = async (sql: string): Promise<string> => {
+        const q = await runCmd(PSQL, ['-AtX', '-h', env.cluster.socketDir, '-p', String(port), '-U', env.cluster.user, '-d', 'postgres', '-c', sql], {
+          asPostgres: true,
+        });
+        if (q.code !== 0) throw new Error(`psql on restored cluster: ${q.stderr}`);
+        return q.stdout;
+      };
+      for (let i = 0; (await psql('SELECT pg_is_in_recovery()')).trim() !== 'f'; i++) {
+        if (i > 300) throw new Error('restored cluster was not promoted');
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      return await snapshotVia(psql);
+    } finally {
+      await pgCtl(['-m', 'immediate', '-w', 'stop']);
+    }
+  } finally {
+    removeTempDir(base);
+  }
+}
+
+/** `theirs verify` with --log-level-console=info --verbose: prints its per-backup block even when all is well. */
+export async function theirVerify(env: BackupEnv): Promise<RunResult> {
+  return theirs([...env.args, 'verify', '--log-level-console=info', '--verbose'], { timeoutMs: 180_000 });
+}

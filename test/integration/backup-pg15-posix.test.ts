@@ -1,0 +1,3 @@
+import { backupMatrixSuite } from './backup-matrix.js';
+
+backupMatrixSuite({ version: 15, repo: 'posix', compress: 'gz', encrypted: false });
