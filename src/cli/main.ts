@@ -31,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
   if (cfg.get('dry-run') === true) log.setMessagePrefix('[DRY-RUN] ');
   for (const w of cfg.warnings) log.warn(w);
   const quiet = commandByName(cfg.command)?.logQuiet === true;
-  const name = cfg.role ? `${cfg.command}:${cfg.role}` : cfg.command;
+  let name = cfg.role ? `${cfg.command}:${cfg.role}` : cfg.command;
   log.write(quiet ? 'debug' : 'info', `${name} command begin ${VERSION}: ${beginParams(cfg)}${cfg.displayOptions()}`);
   installSignalHandlers(log, name, quiet);
 
@@ -42,6 +42,10 @@ async function main(argv: string[]): Promise<number> {
     if (result.stdout !== undefined) writeAllSync(1, result.stdout);
     const elapsed = showElapsed ? ` (${Date.now() - started}ms)` : '';
     log.write(quiet ? 'debug' : 'info', `${name} command end: completed successfully${elapsed}`);
+    if (result.after) {
+      name = result.after.name;
+      await result.after.run();
+    }
     return result.exitCode ?? 0;
   } catch (e) {
     const pe = toPgbrError(e);

@@ -97,6 +97,23 @@ function addOldWalDirs(): void {
   writeFileSync(join(repo(), 'archive/demo/15-1/00000000.history'), 'x');
 }
 
+describe('info on a repo with several full, diff and incr backups', () => {
+  it('prints exactly what pgBackRest 2.45 prints, text and JSON', async () => {
+    const args = [`--config=${conf}`, '--stanza=demo'];
+    for (const output of ['text', 'json']) {
+      const want = await theirs([...args, `--output=${output}`, 'info']);
+      const got = await ours([...args, `--output=${output}`, 'info']);
+      expect(want.code).toBe(0);
+      expect(got.stderr).toBe('');
+      expect(got.stdout).toBe(want.stdout);
+    }
+    const json = (await ours([...args, '--output=json', 'info'])).stdout;
+    expect((json.match(/"type":"full"/g) ?? []).length).toBe(3);
+    expect((json.match(/"type":"diff"/g) ?? []).length).toBe(2);
+    expect((json.match(/"type":"incr"/g) ?? []).length).toBe(3);
+  });
+});
+
 describe('expire compared with pgBackRest 2.45', () => {
   it('count retention: full sets, their WAL, old WAL directories and history files go', async () => {
     const r = await compare(['--repo1-retention-full=2'], addOldWalDirs);

@@ -1,11 +1,12 @@
-import type { CommandContext } from '../command.js';
+import type { CommandContext, CommandResult } from '../command.js';
+import { expireAfterBackup } from '../expire/after-backup.js';
 import { acquireLock } from '../../lock/lock.js';
 import { checkStop } from '../../lock/stop.js';
 import { runBackup } from '../../backup/run.js';
 import { repoTarget } from '../common/repos.js';
 
 /** `backup`: one backup of pg1 into one repo (`--repo`, or the lowest configured index). */
-export async function run({ cfg, log }: CommandContext): Promise<void> {
+export async function run({ cfg, log }: CommandContext): Promise<CommandResult> {
   const stanza = cfg.str('stanza');
   const lockPath = cfg.str('lock-path');
   checkStop(lockPath, stanza);
@@ -16,11 +17,22 @@ export async function run({ cfg, log }: CommandContext): Promise<void> {
     if (indexes.length > 1) log.info(`repo option not specified, defaulting to repo${repoIdx}`);
   }
   const lock = acquireLock({ lockPath, stanza, type: 'backup', execId: cfg.str('exec-id') });
+  let handedOff = false;
   try {
     retentionWarning(cfg, repoIdx, log);
     await runBackup({ cfg, log, repo: await repoTarget(cfg, repoIdx), lock });
+    handedOff = true;
+    // the automatic expire runs after `backup command end`, still inside the backup lock
+    const expire = async () => {
+      try {
+        await expireAfterBackup(cfg, log);
+      } finally {
+        lock.release();
+      }
+    };
+    return { after: { name: 'expire', run: expire } };
   } finally {
-    lock.release();
+    if (!handedOff) lock.release();
   }
 }
 
