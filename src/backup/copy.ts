@@ -10,6 +10,8 @@ import { runFileJobs } from '../parallel/file-pool.js';
 import type { FileJob } from '../parallel/file-job.js';
 import type { StorageDescription } from '../parallel/storage-desc.js';
 import { formatSize } from '../util/format.js';
+import { percentHundredths, percentText } from '../progress/format.js';
+import { startProgress } from '../progress/meter.js';
 
 export interface CopyOptions {
   jobs: CopyJob[];
@@ -22,12 +24,16 @@ export interface CopyOptions {
   cipherPass?: string;
   log: Logger;
   lock?: LockHandle;
+  /** Save the partial manifest whenever this many more bytes were copied, so a resume keeps them. */
+  checkpoint?: { bytes: number; save: () => Promise<void> };
 }
 
 /**
  * Copy every job's file into the backup set, `process-max` at a time, and record what each copy
  * found in the manifest: checksum, sizes, rck, page checksum results; files that vanished are
- * dropped from it. Logs pgBackRest's per-file detail lines with the worker's process number.
+ * dropped from it. Logs pgBackRest's per-file detail lines with the worker's process number, keeps
+ * the lock file's percent complete current for `info` (rewritten, as pgBackRest does, when it has
+ * grown by more than 0.1 %), and drives the terminal progress line (src/progress/meter.ts).
  */
 export async function copyFiles(o: CopyOptions): Promise<void> {
   const byName = new Map(o.manifest.files.map((f) => [f.name, f]));
@@ -35,8 +41,10 @@ export async function copyFiles(o: CopyOptions): Promise<void> {
   const setPath = backupSetPath(o.stanza, o.manifest.backup.label);
   const total = o.jobs.reduce((n, j) => n + j.size, 0);
   let done = 0;
-  let lastPct = -1;
+  let lastPct = 0;
   const removed = new Set<string>();
+  let sinceSave = 0;
+  let saving: Promise<void> | undefined;
   const fileJobs: FileJob[] = o.jobs.map((j) => ({
     kind: 'backup',
     job: {
@@ -51,22 +59,33 @@ export async function copyFiles(o: CopyOptions): Promise<void> {
     },
   }));
   const jobByFile = new Map(o.jobs.map((j) => [j.pgFile, j]));
-  await runFileJobs(fileJobs, {
-    processMax: o.processMax,
-    storage: o.storage,
-    onResult: (result, fj, processId) => {
-      const job = jobByFile.get(fj.job.pgFile as string) as CopyJob;
-      const file = byName.get(job.name) as ManifestFile;
-      done += job.size;
-      const pct = total === 0 ? 100 : (done * 100) / total;
-      record(o.log, file, job, result as BackupFileResult, pct.toFixed(2), processId, removed);
-      const pctCplt = Math.floor(pct * 100);
-      if (o.lock && pctCplt - lastPct >= 10) {
-        o.lock.progress(pctCplt);
-        lastPct = pctCplt;
-      }
-    },
-  });
+  const progress = startProgress({ label: 'backup', filesTotal: o.jobs.length, bytesTotal: total, log: o.log });
+  try {
+    await runFileJobs(fileJobs, {
+      processMax: o.processMax,
+      storage: o.storage,
+      onResult: (result, fj, processId) => {
+        const job = jobByFile.get(fj.job.pgFile as string) as CopyJob;
+        const file = byName.get(job.name) as ManifestFile;
+        done += job.size;
+        const pctCplt = percentHundredths(done, total);
+        record(progress.log, file, job, result as BackupFileResult, percentText(pctCplt), processId, removed);
+        progress.fileDone(job.size);
+        if (o.lock && pctCplt - lastPct > 10) {
+          o.lock.progress(pctCplt);
+          lastPct = pctCplt;
+        }
+        sinceSave += job.size;
+        if (o.checkpoint && sinceSave >= o.checkpoint.bytes && saving === undefined) {
+          sinceSave = 0;
+          saving = o.checkpoint.save().finally(() => (saving = undefined));
+        }
+      },
+    });
+  } finally {
+    progress.stop();
+    await saving;
+  }
   if (removed.size > 0) o.manifest.files = o.manifest.files.filter((f) => !removed.has(f.name));
 }
 

@@ -29,6 +29,7 @@ import { copyFiles } from './copy.js';
 import { startBackup, stopBackup, type ArchiveTarget } from './start-stop.js';
 import { storeLabelFiles } from './label-files.js';
 import { completeBackup } from './complete.js';
+import { findResumable, resumeFiles } from './resume.js';
 import { createSetPaths, syncSetPaths } from './set-paths.js';
 
 export interface BackupRun {
@@ -72,7 +73,13 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
     const start = await startBackup({ session, startFast: cfg.bool('start-fast'), archive, log });
     const compressType = (prior?.manifest.options.compressType ?? cfg.str('compress-type')) as CompressType;
     const checksumPage = prior?.manifest.options.checksumPage ?? (cfg.get('checksum-page') as boolean | undefined) ?? control.pageChecksum;
-    const label = await newBackupLabel({ storage: repo.storage, stanza, type, prior: prior?.entry.label, start: startTime });
+    const resumable = cfg.bool('resume')
+      ? await findResumable({ storage: repo.storage, stanza, info, type, prior: prior?.entry.label, compressType, manifestPass: info.cipherPass, log })
+      : undefined;
+    if (resumable) {
+      log.warn(`resumable backup ${resumable.label} of same type exists -- invalid files will be removed then the backup will resume`);
+    }
+    const label = resumable?.label ?? (await newBackupLabel({ storage: repo.storage, stanza, type, prior: prior?.entry.label, start: startTime }));
     const built = await buildManifest({
       pgPath,
       pgVersion: control.versionNum,
@@ -96,7 +103,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
       now: Math.floor(Date.now() / 1000),
       archiveStart: start.segment,
       lsnStart: start.lsn,
-      ...(type === 'full' && repo.cipherType !== 'none' ? { cipherPass: newCipherPass() } : {}),
+      ...(type === 'full' && repo.cipherType !== 'none' ? { cipherPass: resumable?.manifest.cipherPass ?? newCipherPass() } : {}),
       owners: systemOwnerLookup(),
     });
     for (const m of built.log) log.write(m.level, m.message);
@@ -106,8 +113,11 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
     await savePartialManifest(repo, stanza, manifest, info.cipherPass);
     await createSetPaths(repo.storage, stanza, manifest);
     await new Promise((r) => setTimeout(r, Math.max(0, copyStart - Date.now())));
+    const jobs = resumable
+      ? await resumeFiles({ storage: repo.storage, stanza, label, jobs: built.jobs, manifest, resumed: resumable.manifest, log })
+      : built.jobs;
     await copyFiles({
-      jobs: built.jobs,
+      jobs,
       manifest,
       stanza,
       storage: repoStorageDescription(cfg, repo.idx),
@@ -117,6 +127,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
       cipherPass: manifest.cipherPass,
       log,
       lock,
+      checkpoint: { bytes: Number(cfg.get('manifest-save-threshold') ?? 1024 ** 3), save: () => savePartialManifest(repo, stanza, manifest, info.cipherPass) },
     });
     await syncSetPaths(repo.storage, stanza, manifest);
     const stop = await stopBackup({ session, start, archive, log });

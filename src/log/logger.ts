@@ -62,6 +62,12 @@ export class Logger {
     this.messagePrefix = prefix;
   }
 
+  /** Whether `level` reaches the terminal (stdout or stderr), leaving the log file aside. */
+  toConsole(level: LogLevel): boolean {
+    const r = levelRank(level);
+    return r <= levelRank(this.settings.console) || r <= levelRank(this.settings.stderr);
+  }
+
   enabled(level: LogLevel): boolean {
     const r = levelRank(level);
     const s = this.settings;

@@ -11,6 +11,7 @@ import type { StorageDescription } from '../parallel/storage-desc.js';
 import { backupStanzaPath } from '../repo/layout.js';
 import { EMPTY_SHA1, fileRepoLocation, type Manifest, type ManifestFile } from '../repo/manifest.js';
 import { formatSize } from '../util/format.js';
+import { startProgress } from '../progress/meter.js';
 import type { RestoreFileJob, RestoreFileResult } from './file.js';
 import type { OwnerIds } from './owner.js';
 import { pgDestination } from './target.js';
@@ -47,18 +48,26 @@ export async function restoreFiles(o: RestoreFilesOptions): Promise<RestoreFiles
   const total = files.reduce((n, f) => n + f.size, 0);
   let done = 0;
   let written = 0;
-  await runFileJobs(jobs, {
-    processMax: o.processMax,
-    storage: o.storage,
-    onResult: (result, fj, processId) => {
-      const job = fj.job as RestoreFileJob;
-      const r = result as RestoreFileResult;
-      done += job.size;
-      if (r.written) written++;
-      const pct = total === 0 ? '100.00' : ((done * 100) / total).toFixed(2);
-      o.log.write('detail', restoreLine(job, r, pct), undefined, processId);
-    },
-  });
+  // The live line on a terminal (src/progress/meter.ts); a no-op otherwise.
+  const progress = startProgress({ label: 'restore', filesTotal: files.length, bytesTotal: total, log: o.log });
+  try {
+    await runFileJobs(jobs, {
+      processMax: o.processMax,
+      storage: o.storage,
+      onResult: (result, fj, processId) => {
+        const job = fj.job as RestoreFileJob;
+        const r = result as RestoreFileResult;
+        done += job.size;
+        if (r.written) written++;
+        // pgBackRest's restore prints `%.2lf` (rounded), unlike backup's truncated percent.
+        const pct = total === 0 ? '100.00' : ((done * 100) / total).toFixed(2);
+        progress.log.write('detail', restoreLine(job, r, pct), undefined, processId);
+        progress.fileDone(job.size);
+      },
+    });
+  } finally {
+    progress.stop();
+  }
   return { size: total, total: files.length, written };
 }
 

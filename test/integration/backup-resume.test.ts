@@ -1,0 +1,83 @@
+/**
+ * Issue 4: `resume` of an interrupted full backup. A backup killed with SIGKILL after some files
+ * are copied (and the partial manifest saved) is resumed by the next backup, which keeps the copies
+ * whose stored bytes still match and copies the rest; the result verifies and restores.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ourCli } from '../harness/run.js';
+import { isRoot, postgresUser, removeAllTempDirs } from '../harness/tmp.js';
+import { ours } from '../harness/cli.js';
+import { backup, backupEnv, pgbench, restoreAndSnapshot, snapshot, theirInfo, theirVerify, type BackupEnv } from './backup-helpers.js';
+
+let env: BackupEnv;
+
+beforeAll(async () => {
+  env = await backupEnv({ global: { 'manifest-save-threshold': '1MiB', 'process-max': '1', 'compress-type': 'gz' } });
+  await pgbench(env.cluster, ['-i', '-s', '3', '-q']);
+});
+
+afterAll(async () => {
+  await env?.cluster.cleanup();
+  removeAllTempDirs();
+});
+
+/** Start a full backup and SIGKILL it once it has logged `count` copied files. */
+async function killedBackup(count: number): Promise<string> {
+  const cli = ourCli();
+  const child = spawn(cli.cmd, [...cli.args, ...env.args, '--type=full', '--log-level-console=detail', 'backup'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(isRoot ? postgresUser() : {}),
+  });
+  let out = '';
+  const exited = new Promise((r) => child.once('exit', r));
+  await new Promise<void>((resolve) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if ((out.match(/ backup file /g) ?? []).length >= count) resolve();
+    });
+    child.once('exit', () => resolve());
+  });
+  child.kill('SIGKILL');
+  await exited;
+  return out;
+}
+
+describe('backup resume', () => {
+  it('resumes a killed full backup, keeping valid copies, and the result verifies and restores', { timeout: 300_000 }, async () => {
+    const killedOut = await killedBackup(40);
+    expect((killedOut.match(/ backup file /g) ?? []).length).toBeGreaterThanOrEqual(40);
+    const labels = readdirSync(join(env.dir, 'repo/backup/demo')).filter((n) => /F$/.test(n));
+    expect(labels.length).toBe(1);
+    const killedLabel = labels[0];
+
+    const snap = await snapshot(env.cluster);
+    const { label, run } = await backup(env, 'full', ['--log-level-console=detail']);
+    expect(run.stderr).toContain(
+      `WARN: resumable backup ${killedLabel} of same type exists -- invalid files will be removed then the backup will resume`,
+    );
+    expect(label).toBe(killedLabel);
+    const resumed = (run.stdout.match(/ checksum resumed file /g) ?? []).length;
+    const copied = (run.stdout.match(/ backup file /g) ?? []).length;
+    expect(resumed).toBeGreaterThan(0);
+    expect(copied).toBeGreaterThan(0);
+
+    const info = await theirInfo(env);
+    expect(info[0].backup.map((b) => b.label)).toEqual([killedLabel]);
+    const verify = await theirVerify(env);
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toContain('status: ok');
+    expect(await restoreAndSnapshot(env, label)).toEqual(snap);
+  });
+
+  it('does not resume with a different type, and removes the leftover', { timeout: 120_000 }, async () => {
+    await killedBackup(10);
+    const leftover = readdirSync(join(env.dir, 'repo/backup/demo')).filter((n) => /F$/.test(n)).sort().pop() as string;
+    const r = await ours([...env.args, '--type=diff', 'backup']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`WARN: backup '${leftover}' cannot be resumed: new backup type 'diff' does not match resumable backup type 'full'`);
+    expect(readdirSync(join(env.dir, 'repo/backup/demo'))).not.toContain(leftover);
+  });
+});
