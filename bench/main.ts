@@ -1,0 +1,131 @@
+/**
+ * `npm run bench`: pgbackrest-ts against Debian's pgBackRest 2.45 on the same cluster and S3
+ * server, each case run A B A B... See bench/README.md for the cases, settings and caveats.
+ */
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Cluster } from '../test/harness/pg.js';
+import { startS3rver, type S3Server } from '../test/harness/s3.js';
+import { makeTempDir, removeTempDir } from '../test/harness/tmp.js';
+import { allCases, selectCases, type BenchCase } from './cases.js';
+import { buildMainCluster } from './data.js';
+import { tools, writeDispatcher, type BenchEnv, type ToolName } from './env.js';
+import { emptyResult, renderTable, summarise, TARGET_TEXT, type CaseResult } from './report.js';
+
+function intEnv(name: string, dflt: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, not '${v}'`);
+  return n;
+}
+
+const settings = {
+  sizeMb: intEnv('BENCH_SIZE_MB', 1024),
+  pairs: intEnv('BENCH_PAIRS', 3),
+  pgbenchTx: intEnv('BENCH_PGBENCH_TX', 2000),
+  asyncSegments: intEnv('BENCH_ASYNC_SEGMENTS', 32),
+  asyncProcessMax: intEnv('BENCH_ASYNC_PROCESS_MAX', 4),
+  smallFiles: intEnv('BENCH_SMALL_FILES', 100_000),
+  fixtureCompress: (process.env.BENCH_FIXTURE_COMPRESS ?? 'lz4') as 'lz4' | 'zst' | 'gz',
+  cases: process.env.BENCH_CASES,
+};
+
+const log = (msg: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+/** The s3rver data directory startS3rver just made (it is not part of S3Server). */
+async function startS3(): Promise<{ s3: S3Server; bucketDir: string }> {
+  const before = new Set(readdirSync(tmpdir()));
+  const s3 = await startS3rver('pgbr-bench');
+  const made = readdirSync(tmpdir()).filter((d) => d.startsWith('pgbr-s3rver-') && !before.has(d));
+  if (made.length !== 1) {
+    await s3.stop();
+    throw new Error('cannot find the s3rver data directory');
+  }
+  return { s3, bucketDir: join(tmpdir(), made[0], 'data', s3.bucket) };
+}
+
+async function runCase(c: BenchCase, env: BenchEnv, pairs: number): Promise<CaseResult> {
+  const result = emptyResult(c);
+  const order: ToolName[] = ['ours', 'theirs'];
+  const fail = (t: ToolName, e: unknown) => {
+    result.tools[t].error = e instanceof Error ? e.message : String(e);
+    log(`${c.id} ${t}: ${result.tools[t].error}`);
+  };
+  for (const t of order) await c.setup?.(env.tools[t]).catch((e: unknown) => fail(t, e));
+  try {
+    for (let i = 0; i < pairs; i++) {
+      if (order.every((t) => result.tools[t].error !== undefined)) break;
+      await c.beforePair?.(i);
+      for (const t of order) {
+        if (result.tools[t].error !== undefined) continue;
+        try {
+          const s = await c.run(env.tools[t], i);
+          result.tools[t].samples.push({ wallMs: s.wallMs, mainRssKb: s.mainRssKb, treeRssKb: s.treeRssKb });
+          log(`${c.id} ${t} #${i + 1}: ${(s.wallMs / 1000).toFixed(2)} s, ${(s.treeRssKb / 1024).toFixed(0)} MiB`);
+        } catch (e) {
+          fail(t, e);
+        }
+      }
+    }
+  } finally {
+    await c.teardown?.().catch((e: unknown) => log(`${c.id} teardown: ${String(e)}`));
+  }
+  return result;
+}
+
+async function main(): Promise<void> {
+  const root = process.env.BENCH_ROOT ?? process.cwd();
+  const ourBundle = process.env.BENCH_OUR_BUNDLE ?? join(root, 'dist', 'pgbackrest.mjs');
+  const work = makeTempDir('pgbr-bench-');
+  let cluster: Cluster | undefined;
+  let s3: S3Server | undefined;
+  let cleanupCases = () => undefined as void;
+  const stopAll = async () => {
+    cleanupCases();
+    await cluster?.cleanup().catch(() => undefined);
+    await s3?.stop().catch(() => undefined);
+    if (process.env.BENCH_KEEP !== '1') removeTempDir(work);
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      log(`${sig}: stopping servers`);
+      void stopAll().finally(() => process.exit(130));
+    });
+  }
+  try {
+    log(`settings ${JSON.stringify(settings)}; work dir ${work}`);
+    const started = await startS3();
+    s3 = started.s3;
+    const dispatcher = writeDispatcher(work);
+    log(`building a ${settings.sizeMb} MB cluster`);
+    const built = await buildMainCluster({ work, dispatcher, sizeMb: settings.sizeMb, keepSegments: Math.max(settings.asyncSegments, settings.pairs, 8) });
+    cluster = built.cluster;
+    log(`cluster: ${built.dbSizeMb} MB in databases, gz ratio ${built.gzRatio.toFixed(2)}, ${built.segments.length} WAL segments kept, built in ${built.buildSeconds.toFixed(0)} s`);
+    const env: BenchEnv = { work, cluster, s3, s3BucketDir: started.bucketDir, tools: tools(ourBundle), segments: built.segments, active: built.active };
+    const all = allCases(env, settings);
+    cleanupCases = all.cleanup;
+    const results: CaseResult[] = [];
+    for (const c of selectCases(all.cases, settings.cases)) {
+      log(`case ${c.id}`);
+      results.push(await runCase(c, env, settings.pairs));
+    }
+    const summaries = results.map(summarise);
+    const table = renderTable(summaries);
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const outDir = join(root, 'bench', 'results');
+    mkdirSync(outDir, { recursive: true });
+    const file = join(outDir, `${stamp}.json`);
+    const cluster_ = { dbSizeMb: built.dbSizeMb, gzRatio: built.gzRatio, walSegments: built.segments.length };
+    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), settings, cluster: cluster_, results, summaries }, null, 2) + '\n');
+    console.log(`\n${TARGET_TEXT}\n\n${table}\n\nresults: ${file}`);
+  } finally {
+    await stopAll();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exitCode = 1;
+});
