@@ -5,7 +5,7 @@
  */
 import { err } from '../error/error.js';
 import type { PgConnection } from '../postgres/client.js';
-import { currentWal, initSession, switchWal, type PgSessionInfo } from '../postgres/session.js';
+import { checkArchiveSettings, currentWal, initSession, switchWal, type PgSessionInfo } from '../postgres/session.js';
 import { pgFunctionNames, PG_VERSION_15, PG_VERSION_96, PG_VERSION_10 } from '../postgres/version.js';
 import type { DatabaseEntry } from './manifest-build.js';
 
@@ -32,16 +32,15 @@ export class BackupSession {
   ) {}
 
   /** Session setup, data directory check and the advisory lock that keeps two backups apart. */
-  static async open(db: PgConnection, pgPath: string): Promise<BackupSession> {
+  static async open(db: PgConnection, pgPath: string, archive: { check: boolean; modeCheck: boolean }): Promise<BackupSession> {
     const info = await initSession(db, 'backup');
     if (info.dataDirectory !== pgPath) {
       throw err('DbMismatchError', `working directory '${info.dataDirectory}' does not match pg1-path '${pgPath}'`, {
         hints: ['the pg1-path and pg1-port settings likely reference different clusters.'],
       });
     }
-    if (info.archiveMode === 'off') {
-      throw err('ArchiveDisabledError', "archive_mode must be enabled");
-    }
+    if (archive.check) checkArchiveSettings(info, archive.modeCheck);
+    else if (info.archiveMode === 'off') throw err('ArchiveDisabledError', 'archive_mode must be enabled');
     const [row] = await db.query<{ locked: boolean }>(`select pg_catalog.pg_try_advisory_lock(${ADVISORY_LOCK}::bigint) as locked`);
     if (!row?.locked) {
       throw err('LockAcquireError', 'unable to acquire pgBackRest advisory lock', { hints: ['is another pgBackRest backup already running on this cluster?'] });

@@ -59,7 +59,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
   if (!cfg.bool('online')) throw err('FeatureNotSupportedError', 'offline backups are not implemented yet in pgbackrest-ts');
   const conn = await connectPrimary(cfg, log);
   try {
-    const session = await BackupSession.open(conn, pgPath);
+    const session = await BackupSession.open(conn, pgPath, { check: cfg.bool('archive-check'), modeCheck: cfg.bool('archive-mode-check') });
     const archive: ArchiveTarget | undefined = cfg.bool('archive-check')
       ? {
           storage: repo.storage,

@@ -73,3 +73,18 @@ export async function systemIdentifier(db: PgConnection): Promise<bigint> {
   const [row] = await db.query<{ id: string }>('select system_identifier::text as id from pg_catalog.pg_control_system()');
   return BigInt(row!.id);
 }
+
+/**
+ * What archiving must look like for check and for a backup with archive-check: archive_mode on
+ * (`always` only without archive-mode-check) and an archive_command that runs pgbackrest (ours is
+ * a path ending in it).
+ */
+export function checkArchiveSettings(session: PgSessionInfo, archiveModeCheck: boolean): void {
+  if (session.archiveMode === 'off') throw err('ArchiveDisabledError', 'archive_mode must be enabled');
+  if (archiveModeCheck && session.archiveMode === 'always') {
+    throw err('FeatureNotSupportedError', 'archive_mode=always not supported');
+  }
+  if (!session.archiveCommand.includes('pgbackrest')) {
+    throw err('ArchiveCommandInvalidError', `archive_command '${session.archiveCommand}' must contain pgbackrest`);
+  }
+}

@@ -67,13 +67,14 @@ async function writeMarkedRows(): Promise<void> {
   await cluster.psql('INSERT INTO t VALUES (4)');
   marks.lsn = (await cluster.psql('SELECT pg_current_wal_lsn()')).trim();
   await cluster.psql('INSERT INTO t VALUES (5)');
-  await cluster.psql('SELECT pg_switch_wal()');
-  for (let i = 0; i < 300; i++) {
-    const r = await cluster.psql("SELECT last_archived_wal = pg_walfile_name(pg_current_wal_lsn() - 1) FROM pg_stat_archiver");
+  // wait for the segment the switch closed (later WAL, e.g. running-xacts records, may follow it)
+  const closed = (await cluster.psql('SELECT pg_walfile_name(pg_switch_wal())')).trim();
+  for (let i = 0; i < 600; i++) {
+    const r = await cluster.psql(`SELECT coalesce(last_archived_wal >= '${closed}', false) FROM pg_stat_archiver`);
     if (r.trim() === 't') return;
     await new Promise((res) => setTimeout(res, 100));
   }
-  throw new Error('WAL not archived');
+  throw new Error(`WAL segment ${closed} not archived`);
 }
 
 function pgCtl(dir: string, args: string[]) {

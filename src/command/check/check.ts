@@ -5,7 +5,7 @@ import type { Logger } from '../../log/logger.js';
 import { waitForSegment } from '../../archive/wait.js';
 import type { PgConnection } from '../../postgres/client.js';
 import type { PgControl } from '../../postgres/control.js';
-import { initSession, switchWal, type PgSessionInfo } from '../../postgres/session.js';
+import { checkArchiveSettings, initSession, switchWal, type PgSessionInfo } from '../../postgres/session.js';
 import { loadArchiveInfo } from '../../repo/archive-info.js';
 import { loadBackupInfo } from '../../repo/backup-info.js';
 import { checkStanzaInfoPg } from '../../repo/info-check.js';
@@ -24,7 +24,7 @@ export async function run({ cfg, log }: CommandContext): Promise<void> {
   const db = await connectPrimary(cfg, log);
   try {
     const session = await initSession(db, cfg.command);
-    if (cfg.bool('archive-check')) checkArchiveSettings(cfg, session);
+    if (cfg.bool('archive-check')) checkArchiveSettings(session, cfg.bool('archive-mode-check'));
     const repos = await repoTargets(cfg);
     const archiveIds = new Map<number, string>();
     for (const repo of repos) {
@@ -35,17 +35,6 @@ export async function run({ cfg, log }: CommandContext): Promise<void> {
     await waitInRepos(cfg, log, { repos, archiveIds, stanza, segment });
   } finally {
     await db.close();
-  }
-}
-
-/** archive_mode on and an archive_command that runs pgbackrest (ours is a path ending in it). */
-function checkArchiveSettings(cfg: Config, session: PgSessionInfo): void {
-  if (session.archiveMode === 'off') throw err('ArchiveDisabledError', 'archive_mode must be enabled');
-  if (cfg.bool('archive-mode-check') && session.archiveMode === 'always') {
-    throw err('FeatureNotSupportedError', 'archive_mode=always not supported');
-  }
-  if (!session.archiveCommand.includes('pgbackrest')) {
-    throw err('ArchiveCommandInvalidError', `archive_command '${session.archiveCommand}' must contain pgbackrest`);
   }
 }
 
