@@ -3,7 +3,7 @@
  * ownership is left to the process (what pgBackRest does too). Unknown names fall back to the
  * running user/group, with one warning per name.
  */
-import { readFileSync } from 'node:fs';
+import { idsByName } from '../util/account-file.js';
 import type { Logger } from '../log/logger.js';
 import type { Owner } from '../repo/manifest.js';
 
@@ -11,21 +11,6 @@ export interface OwnerIds {
   enabled: boolean;
   uid(user: Owner): number;
   gid(group: Owner): number;
-}
-
-function namesToIds(path: string): Map<string, number> {
-  const out = new Map<string, number>();
-  let text = '';
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return out;
-  }
-  for (const line of text.split('\n')) {
-    const f = line.split(':');
-    if (f.length >= 3 && f[0] !== '' && !line.startsWith('#') && !out.has(f[0]!)) out.set(f[0]!, Number(f[2]));
-  }
-  return out;
 }
 
 export function ownerIds(log: Logger): OwnerIds {
@@ -45,7 +30,7 @@ export function ownerIds(log: Logger): OwnerIds {
   };
   return {
     enabled: root,
-    uid: (user) => resolve('user', user, (users ??= namesToIds('/etc/passwd')), process.getuid?.() ?? 0),
-    gid: (group) => resolve('group', group, (groups ??= namesToIds('/etc/group')), process.getgid?.() ?? 0),
+    uid: (user) => resolve('user', user, (users ??= idsByName('/etc/passwd')), process.getuid?.() ?? 0),
+    gid: (group) => resolve('group', group, (groups ??= idsByName('/etc/group')), process.getgid?.() ?? 0),
   };
 }

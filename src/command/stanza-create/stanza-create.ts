@@ -1,36 +1,24 @@
 import type { CommandContext } from '../command.js';
 import { err } from '../../error/error.js';
-import { acquireLock } from '../../lock/lock.js';
-import { checkStop } from '../../lock/stop.js';
 import { newCipherPass } from '../../io/cipher-key.js';
 import type { PgControl } from '../../postgres/control.js';
 import { loadArchiveInfo, newArchiveInfo, saveArchiveInfo } from '../../repo/archive-info.js';
 import { loadBackupInfo, newBackupInfo, saveBackupInfo } from '../../repo/backup-info.js';
 import { checkStanzaInfoPg } from '../../repo/info-check.js';
 import { archiveInfoPath, archiveStanzaPath, backupInfoPath, backupStanzaPath } from '../../repo/layout.js';
-import { clusterControl } from '../common/pg-cluster.js';
-import { repoTargets, type RepoTarget } from '../common/repos.js';
+import type { RepoTarget } from '../common/repos.js';
+import { forEachStanzaRepo } from '../common/stanza-repos.js';
 
 /**
  * Create the stanza on every repo: archive.info then backup.info (each with its .copy) for the
  * cluster in pg1-path. Running it again checks the files against the cluster and repairs a missing
  * main or copy file; a repo holding another cluster is an error and is left as it is.
  */
-export async function run({ cfg, log }: CommandContext): Promise<void> {
-  const stanza = cfg.str('stanza');
-  const lockPath = cfg.str('lock-path');
-  checkStop(lockPath, stanza);
-  const lock = acquireLock({ lockPath, stanza, type: 'all', execId: cfg.str('exec-id') });
-  try {
-    const control = await clusterControl(cfg, log, { online: cfg.bool('online') });
-    for (const repo of await repoTargets(cfg)) {
-      log.info(`stanza-create for stanza '${stanza}' on ${repo.name}`);
-      const created = await createOnRepo(repo, stanza, control);
-      if (!created) log.info(`stanza '${stanza}' already exists on ${repo.name} and is valid`);
-    }
-  } finally {
-    lock.release();
-  }
+export async function run(ctx: CommandContext): Promise<void> {
+  await forEachStanzaRepo(ctx, async (repo, stanza, control) => {
+    ctx.log.info(`stanza-create for stanza '${stanza}' on ${repo.name}`);
+    if (!(await createOnRepo(repo, stanza, control))) ctx.log.info(`stanza '${stanza}' already exists on ${repo.name} and is valid`);
+  });
 }
 
 /** Returns true when the info files were written, false when valid ones were already there. */

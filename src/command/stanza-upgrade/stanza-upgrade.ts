@@ -1,13 +1,11 @@
 import type { CommandContext } from '../command.js';
-import { acquireLock } from '../../lock/lock.js';
-import { checkStop } from '../../lock/stop.js';
 import type { PgControl } from '../../postgres/control.js';
 import { loadArchiveInfo, saveArchiveInfo } from '../../repo/archive-info.js';
 import { loadBackupInfo, saveBackupInfo } from '../../repo/backup-info.js';
 import { checkStanzaInfo } from '../../repo/info-check.js';
 import { addHistory, needsUpgrade } from '../../repo/pg-history.js';
-import { clusterControl } from '../common/pg-cluster.js';
-import { repoTargets, type RepoTarget } from '../common/repos.js';
+import type { RepoTarget } from '../common/repos.js';
+import { forEachStanzaRepo } from '../common/stanza-repos.js';
 
 /**
  * After a major upgrade or a new initdb: append the cluster as a new history entry to archive.info
@@ -15,20 +13,11 @@ import { repoTargets, type RepoTarget } from '../common/repos.js';
  * that already names the cluster is left alone, so a run interrupted between the two files is
  * finished by running it again.
  */
-export async function run({ cfg, log }: CommandContext): Promise<void> {
-  const stanza = cfg.str('stanza');
-  const lockPath = cfg.str('lock-path');
-  checkStop(lockPath, stanza);
-  const lock = acquireLock({ lockPath, stanza, type: 'all', execId: cfg.str('exec-id') });
-  try {
-    const control = await clusterControl(cfg, log, { online: cfg.bool('online') });
-    for (const repo of await repoTargets(cfg)) {
-      log.info(`stanza-upgrade for stanza '${stanza}' on ${repo.name}`);
-      if (!(await upgradeRepo(repo, stanza, control))) log.info(`stanza '${stanza}' on ${repo.name} is already up to date`);
-    }
-  } finally {
-    lock.release();
-  }
+export async function run(ctx: CommandContext): Promise<void> {
+  await forEachStanzaRepo(ctx, async (repo, stanza, control) => {
+    ctx.log.info(`stanza-upgrade for stanza '${stanza}' on ${repo.name}`);
+    if (!(await upgradeRepo(repo, stanza, control))) ctx.log.info(`stanza '${stanza}' on ${repo.name} is already up to date`);
+  });
 }
 
 /** Returns false when both files already describe the cluster. */

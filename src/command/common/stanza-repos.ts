@@ -1,0 +1,26 @@
+import type { CommandContext } from '../command.js';
+import { acquireLock } from '../../lock/lock.js';
+import { checkStop } from '../../lock/stop.js';
+import type { PgControl } from '../../postgres/control.js';
+import { clusterControl } from './pg-cluster.js';
+import { repoTargets, type RepoTarget } from './repos.js';
+
+/**
+ * The frame of stanza-create and stanza-upgrade: stop-file check, both locks, the cluster's
+ * pg_control (checked against the running server when online), then each repo in turn.
+ */
+export async function forEachStanzaRepo(
+  { cfg, log }: CommandContext,
+  perRepo: (repo: RepoTarget, stanza: string, control: PgControl) => Promise<void>,
+): Promise<void> {
+  const stanza = cfg.str('stanza');
+  const lockPath = cfg.str('lock-path');
+  checkStop(lockPath, stanza);
+  const lock = acquireLock({ lockPath, stanza, type: 'all', execId: cfg.str('exec-id') });
+  try {
+    const control = await clusterControl(cfg, log, { online: cfg.bool('online') });
+    for (const repo of await repoTargets(cfg)) await perRepo(repo, stanza, control);
+  } finally {
+    lock.release();
+  }
+}
