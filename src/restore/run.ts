@@ -10,6 +10,7 @@ import { repoStorageDescription } from '../parallel/storage-desc.js';
 import { loadManifest, PG_DATA, type Manifest } from '../repo/manifest.js';
 import { formatLocalTime, formatSize } from '../util/format.js';
 import { finishPgControl, restoreFiles } from './files.js';
+import { checkManifestNames } from './names.js';
 import { ownerIds } from './owner.js';
 import { cleanTargets, createPaths } from './paths.js';
 import type { RecoveryType } from './recovery.js';
@@ -26,6 +27,7 @@ export async function runRestore(cfg: Config, log: Logger): Promise<void> {
   const manifest = (
     await loadManifest(repo.storage, stanza, entry.label, { cipherPass: info.cipherPass, displayPath: repo.display })
   ).value;
+  checkManifestNames(manifest);
   log.info(
     `${repo.name}: restore backup set ${entry.label}, recovery will start at ${formatLocalTime(manifest.backup.timestampStart)}`,
   );

@@ -65,6 +65,7 @@ export function s3Options(cfg: Config, idx: number, repoPath: string): S3Options
     caPath: o('storage-ca-path'),
     uploadChunkSize: num('storage-upload-chunk-size'),
     kmsKeyId: o('s3-kms-key-id'),
+    timeoutMs: Math.round(Number(cfg.get('io-timeout') ?? 60) * 1000),
     repoPath,
   };
 }

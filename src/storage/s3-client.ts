@@ -35,6 +35,8 @@ export interface S3Options {
   kmsKeyId?: string;
   /** Attempts per request including the first (throttling, 5xx, resets). Default 5. */
   maxAttempts?: number;
+  /** io-timeout: a request whose socket is idle this long fails (and is retried). Default 60 s. */
+  timeoutMs?: number;
 }
 
 export interface S3Connection {
@@ -64,7 +66,12 @@ export function createS3Connection(o: S3Options): S3Connection {
     maxAttempts: o.maxAttempts ?? 5,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: new NodeHttpHandler({ httpsAgent: agent, connectionTimeout: 60_000 }),
+    requestHandler: new NodeHttpHandler({
+      httpsAgent: agent,
+      connectionTimeout: o.timeoutMs ?? 60_000,
+      // Idle time on the socket, not the whole request: a large upload may take longer than io-timeout.
+      socketTimeout: o.timeoutMs ?? 60_000,
+    }),
   });
   addContentMd5(client);
   return { client, agent, hostPort: `${host}:${port}` };

@@ -45,6 +45,10 @@ export function mapS3Error(e: unknown, hostPort: string, req: S3RequestDesc): un
       { cause: e },
     );
   }
+  if (x.name === 'TimeoutError') {
+    const ms = /(?:after|within) (\d+) ?ms/.exec(x.message ?? '')?.[1];
+    return err('FileReadError', `timeout${ms === undefined ? '' : ` after ${ms}ms`} waiting for read from '${hostPort}'`, { cause: e });
+  }
   const net = networkCode(x);
   if (net !== undefined && CONNECT_CODES.has(net)) {
     const errno = Math.abs(x.errno ?? (constants.errno as Record<string, number>)[net] ?? 0);

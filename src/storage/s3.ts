@@ -1,10 +1,10 @@
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import {
   DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
   PutObjectCommand, type ListObjectsV2CommandOutput, type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { err } from '../error/error.js';
+import { err, PgbrError } from '../error/error.js';
 import { createS3Connection, type S3Connection, type S3Options } from './s3-client.js';
 import { isNotFound, mapS3Error, type S3RequestDesc } from './s3-error.js';
 import { baseName, checkPath } from './path.js';
@@ -130,7 +130,7 @@ export class S3Storage implements StorageDriver {
         return Readable.from([]);
       }
       const res = await this.conn.client.send(new GetObjectCommand({ Bucket: this.opts.bucket, Key: key, Range: range }));
-      return res.Body as Readable;
+      return this.mappedBody(res.Body as Readable, key);
     } catch (e) {
       if (isNotFound(e)) {
         if (opts.ignoreMissing) return null;
@@ -139,6 +139,20 @@ export class S3Storage implements StorageDriver {
       if ((e as { name?: string }).name === 'InvalidRange') return Readable.from([]);
       throw mapS3Error(e, this.conn.hostPort, this.desc('GET', key));
     }
+  }
+
+  /**
+   * The response body with its failures (connection reset or timeout mid-body, body shorter than
+   * Content-Length) reported as catalogue errors, like every other S3 failure.
+   */
+  private mappedBody(body: Readable, key: string): Readable {
+    const out = new PassThrough();
+    body.once('error', (e) => {
+      const mapped = mapS3Error(e, this.conn.hostPort, this.desc('GET', key));
+      out.destroy(mapped instanceof PgbrError ? mapped : err('FileReadError', `unable to read '/${key}': ${(e as Error).message}`, { cause: e }));
+    });
+    out.once('close', () => body.destroy());
+    return body.pipe(out);
   }
 
   async write(path: string, source: Readable | Buffer): Promise<void> {

@@ -1,0 +1,193 @@
+/**
+ * Issue 9: S3 faults. Our CLI talks to the real s3rver through a fault-injecting TLS proxy
+ * (test/harness/fault-proxy.ts); a second config reaches s3rver directly to check what is really
+ * stored. After every case: a transient fault was retried and the command succeeded; a persistent
+ * one failed with a catalogue error and a non-zero exit, without a stack trace; a short or corrupt
+ * body was never accepted; and a clean archive-get finds either the exact bytes or nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startCluster, type Cluster } from '../harness/pg.js';
+import { chownToPostgres, makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
+import { ours, s3RepoConf, writeConf, type ConfSections } from '../harness/cli.js';
+import { ourCli, type RunResult } from '../harness/run.js';
+import { s3Target, type S3Target } from '../harness/s3.js';
+import { startFaultProxy, type FaultProxy, type FaultRule } from '../harness/fault-proxy.js';
+
+let cluster: Cluster;
+let proxy: FaultProxy;
+let work: string;
+let direct: string[];
+let viaProxy: string[];
+let walSource: string;
+let segNo = 0x10;
+const table: string[][] = [];
+
+/** A fresh segment name per case, so that nothing one case stored can satisfy another. */
+const nextSegment = (): string => `00000001000000AB000000${(segNo++).toString(16).toUpperCase().padStart(2, '0')}`;
+
+beforeAll(async () => {
+  work = makeTempDir('pgbr-fault-');
+  const target: S3Target = s3Target();
+  proxy = await startFaultProxy({ host: target.endpoint, port: target.port, caFile: target.caFile }, makeTempDir('pgbr-fault-cert-'));
+  const conf = (name: string, t: S3Target, extra: Record<string, string>): string[] => {
+    const dir = join(work, name);
+    mkdirSync(dir, { recursive: true });
+    chownToPostgres(dir);
+    const sections: ConfSections = {
+      global: {
+        ...s3RepoConf(t, dir),
+        'lock-path': join(work, 'lock'),
+        'log-path': join(work, 'log'),
+        'log-level-file': 'off',
+        'start-fast': 'y',
+        'archive-timeout': '30',
+        'compress-type': 'lz4',
+        ...extra,
+      },
+      demo: { 'pg1-path': cluster.pgdata, 'pg1-port': String(cluster.port), 'pg1-socket-path': cluster.socketDir },
+    };
+    return [`--config=${writeConf(dir, sections)}`, '--stanza=demo'];
+  };
+  const cli = ourCli();
+  const directConf = join(work, 'direct', 'pgbackrest.conf');
+  cluster = await startCluster({
+    conf: {
+      archive_mode: 'on', wal_level: 'replica',
+      archive_command: `'${cli.cmd} ${cli.args[0]} --config=${directConf} --stanza=demo archive-push %p'`,
+    },
+  });
+  direct = conf('direct', target, {});
+  viaProxy = conf('proxy', { ...target, endpoint: proxy.endpoint, port: proxy.port, caFile: proxy.caFile }, { 'io-timeout': '1' });
+  proxy.reset();
+  const created = await ours([...direct, 'stanza-create']);
+  expect(created.code, created.stderr).toBe(0);
+  // Any real segment of this cluster serves as the content pushed under each case's own name.
+  const walDir = join(cluster.pgdata, 'pg_wal');
+  const first = readdirSync(walDir).find((f) => /^[0-9A-F]{24}$/.test(f))!;
+  walSource = join(work, 'wal-source');
+  copyFileSync(join(walDir, first), walSource);
+  chownToPostgres(walSource);
+});
+
+afterAll(async () => {
+  console.log(`\nS3 fault matrix\n${formatTable([['fault', 'command', 'outcome'], ...table])}`);
+  await proxy?.stop();
+  await cluster?.cleanup();
+  removeAllTempDirs();
+});
+
+function formatTable(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join(' | ')).join('\n');
+}
+
+/** Records a case's outcome and checks the shape of a failure: catalogue code, no stack trace. */
+function outcome(fault: string, command: string, r: RunResult): 'ok' | 'failed' {
+  const out = `${r.stdout}\n${r.stderr}`;
+  expect(out, 'no stack trace').not.toMatch(/\n\s+at .+:\d+:\d+\)?/);
+  if (r.code === 0) {
+    table.push([fault, command, proxy.log.some((e) => typeof e.outcome === 'string') ? 'retried and succeeded' : 'succeeded (fault not hit)']);
+    return 'ok';
+  }
+  const m = /ERROR: \[(\d{3})\]: (.*)/.exec(out);
+  expect(m, `clear error in: ${out}`).not.toBeNull();
+  expect(r.code).toBe(Number(m![1]));
+  table.push([fault, command, `failed clearly [${m![1]}] ${m![2].slice(0, 60)}`]);
+  return 'failed';
+}
+
+const walPath = (seg: string) => join(work, 'wal', seg);
+
+/** A clean archive-get (no proxy): the exact pushed bytes, or nothing at all. */
+async function storedOrNothing(seg: string, mustExist: boolean): Promise<void> {
+  const dest = join(work, `check-${seg}`);
+  const r = await ours([...direct, 'archive-get', seg, dest]);
+  if (mustExist || r.code === 0) {
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(dest).equals(readFileSync(walSource))).toBe(true);
+  } else {
+    expect(r.code, r.stderr).toBe(1);
+    expect(existsSync(dest)).toBe(false);
+  }
+}
+
+async function pushSegment(args: string[]): Promise<{ seg: string; r: RunResult }> {
+  const seg = nextSegment();
+  mkdirSync(join(work, 'wal'), { recursive: true });
+  chownToPostgres(join(work, 'wal'));
+  copyFileSync(walSource, walPath(seg));
+  chownToPostgres(walPath(seg));
+  return { seg, r: await ours([...args, 'archive-push', walPath(seg)], { timeoutMs: 60_000 }) };
+}
+
+const segPut = (kind: FaultRule['kind'], times?: number): FaultRule => ({ kind, method: 'PUT', path: /00000001000000AB/, times });
+const segGet = (kind: FaultRule['kind'], times?: number): FaultRule => ({ kind, method: 'GET', path: /00000001000000AB000000[0-9A-F]{2}-/, times });
+
+describe('archive-push through faults', () => {
+  const cases: [string, FaultRule[], 'ok' | 'failed'][] = [
+    ['one 503 SlowDown on PUT', [segPut('503', 1)], 'ok'],
+    ['one reset on PUT', [segPut('reset', 1)], 'ok'],
+    ['one 500 on PUT', [segPut('500', 1)], 'ok'],
+    ['one stall on PUT', [segPut('stall', 1)], 'ok'],
+    ['one reset on LIST', [{ kind: 'reset', method: 'GET', path: /list-type=2/, times: 1 }], 'ok'],
+    ['503 on every PUT', [segPut('503')], 'failed'],
+    ['reset on every PUT', [segPut('reset')], 'failed'],
+    ['stall on every PUT', [segPut('stall')], 'failed'],
+    ['corrupt archive.info body', [{ kind: 'corrupt', method: 'GET', path: /archive\.info/ }], 'failed'],
+  ];
+  it.each(cases)('%s', async (fault, rules, expected) => {
+    proxy.reset(rules);
+    const { seg, r } = await pushSegment(viaProxy);
+    expect(outcome(fault, 'archive-push', r)).toBe(expected);
+    expect(proxy.log.some((e) => typeof e.outcome === 'string'), 'the fault was injected').toBe(true);
+    proxy.reset();
+    await storedOrNothing(seg, expected === 'ok');
+  });
+});
+
+describe('archive-get through faults', () => {
+  const cases: [string, FaultRule[], 'ok' | 'failed'][] = [
+    ['one 503 SlowDown on GET', [segGet('503', 1)], 'ok'],
+    ['one reset on GET', [segGet('reset', 1)], 'ok'],
+    ['one stall on GET', [segGet('stall', 1)], 'ok'],
+    ['500 on every GET', [segGet('500')], 'failed'],
+    ['body cut short', [segGet('short')], 'failed'],
+    ['one byte corrupted', [segGet('corrupt')], 'failed'],
+    ['corrupt archive.info body', [{ kind: 'corrupt', method: 'GET', path: /archive\.info/ }], 'failed'],
+  ];
+  it.each(cases)('%s', async (fault, rules, expected) => {
+    proxy.reset();
+    const { seg, r: pushed } = await pushSegment(direct);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const dest = join(work, `get-${seg}`);
+    proxy.reset(rules);
+    const r = await ours([...viaProxy, 'archive-get', seg, dest], { timeoutMs: 60_000 });
+    expect(proxy.log.some((e) => typeof e.outcome === 'string'), 'the fault was injected').toBe(true);
+    expect(outcome(fault, 'archive-get', r)).toBe(expected);
+    if (expected === 'ok') expect(readFileSync(dest).equals(readFileSync(walSource))).toBe(true);
+    // Nothing is left where PostgreSQL would read it, not even the temp file.
+    else expect(readdirSync(work).filter((f) => f.startsWith(`get-${seg}`))).toEqual([]);
+  });
+});
+
+describe('info through faults', () => {
+  const cases: [string, FaultRule[], 'ok' | 'failed'][] = [
+    ['one 503 SlowDown on GET', [{ kind: '503', method: 'GET', times: 1 }], 'ok'],
+    ['one reset', [{ kind: 'reset', times: 1 }], 'ok'],
+  ];
+  it.each(cases)('%s', async (fault, rules, expected) => {
+    proxy.reset(rules);
+    const r = await ours([...viaProxy, '--output=json', 'info'], { timeoutMs: 60_000 });
+    expect(outcome(fault, 'info', r)).toBe(expected);
+    // 2 is "no valid backups": the repo was read (an unreadable one is 99, "other").
+    expect(JSON.parse(r.stdout)[0].status.code).toBe(2);
+  });
+
+  it('500 on every request fails clearly', async () => {
+    proxy.reset([{ kind: '500' }]);
+    const r = await ours([...viaProxy, 'info'], { timeoutMs: 60_000 });
+    expect(outcome('500 on every request', 'info', r)).toBe('failed');
+  });
+});
