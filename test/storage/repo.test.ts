@@ -72,12 +72,12 @@ describe('repoStorage', () => {
       'repo3-s3-region': 'us-east-1', 'repo3-s3-key': 'AK', 'repo3-s3-key-secret': 'SK', 'repo3-s3-token': 'TK',
       'repo3-s3-key-type': 'shared', 'repo3-s3-uri-style': 'path', 'repo3-storage-verify-tls': false,
       'repo3-storage-ca-file': '/ca.pem', 'repo3-storage-ca-path': '/cas', 'repo3-storage-upload-chunk-size': 8388608,
-      'repo3-s3-kms-key-id': 'kms', 'repo3-storage-host': '10.0.0.1',
+      'repo3-s3-kms-key-id': 'kms', 'repo3-storage-host': '10.0.0.1', 'io-timeout': 7.5,
     });
     expect(s3Options(cfg, 3, '/r')).toEqual({
       bucket: 'bkt', endpoint: 'minio.local', port: 9000, region: 'us-east-1', host: '10.0.0.1', uriStyle: 'path',
       keyType: 'shared', accessKeyId: 'AK', secretAccessKey: 'SK', sessionToken: 'TK', verifyTls: false,
-      caFile: '/ca.pem', caPath: '/cas', uploadChunkSize: 8388608, kmsKeyId: 'kms', repoPath: '/r',
+      caFile: '/ca.pem', caPath: '/cas', uploadChunkSize: 8388608, kmsKeyId: 'kms', timeoutMs: 7500, repoPath: '/r',
     });
   });
 
