@@ -32,6 +32,12 @@ export class FailedPageCapture extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.capture(chunk);
+    cb(null, chunk);
+  }
+
+  /** Keeps the newly failed pages `chunk` ends; call right after the checker has seen `chunk`. */
+  capture(chunk: Buffer): void {
     const failed = this.checker.failedBlocks;
     const window = this.pages.size < failed.length ? Buffer.concat([this.tail, chunk]) : undefined;
     for (let i = this.pages.size; window !== undefined && i < failed.length; i++) {
@@ -41,7 +47,6 @@ export class FailedPageCapture extends Transform {
     }
     this.seen += chunk.length;
     this.keepTail(window ?? chunk, window === undefined);
-    cb(null, chunk);
   }
 
   /** Keeps the last partial page, the only bytes a later failure can still need from the past. */

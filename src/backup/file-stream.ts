@@ -1,52 +1,212 @@
-import { pipeline, type Duplex, type Readable } from 'node:stream';
-import { PosixStorage } from '../storage/posix.js';
+import { constants } from 'node:fs';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { pipeline, Readable, type Duplex } from 'node:stream';
+import { err, PgbrError } from '../error/error.js';
+import type { Codec } from '../io/codec.js';
+import { errnoCode, sysErr } from '../storage/errno.js';
+import { checkPath, parentPath } from '../storage/path.js';
+import { openForRead, PosixStorage } from '../storage/posix.js';
 import type { StorageDriver, WriteOptions } from '../storage/storage.js';
 
 /**
- * Streaming helpers shared by the backup and restore file engines: a source pushed through filters
- * straight into a storage driver's write, and the local file system addressed by absolute paths.
+ * Byte plumbing shared by the backup and restore file engines. A file's bytes move as an async
+ * iterable of chunks through stages (taps that hash or count, codecs, and the few filters that only
+ * exist as streams) instead of one stream object per filter: a backup copies thousands of small
+ * files, and per-file stream construction and per-chunk stream hops were most of its cost.
  */
 
-/**
- * source → filters… → storage.write(path). Settles only when both the stream chain and the write
- * have finished, so a failed write has cleaned up before this rejects. The first failure wins: a
- * source error is reported as itself, not as the write's premature close.
- */
-export async function pipeToStorage(
-  source: Readable,
-  filters: readonly Duplex[],
-  storage: StorageDriver,
-  path: string,
-  opts?: WriteOptions,
-): Promise<void> {
-  let failure: { error: unknown } | undefined;
-  const fail = (e: unknown): void => {
-    failure ??= { error: e };
-  };
-  let tail!: Readable;
-  const piped = new Promise<void>((resolve) => {
-    tail = pipeline([source, ...filters], (e) => {
-      if (e) fail(e);
-      resolve();
-    }) as unknown as Readable;
-  });
-  // Errors of the tail reach us through the pipeline callback or the write; the chain may also
-  // have finished already when the write fails, and destroying it then must not throw.
-  tail.on('error', () => undefined);
-  const written = storage.write(path, tail, opts).catch((e: unknown) => {
-    fail(e);
-    tail.destroy(e as Error);
-  });
-  await Promise.all([piped, written]);
-  if (failure !== undefined) throw failure.error;
+/** Read size: large enough that per-chunk overhead vanishes, small enough to bound memory per file. */
+export const READ_CHUNK = 1024 * 1024;
+
+/** A file's bytes and the way to release what holds them. `close` may be called more than once. */
+export interface Source {
+  chunks: AsyncIterable<Buffer>;
+  close(): Promise<void>;
 }
 
-/** Drains a readable through filters, keeping nothing (hash-only passes). */
-export async function drain(source: Readable, filters: readonly Duplex[]): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const tail = pipeline([source, ...filters], (e) => (e ? reject(e) : resolve())) as unknown as Readable;
-    tail.resume();
-  });
+export interface SourceOptions {
+  ignoreMissing?: boolean;
+  offset?: number;
+  limit?: number;
+}
+
+/**
+ * Opens `path` of `storage` for reading. A local (posix) file is read with its own descriptor in
+ * READ_CHUNK pieces, with the driver's error texts; other drivers are read through `read()`.
+ */
+export async function openSource(storage: StorageDriver, path: string, opts: SourceOptions): Promise<Source | null> {
+  if (plainPosix(storage, 'read')) return openLocal(storage.abs(path), opts);
+  const stream = await storage.read(path, opts);
+  if (stream === null) return null;
+  // consumers start iterating after other awaits; a stream someone already made flow must wait
+  stream.pause();
+  return { chunks: stream, close: async () => void stream.destroy() };
+}
+
+async function openLocal(file: string, opts: SourceOptions): Promise<Source | null> {
+  const fh = await openForRead(file, opts.ignoreMissing === true);
+  if (fh === null) return null;
+  return { chunks: readChunks(fh, file, opts.offset ?? 0, opts.limit ?? Infinity), close: () => fh.close() };
+}
+
+async function* readChunks(fh: FileHandle, file: string, offset: number, limit: number): AsyncGenerator<Buffer> {
+  let position = offset;
+  let left = limit;
+  try {
+    while (left > 0) {
+      // a fresh buffer per read: stages may keep a chunk (no compression) until it is written
+      const buf = Buffer.allocUnsafe(Math.min(left, READ_CHUNK));
+      let read: number;
+      try {
+        read = (await fh.read(buf, 0, buf.length, position)).bytesRead;
+      } catch (e) {
+        throw sysErr('FileReadError', `unable to read '${file}'`, e);
+      }
+      if (read === 0) break;
+      position += read;
+      left -= read;
+      yield read === buf.length ? buf : buf.subarray(0, read);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * True when `storage` is a posix driver whose `method` is the driver's own, so its work may be done
+ * here on a descriptor directly (a subclass that instruments the method is still called).
+ */
+export function plainPosix(storage: StorageDriver, method: 'read' | 'write'): storage is PosixStorage {
+  return storage instanceof PosixStorage && storage[method] === PosixStorage.prototype[method];
+}
+
+/** A transformation of a chunk sequence. */
+export type Stage = (input: AsyncIterable<Buffer>) => AsyncIterable<Buffer>;
+
+/** Calls `each` on every chunk as it passes and `end` once the input is exhausted. */
+export async function* tap(input: AsyncIterable<Buffer>, each: (chunk: Buffer) => void, end?: () => void): AsyncGenerator<Buffer> {
+  for await (const chunk of input) {
+    each(chunk);
+    yield chunk;
+  }
+  end?.();
+}
+
+/** A synchronous codec as a stage; one output chunk per input chunk (fewer, larger writes). */
+export function codecStage(codec: Codec): Stage {
+  return async function* (input) {
+    for await (const chunk of input) {
+      const out = joined(codec.update(chunk));
+      if (out.length > 0) yield out;
+    }
+    const last = joined(codec.finish());
+    if (last.length > 0) yield last;
+  };
+}
+
+function joined(parts: Iterable<Buffer>): Buffer {
+  const all = Array.isArray(parts) ? (parts as Buffer[]) : [...parts];
+  return all.length === 1 ? all[0]! : Buffer.concat(all);
+}
+
+/** A stream filter as a stage (gz, bz2, cipher). A failure on either side tears both down. */
+export function streamStage(make: () => Duplex): Stage {
+  return (input) => pipeline(Readable.from(input, { objectMode: false }), make(), () => undefined);
+}
+
+/**
+ * Writes the chunks to `path` of `storage`. A non-atomic write to a posix driver is done here on a
+ * descriptor (writeLocal). Otherwise, when at most READ_CHUNK source bytes are expected, the whole
+ * output is gathered and written as one buffer (the common small file); larger files stream, about
+ * one chunk ahead of the writer.
+ */
+export async function writeChunks(
+  storage: StorageDriver,
+  path: string,
+  chunks: AsyncIterable<Buffer>,
+  expected: number,
+  opts?: WriteOptions,
+): Promise<void> {
+  if (plainPosix(storage, 'write') && opts?.atomic === false) return writeLocal(storage, path, chunks, opts);
+  if (expected <= READ_CHUNK) {
+    const parts: Buffer[] = [];
+    for await (const chunk of chunks) parts.push(chunk);
+    await storage.write(path, parts.length === 1 ? parts[0]! : Buffer.concat(parts), opts);
+    return;
+  }
+  const source = Readable.from(chunks, { objectMode: false, highWaterMark: 1 });
+  // the write reports the source's failure; nothing else may see it unhandled
+  source.on('error', () => undefined);
+  try {
+    await storage.write(path, source, opts);
+  } finally {
+    source.destroy();
+  }
+}
+
+const FILE_MODE = 0o640;
+
+/**
+ * PosixStorage.write for the non-atomic case (backup's repo files) on one descriptor, with a chmod
+ * only when the umask changed the mode (usually none: one call and one inode change less per file).
+ * Same error texts and clean-up as the driver.
+ */
+async function writeLocal(storage: PosixStorage, path: string, chunks: AsyncIterable<Buffer>, opts: WriteOptions): Promise<void> {
+  const file = storage.abs(path);
+  const mode = opts.mode ?? FILE_MODE;
+  const sync = opts.sync ?? true;
+  let fh: FileHandle;
+  try {
+    fh = await openWrite(file, mode);
+  } catch (e) {
+    if (!(opts.createPath ?? true) || !(e instanceof PgbrError) || e.type !== 'PathMissingError') throw e;
+    await storage.pathCreate(parentPath(checkPath(path)));
+    fh = await openWrite(file, mode);
+  }
+  try {
+    await writeAll(fh, file, chunks);
+    if (sync) {
+      try {
+        await fh.sync();
+      } catch (e) {
+        throw sysErr('FileSyncError', `unable to sync file '${file}'`, e);
+      }
+    }
+    try {
+      // the umask must not change the repository's modes
+      if (((await fh.stat()).mode & 0o7777) !== mode) await fh.chmod(mode);
+    } catch (e) {
+      throw sysErr('FileOpenError', `unable to open file '${file}' for write`, e);
+    }
+    await fh.close();
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await unlink(file).catch(() => undefined);
+    throw e;
+  }
+  if (sync && (opts.syncPath ?? true)) await storage.pathSync(parentPath(checkPath(path)));
+}
+
+async function openWrite(file: string, mode: number): Promise<FileHandle> {
+  try {
+    return await open(file, 'w', mode);
+  } catch (e) {
+    const type = errnoCode(e) === 'ENOENT' ? 'PathMissingError' : 'FileOpenError';
+    throw sysErr(type, `unable to open file '${file}' for write`, e);
+  }
+}
+
+/** Writes every chunk to `fh`; write errors name the file, errors of the chunks pass through. */
+export async function writeAll(fh: FileHandle, file: string, chunks: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void> {
+  for await (const chunk of chunks) {
+    for (let done = 0; done < chunk.length; ) {
+      try {
+        done += (await fh.write(chunk, done, chunk.length - done)).bytesWritten;
+      } catch (e) {
+        throw sysErr('FileWriteError', `unable to write '${file}'`, e);
+      }
+    }
+  }
 }
 
 /** Reads a whole (small) stream into memory. */

@@ -1,17 +1,17 @@
-import type { Duplex, Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
 import { encryptStream } from '../io/cipher.js';
-import { compressStream, type CompressType } from '../io/compress.js';
-import { HashFilter } from '../io/hash.js';
+import { compressCodec, compressStream, type CompressType } from '../io/compress.js';
 import { PageChecksumFilter, segmentNoOf, type PageChecksumResult } from '../io/page-checksum.js';
-import { SizeFilter } from '../io/size.js';
 import type { StorageDriver } from '../storage/storage.js';
 import { FailedPageCapture, stillFailingPages } from './file-page.js';
-import { drain, localPath, localFiles, pipeToStorage } from './file-stream.js';
+import {
+  codecStage, localFiles, localPath, openSource, streamStage, tap, writeChunks, type Source, type Stage,
+} from './file-stream.js';
 
 /**
  * Copies one PostgreSQL file into the repository in a single read pass (STYLE.md "one pass per
  * file"): size and SHA-1 of the original bytes, page checksums, compression, encryption, size and
- * SHA-1 of the stored bytes are all filters on one stream. Jobs and results are plain data so they
+ * SHA-1 of the stored bytes are all stages over one sequence of chunks (file-stream.ts). Jobs and results are plain data so they
  * can cross a worker thread boundary.
  */
 export interface BackupFileJob {
@@ -75,47 +75,74 @@ export async function backupFile(
 ): Promise<BackupFileResult> {
   const compare = job.checksumCompare;
   if (compare !== undefined) {
-    const source = await openSource(job, pg);
+    const source = await sourceOf(job, pg);
     if (source === null) return { ...SKIPPED };
-    const size = new SizeFilter();
-    const hash = new HashFilter();
-    await drain(source, [size, hash]);
-    if (size.size === compare.size && hash.digest() === compare.checksum) {
-      return { copied: false, matched: true, size: size.size, checksum: hash.digest() };
+    let size = 0;
+    const hash = createHash('sha1');
+    try {
+      for await (const chunk of source.chunks) {
+        size += chunk.length;
+        hash.update(chunk);
+      }
+    } finally {
+      await source.close();
     }
+    const checksum = hash.digest('hex');
+    if (size === compare.size && checksum === compare.checksum) return { copied: false, matched: true, size, checksum };
   }
   return copyFile(job, repo, pg);
 }
 
-function openSource(job: BackupFileJob, pg: StorageDriver): Promise<Readable | null> {
-  return pg.read(localPath(job.pgFile), { ignoreMissing: true, limit: job.pgFileSize });
+function sourceOf(job: BackupFileJob, pg: StorageDriver): Promise<Source | null> {
+  return openSource(pg, localPath(job.pgFile), { ignoreMissing: true, limit: job.pgFileSize });
+}
+
+function compressStage(type: CompressType, level: number | undefined): Stage {
+  const codec = compressCodec(type, level);
+  return codec !== undefined ? codecStage(codec) : streamStage(() => compressStream(type, level));
 }
 
 async function copyFile(job: BackupFileJob, repo: StorageDriver, pg: StorageDriver): Promise<BackupFileResult> {
-  const source = await openSource(job, pg);
+  const source = await sourceOf(job, pg);
   if (source === null) return { ...SKIPPED };
   const segmentNo = segmentNoOf(job.pgFile);
-  const size = new SizeFilter();
-  const hash = new HashFilter();
+  let size = 0;
+  const hash = createHash('sha1');
   const page = job.pgFileChecksumPage ? new PageChecksumFilter(segmentNo) : undefined;
   const capture = page === undefined ? undefined : new FailedPageCapture(page, segmentNo);
   const transformed = job.compressType !== 'none' || job.cipherPass !== undefined;
-  const repoSize = new SizeFilter();
-  const repoHash = transformed ? new HashFilter() : undefined;
-  const filters: Duplex[] = [size, hash];
-  if (page !== undefined && capture !== undefined) filters.push(page, capture);
-  if (job.compressType !== 'none') filters.push(compressStream(job.compressType, job.compressLevel));
-  if (job.cipherPass !== undefined) filters.push(encryptStream(job.cipherPass));
-  filters.push(repoSize);
-  if (repoHash !== undefined) filters.push(repoHash);
+  let repoSize = 0;
+  const repoHash = transformed ? createHash('sha1') : undefined;
+
+  let data: AsyncIterable<Buffer> = tap(
+    source.chunks,
+    (chunk) => {
+      size += chunk.length;
+      hash.update(chunk);
+      page?.check(chunk);
+      capture?.capture(chunk);
+    },
+    () => page?.finish(),
+  );
+  if (job.compressType !== 'none') data = compressStage(job.compressType, job.compressLevel)(data);
+  const pass = job.cipherPass;
+  if (pass !== undefined) data = streamStage(() => encryptStream(pass))(data);
+  data = tap(data, (chunk) => {
+    repoSize += chunk.length;
+    repoHash?.update(chunk);
+  });
 
   // Not atomic, like pgBackRest: a partial file of an aborted backup is never listed (only the
   // manifest makes it part of a backup). The directories are created before and synced after the
   // copy (set-paths.ts); a missing one is still created on demand.
-  await pipeToStorage(source, filters, repo, job.repoFile, { atomic: false, syncPath: false });
+  try {
+    await writeChunks(repo, job.repoFile, data, job.pgFileSize, { atomic: false, syncPath: false });
+  } finally {
+    await source.close();
+  }
 
-  const result: BackupFileCopied = { copied: true, size: size.size, checksum: hash.digest(), repoSize: repoSize.size };
-  if (repoHash !== undefined) result.rck = repoHash.digest();
+  const result: BackupFileCopied = { copied: true, size, checksum: hash.digest('hex'), repoSize };
+  if (repoHash !== undefined) result.rck = repoHash.digest('hex');
   if (page !== undefined && capture !== undefined) {
     const failing = page.failedBlocks.length === 0 ? [] : await stillFailingPages(pg, job.pgFile, capture, segmentNo);
     result.pageChecksum = page.result(failing);

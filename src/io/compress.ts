@@ -1,7 +1,7 @@
 import { PassThrough, type Duplex } from 'node:stream';
 import { err } from '../error/error.js';
 import { Bz2Stream, bz2Sync } from './bz2.js';
-import { CodecStream, runCodec } from './codec.js';
+import { CodecStream, runCodec, type Codec } from './codec.js';
 import { gzCompressStream, gzCompressSync, gzDecompressStream, gzDecompressSync } from './gz.js';
 import { Lz4Decoder, Lz4Encoder } from './lz4.js';
 import { ZstDecoder, ZstEncoder } from './zst.js';
@@ -69,6 +69,23 @@ export function compressStream(type: CompressType, level?: number): Duplex {
     case 'bz2':
       return new Bz2Stream(false, lvl);
   }
+}
+
+/**
+ * The synchronous codec of a type whose codec runs in this thread (lz4, zst); undefined for types
+ * that only stream (gz, bz2) and for `none`. Callers that can drive a codec directly skip a stream.
+ */
+export function compressCodec(type: CompressType, level?: number): Codec | undefined {
+  const lvl = resolveLevel(type, level);
+  if (type === 'lz4') return new Lz4Encoder();
+  if (type === 'zst') return new ZstEncoder(lvl);
+  return undefined;
+}
+
+export function decompressCodec(type: CompressType): Codec | undefined {
+  if (type === 'lz4') return new Lz4Decoder();
+  if (type === 'zst') return new ZstDecoder();
+  return undefined;
 }
 
 export function decompressStream(type: CompressType): Duplex {

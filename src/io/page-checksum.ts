@@ -103,11 +103,22 @@ export class PageChecksumFilter extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.check(chunk);
+    cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    this.finish();
+    cb();
+  }
+
+  /** Validates the pages that `chunk` completes; the stream-free form of `_transform`. */
+  check(chunk: Buffer): void {
     let data = chunk;
     if (this.partial.length > 0) {
       const need = PAGE_SIZE - this.partial.length;
       this.partial = Buffer.concat([this.partial, chunk.subarray(0, need)]);
-      if (this.partial.length < PAGE_SIZE) return cb(null, chunk);
+      if (this.partial.length < PAGE_SIZE) return;
       this.checkPage(this.partial);
       this.partial = Buffer.alloc(0);
       data = chunk.subarray(need);
@@ -115,15 +126,14 @@ export class PageChecksumFilter extends Transform {
     let offset = 0;
     for (; offset + PAGE_SIZE <= data.length; offset += PAGE_SIZE) this.checkPage(data.subarray(offset, offset + PAGE_SIZE));
     if (offset < data.length) this.partial = Buffer.from(data.subarray(offset));
-    cb(null, chunk);
   }
 
-  override _flush(cb: TransformCallback): void {
+  /** End of input: a trailing partial page makes the file misaligned. */
+  finish(): void {
     if (this.partial.length > 0) {
       this.align = false;
       if (this.partial.length >= PARTIAL_PAGE_MIN) this.pages++;
     }
-    cb();
   }
 
   private checkPage(page: Buffer): void {

@@ -1,11 +1,13 @@
-import { chmod, chown, truncate, utimes } from 'node:fs/promises';
-import type { Duplex, Readable } from 'node:stream';
-import { drain, localPath, localFiles, pipeToStorage } from '../backup/file-stream.js';
+import { createHash } from 'node:crypto';
+import { chmod, chown, open, truncate, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import {
+  codecStage, localFiles, localPath, openSource, plainPosix, streamStage, tap, writeAll, writeChunks, type Source, type Stage,
+} from '../backup/file-stream.js';
 import { err } from '../error/error.js';
 import { decryptStream } from '../io/cipher.js';
-import { decompressStream, type CompressType } from '../io/compress.js';
-import { HashFilter, SHA1_EMPTY } from '../io/hash.js';
-import { SizeFilter } from '../io/size.js';
+import { decompressCodec, decompressStream, type CompressType } from '../io/compress.js';
+import { SHA1_EMPTY } from '../io/hash.js';
+import { errnoCode, sysErr } from '../storage/errno.js';
 import type { StorageDriver } from '../storage/storage.js';
 
 /**
@@ -57,13 +59,20 @@ export async function restoreFile(
     await setAttributes(job);
     return { written: false, size: job.size };
   }
+  const empty = job.size === 0 || job.zeroed === true;
+  if (plainPosix(pg, 'write')) {
+    // one descriptor per file: write, sync, attributes, close; paths are synced once at the end
+    if (empty) await writeLocal(job, pg.abs(localPath(job.pgFile)), []);
+    else await copyFromRepo(job, repo, (chunks) => writeLocal(job, pg.abs(localPath(job.pgFile)), chunks), pg);
+    return { written: true, size: job.size };
+  }
   const target = localPath(job.pgFile);
   const writeOpts = { atomic: false, createPath: false, mode: job.mode };
-  if (job.size === 0 || job.zeroed === true) {
+  if (empty) {
     await pg.write(target, Buffer.alloc(0), writeOpts);
     if (job.size > 0) await truncate(job.pgFile, job.size);
   } else {
-    await copyFromRepo(job, repo, pg, target, writeOpts);
+    await copyFromRepo(job, repo, (chunks) => writeChunks(pg, target, chunks, job.size, writeOpts), pg);
   }
   await setAttributes(job);
   return { written: true, size: job.size };
@@ -72,25 +81,73 @@ export async function restoreFile(
 async function copyFromRepo(
   job: RestoreFileJob,
   repo: StorageDriver,
+  write: (chunks: AsyncIterable<Buffer>) => Promise<void>,
   pg: StorageDriver,
-  target: string,
-  writeOpts: { atomic: boolean; createPath: boolean; mode: number },
 ): Promise<void> {
-  const source = (await repo.read(job.repoFile, { offset: job.repoOffset, limit: job.repoLength })) as Readable;
-  const size = new SizeFilter();
-  const hash = new HashFilter();
-  const filters: Duplex[] = [];
-  if (job.cipherPass !== undefined) filters.push(decryptStream(job.cipherPass));
-  if (job.compressType !== 'none') filters.push(decompressStream(job.compressType));
-  filters.push(size, hash);
-  await pipeToStorage(source, filters, pg, target, writeOpts);
-  const actual = hash.digest();
-  if (size.size !== job.size || actual !== job.checksum) {
-    await pg.remove(target);
+  const source = (await openSource(repo, job.repoFile, { offset: job.repoOffset, limit: job.repoLength })) as Source;
+  let size = 0;
+  const hash = createHash('sha1');
+  let data = source.chunks;
+  const pass = job.cipherPass;
+  if (pass !== undefined) data = streamStage(() => decryptStream(pass))(data);
+  if (job.compressType !== 'none') data = decompressStage(job.compressType)(data);
+  data = tap(data, (chunk) => {
+    size += chunk.length;
+    hash.update(chunk);
+  });
+  try {
+    await write(data);
+  } finally {
+    await source.close();
+  }
+  const actual = hash.digest('hex');
+  if (size !== job.size || actual !== job.checksum) {
+    await pg.remove(localPath(job.pgFile));
     throw err(
       'ChecksumError',
       `error restoring '${job.name}': actual checksum '${actual}' does not match expected checksum '${job.checksum}'`,
     );
+  }
+}
+
+function decompressStage(type: CompressType): Stage {
+  const codec = decompressCodec(type);
+  return codec !== undefined ? codecStage(codec) : streamStage(() => decompressStream(type));
+}
+
+/**
+ * Writes `chunks` to the local `file` (which is created; its directory must exist), extends a
+ * zeroed file sparsely to its size, syncs it, then sets the mode, owner and mtime that differ.
+ * Errors carry the posix driver's texts.
+ */
+async function writeLocal(job: RestoreFileJob, file: string, chunks: AsyncIterable<Buffer> | Buffer[]): Promise<void> {
+  let fh: FileHandle;
+  try {
+    fh = await open(file, 'w', job.mode);
+  } catch (e) {
+    const type = errnoCode(e) === 'ENOENT' ? 'PathMissingError' : 'FileOpenError';
+    throw sysErr(type, `unable to open file '${file}' for write`, e);
+  }
+  try {
+    await writeAll(fh, file, chunks);
+    if (job.zeroed === true && job.size > 0) await fh.truncate(job.size);
+    try {
+      await fh.sync();
+    } catch (e) {
+      throw sysErr('FileSyncError', `unable to sync file '${file}'`, e);
+    }
+    // after the sync, as pgBackRest sets them after its close; attributes already right are kept
+    const st = await fh.stat();
+    if ((st.mode & 0o7777) !== job.mode) await fh.chmod(job.mode);
+    const uid = job.uid ?? -1;
+    const gid = job.gid ?? -1;
+    if ((uid !== -1 && uid !== st.uid) || (gid !== -1 && gid !== st.gid)) await fh.chown(uid, gid);
+    await fh.utimes(job.timestamp, job.timestamp);
+    await fh.close();
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await unlink(file).catch(() => undefined);
+    throw e;
   }
 }
 
@@ -106,11 +163,15 @@ async function existingMatches(job: RestoreFileJob, pg: StorageDriver): Promise<
   if (job.size === 0) {
     if (job.checksum !== SHA1_EMPTY) return false;
   } else {
-    const source = await pg.read(localPath(job.pgFile), { ignoreMissing: true, limit: job.size });
+    const source = await openSource(pg, localPath(job.pgFile), { ignoreMissing: true, limit: job.size });
     if (source === null) return false;
-    const hash = new HashFilter();
-    await drain(source, [hash]);
-    if (hash.digest() !== job.checksum) return false;
+    const hash = createHash('sha1');
+    try {
+      for await (const chunk of source.chunks) hash.update(chunk);
+    } finally {
+      await source.close();
+    }
+    if (hash.digest('hex') !== job.checksum) return false;
   }
   if (info.size > job.size) await truncate(job.pgFile, job.size);
   return true;

@@ -4,6 +4,8 @@
  * `finishPgControl` after the recovery settings, so an aborted restore cannot be started.
  */
 import { renameSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { localFiles, localPath } from '../backup/file-stream.js';
 import type { Logger } from '../log/logger.js';
 import { runFileJobs } from '../parallel/file-pool.js';
 import type { FileJob } from '../parallel/file-job.js';
@@ -18,6 +20,7 @@ import { pgDestination } from './target.js';
 
 export const PG_CONTROL = 'pg_data/global/pg_control';
 const TEMP_EXT = '.pgbackrest.tmp';
+const SYNC_BATCH = 16;
 
 export interface RestoreFilesOptions {
   manifest: Manifest;
@@ -48,6 +51,7 @@ export async function restoreFiles(o: RestoreFilesOptions): Promise<RestoreFiles
   const total = files.reduce((n, f) => n + f.size, 0);
   let done = 0;
   let written = 0;
+  const dirs = new Set<string>();
   // The live line on a terminal (src/progress/meter.ts); a no-op otherwise.
   const progress = startProgress({ label: 'restore', filesTotal: files.length, bytesTotal: total, log: o.log });
   try {
@@ -58,7 +62,10 @@ export async function restoreFiles(o: RestoreFilesOptions): Promise<RestoreFiles
         const job = fj.job as RestoreFileJob;
         const r = result as RestoreFileResult;
         done += job.size;
-        if (r.written) written++;
+        if (r.written) {
+          written++;
+          dirs.add(dirname(job.pgFile));
+        }
         // pgBackRest's restore prints `%.2lf` (rounded), unlike backup's truncated percent.
         const pct = total === 0 ? '100.00' : ((done * 100) / total).toFixed(2);
         progress.log.write('detail', restoreLine(job, r, pct), undefined, processId);
@@ -68,7 +75,19 @@ export async function restoreFiles(o: RestoreFilesOptions): Promise<RestoreFiles
   } finally {
     progress.stop();
   }
+  await syncPaths([...dirs]);
   return { size: total, total: files.length, written };
+}
+
+/**
+ * Files are synced as they are written; the directories that received them are synced once here,
+ * as pgBackRest does at the end of a restore, rather than once per file.
+ */
+async function syncPaths(dirs: readonly string[]): Promise<void> {
+  const local = localFiles();
+  for (let i = 0; i < dirs.length; i += SYNC_BATCH) {
+    await Promise.all(dirs.slice(i, i + SYNC_BATCH).map((d) => local.pathSync(localPath(d))));
+  }
 }
 
 function restoreLine(job: RestoreFileJob, r: RestoreFileResult, pct: string): string {

@@ -89,16 +89,8 @@ export class PosixStorage implements StorageDriver {
 
   async read(path: string, opts: ReadOptions = {}): Promise<Readable | null> {
     const file = this.abs(path);
-    let fh: FileHandle;
-    try {
-      fh = await open(file, constants.O_RDONLY);
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT') {
-        if (opts.ignoreMissing) return null;
-        throw err('FileMissingError', `unable to open missing file '${file}' for read`, { cause: e });
-      }
-      throw sysErr('FileOpenError', `unable to open file '${file}' for read`, e);
-    }
+    const fh = await openForRead(file, opts.ignoreMissing === true);
+    if (fh === null) return null;
     if (opts.limit === 0) {
       await fh.close();
       return Readable.from([]);
@@ -245,5 +237,21 @@ async function move(from: string, to: string): Promise<void> {
     await rename(from, to);
   } catch (e) {
     throw sysErr('FileMoveError', `unable to move '${from}' to '${to}'`, e);
+  }
+}
+
+/**
+ * Open a local file for reading with pgBackRest's errors; null when it is missing and that is
+ * allowed. Shared by the driver and the backup file engine's direct reads.
+ */
+export async function openForRead(file: string, ignoreMissing: boolean): Promise<FileHandle | null> {
+  try {
+    return await open(file, constants.O_RDONLY);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') {
+      if (ignoreMissing) return null;
+      throw err('FileMissingError', `unable to open missing file '${file}' for read`, { cause: e });
+    }
+    throw sysErr('FileOpenError', `unable to open file '${file}' for read`, e);
   }
 }
