@@ -3,6 +3,7 @@
  * relative to the repository root, as StorageDriver expects them.
  */
 import { err } from '../error/error.js';
+import { extensionOf as compressExtension, type CompressType } from '../io/compress-type.js';
 
 export const ARCHIVE_INFO_FILE = 'archive.info';
 export const BACKUP_INFO_FILE = 'backup.info';
@@ -84,19 +85,8 @@ export function walStoredName(walName: string, sha1: string, compressType: Compr
 
 // ---- compression --------------------------------------------------------------------------------
 
-export type CompressType = 'none' | 'gz' | 'lz4' | 'zst' | 'bz2';
-
-const COMPRESS_EXT: Readonly<Record<CompressType, string>> = { none: '', gz: '.gz', lz4: '.lz4', zst: '.zst', bz2: '.bz2' };
-
-export function compressExtension(type: CompressType): string {
-  return COMPRESS_EXT[type];
-}
-
-/** The compress type of a stored name by its extension (`none` when it has none we know). */
-export function compressTypeFromName(name: string): CompressType {
-  for (const type of ['gz', 'lz4', 'zst', 'bz2'] as const) if (name.endsWith(COMPRESS_EXT[type])) return type;
-  return 'none';
-}
+export type { CompressType };
+export { compressExtension };
 
 // ---- backup labels ------------------------------------------------------------------------------
 

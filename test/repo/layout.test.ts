@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   archiveIdPath, archiveInfoPath, backupHistoryManifestPath, backupInfoPath, backupLabelCreate, backupManifestPath,
-  BACKUP_LABEL_REGEX, compressExtension, compressTypeFromName, isBackupLabel, parseBackupLabel, walPath,
+  BACKUP_LABEL_REGEX, compressExtension, isBackupLabel, parseBackupLabel, walPath,
   WAL_SEGMENT_REGEX, WAL_SEGMENT_STORED_REGEX, walSegmentDir, walSegmentStoredRegex, walStoredName,
 } from '../../src/repo/layout.js';
 import { PgbrError } from '../../src/error/error.js';
@@ -51,8 +51,6 @@ describe('WAL names', () => {
 
   it('maps compress types to extensions and back', () => {
     expect(['gz', 'lz4', 'zst', 'bz2', 'none'].map((t) => compressExtension(t as 'gz'))).toEqual(['.gz', '.lz4', '.zst', '.bz2', '']);
-    expect(compressTypeFromName(`x-${SHA}.lz4`)).toBe('lz4');
-    expect(compressTypeFromName(`x-${SHA}`)).toBe('none');
   });
 });
 
