@@ -101,14 +101,14 @@ export async function theirInfo(env: BackupEnv): Promise<Array<{ backup: InfoBac
 }
 
 /**
- * Restores `label` (pgBackRest 2.45 for the majors it supports, ours otherwise) with
+ * Restores `label` (pgBackRest 2.45 for the majors it supports, ours otherwise, or as `opts.tool` says) with
  * `--type=immediate --target-action=promote`, starts the result on a new port, waits for promotion,
  * takes a snapshot, and removes everything again.
  */
-export async function restoreAndSnapshot(env: BackupEnv, label: string): Promise<Snapshot> {
+export async function restoreAndSnapshot(env: BackupEnv, label: string, opts: { tool?: 'ours' | 'theirs' } = {}): Promise<Snapshot> {
   const base = makeTempDir('pgbr-restored-');
   const pgdata = join(base, 'data');
-  const tool = env.cluster.version <= 15 ? theirs : ours;
+  const tool = (opts.tool ?? (env.cluster.version <= 15 ? 'theirs' : 'ours')) === 'theirs' ? theirs : ours;
   const bins = pgBinaries(env.cluster.version);
   const port = await freePort();
   const pgCtl = (args: string[]): Promise<RunResult> =>
