@@ -191,3 +191,33 @@ describe('info through faults', () => {
     expect(outcome('500 on every request', 'info', r)).toBe('failed');
   });
 });
+
+describe('backup through faults', () => {
+  const listed = async (): Promise<string[]> => {
+    const r = await ours([...direct, '--output=json', 'info']);
+    return (JSON.parse(r.stdout)[0].backup as Array<{ label: string }>).map((b) => b.label);
+  };
+  const dataPut = (kind: FaultRule['kind'], times?: number): FaultRule => ({ kind, method: 'PUT', path: /\/pg_data\//, times });
+
+  it.each<[string, FaultRule[], 'ok' | 'failed']>([
+    ['one 503 SlowDown on a data file PUT', [dataPut('503', 1)], 'ok'],
+    ['503 on every data file PUT', [dataPut('503')], 'failed'],
+  ])('%s', async (fault, rules, expected) => {
+    const before = await listed();
+    proxy.reset(rules);
+    const r = await ours([...viaProxy, '--type=full', 'backup'], { timeoutMs: 180_000 });
+    expect(proxy.log.some((e) => typeof e.outcome === 'string'), 'the fault was injected').toBe(true);
+    expect(outcome(fault, 'backup', r)).toBe(expected);
+    proxy.reset();
+    const after = await listed();
+    if (expected === 'ok') {
+      // listed, and every stored file checks out against the manifest
+      expect(after.length).toBe(before.length + 1);
+      const v = await ours([...direct, '--log-level-console=info', '--verbose', 'verify'], { timeoutMs: 180_000 });
+      expect(v.stdout).toMatch(/status: ok/);
+    } else {
+      // a backup that failed mid-upload never appears
+      expect(after).toEqual(before);
+    }
+  }, 240_000);
+});
