@@ -11,6 +11,7 @@ import { startCluster, type Cluster } from '../harness/pg.js';
 import { chownToPostgres, makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
 import { ours, theirs, writeConf } from '../harness/cli.js';
 import type { RunResult } from '../harness/run.js';
+import { withRestoredCluster } from '../harness/restored.js';
 
 let cluster: Cluster;
 let work: string;
@@ -175,4 +176,24 @@ describe('expire compared with pgBackRest 2.45', () => {
     };
     await compare(['--repo1-retention-full=2', '--repo1-retention-history=0'], oldHistory);
   });
+});
+
+describe('after expire', () => {
+  it('every backup that remains still restores and starts, its WAL still in the archive', async () => {
+    const expired = await expireWith(ours, ['--repo1-retention-full=2']);
+    expect(expired.code).toBe(0);
+    const info = JSON.parse((await ours([`--config=${conf}`, '--stanza=demo', '--output=json', 'info'])).stdout);
+    const labels = (info[0].backup as Array<{ label: string }>).map((b) => b.label);
+    expect(labels.length).toBeGreaterThan(1);
+    expect(labels.length).toBeLessThan(8);
+    for (const label of labels) {
+      const pgdata = join(makeTempDir('pgbr-after-expire-'), 'data');
+      const r = await ours([`--config=${conf}`, '--stanza=demo', 'restore', `--set=${label}`, `--pg1-path=${pgdata}`, '--type=immediate', '--target-action=promote'], {
+        timeoutMs: 180_000,
+      });
+      expect(r.code, `${label}: ${r.stderr}`).toBe(0);
+      // each backup added a row before it was taken: the restored table has at least one
+      expect(Number(await withRestoredCluster(cluster, pgdata, (q) => q('SELECT count(*) FROM t')))).toBeGreaterThan(0);
+    }
+  }, 300_000);
 });

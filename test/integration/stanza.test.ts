@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { availableVersions, startCluster, type Cluster } from '../harness/pg.js';
+import { withRestoredCluster } from '../harness/restored.js';
 import { chownToPostgres, makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
 import { ours, theirs, writeConf } from '../harness/cli.js';
-import type { RunResult } from '../harness/run.js';
+import { ourCli, type RunResult } from '../harness/run.js';
 
 const PASS = 'StanzaTestPassphrase-0123456789';
 const INFO_FILES = ['archive/main/archive.info', 'archive/main/archive.info.copy', 'backup/main/backup.info', 'backup/main/backup.info.copy'];
@@ -82,6 +83,25 @@ async function infoText(args: string[], file: string): Promise<string> {
   return r.stdout;
 }
 
+
+/** Turn on archiving of `c` through our archive-push into the stanza of `args` (a restart). */
+async function archiveTo(c: Cluster, args: string[]): Promise<void> {
+  const cli = ourCli();
+  const command = `${cli.cmd} ${cli.args[0]} ${args.filter((a) => a.startsWith('--config=')).join(' ')} --stanza=main archive-push %p`;
+  await c.psql("ALTER SYSTEM SET archive_mode = 'on'");
+  await c.psql(`ALTER SYSTEM SET archive_command = '${command}'`);
+  await c.stop();
+  await c.start();
+}
+
+/** Our restore of the latest backup into a new directory, started on its own port: `upgraded.answer`. */
+async function restoredAnswer(c: Cluster, args: string[]): Promise<string> {
+  const pgdata = join(makeTempDir('pgbr-upgraded-restore-'), 'data');
+  const restored = await ours([...args, 'restore', `--pg1-path=${pgdata}`, '--type=immediate', '--target-action=promote'], { timeoutMs: 180_000 });
+  expect(restored.code, restored.stderr).toBe(0);
+  return withRestoredCluster(c, pgdata, (q) => q('SELECT answer FROM upgraded'));
+}
+
 describe('stanza-upgrade', () => {
   async function upgradeBoth(target: Cluster, encrypted: boolean) {
     const before = setup(old15, { encrypted });
@@ -99,7 +119,7 @@ describe('stanza-upgrade', () => {
     return { before, mine, ref };
   }
 
-  it('after a new initdb (same major) appends history id 2 exactly as pgBackRest does', async () => {
+  it('after a new initdb (same major) appends history id 2 exactly as pgBackRest does, then backs up and restores', async () => {
     const { mine, ref } = await upgradeBoth(new15, false);
     const archiveInfo = readFileSync(join(mine.dir, 'repo/archive/main/archive.info'), 'utf8');
     expect(archiveInfo).toMatch(/\[db\]\ndb-id=2\n/);
@@ -113,7 +133,16 @@ describe('stanza-upgrade', () => {
     const again = await ours([...mine.args, 'stanza-upgrade']);
     expect(again.stdout).toContain("P00   INFO: stanza 'main' on repo1 is already up to date\n");
     expect(normalize(again, mine.dir)).toBe(normalize(await theirs([...ref.args, 'stanza-upgrade']), ref.dir));
-  });
+
+    // the upgraded stanza takes backups of the new cluster and restores them; the old history stays listed
+    await archiveTo(new15, mine.args);
+    await new15.psql('CREATE TABLE upgraded AS SELECT 42 AS answer');
+    const backup = await ours([...mine.args, 'backup', '--type=full', '--start-fast'], { timeoutMs: 180_000 });
+    expect(backup.code, backup.stderr).toBe(0);
+    const after = await theirs([...mine.args, 'info']);
+    expect(after.stdout).toMatch(/db \(prior\)[\s\S]*full backup: [\s\S]*db \(current\)[\s\S]*full backup: /);
+    expect(await restoredAnswer(new15, mine.args)).toBe('42');
+  }, 300_000);
 
   // pgBackRest 2.45 knows PostgreSQL only up to 15 (it rejects 17's pg_control), so only we can
   // upgrade to 17; pgBackRest still has to read the result.
