@@ -2,7 +2,6 @@
  * archive.info (spec info-files §2.5). Trap: in `[db:history]` the JSON key `db-id` holds the
  * SYSTEM id; the history id is the INI key.
  */
-import { err, type PgbrError } from '../error/error.js';
 import type { StorageDriver } from '../storage/storage.js';
 import { jsonEncode, jsonString } from './json.js';
 import { BACKREST_VERSION, parseInfo, renderInfo, type InfoSections, type ParsedInfo } from './ini.js';
@@ -74,12 +73,7 @@ export async function loadArchiveInfo(
   stanza: string,
   opts: InfoFileOptions = {},
 ): Promise<LoadedInfoFile<ArchiveInfo>> {
-  try {
-    return await loadInfoFile(storage, archiveInfoPath(stanza), (p: ParsedInfo) => archiveInfoFromSections(p.sections), opts);
-  } catch (e) {
-    const pe = e as PgbrError;
-    throw err(pe.type, pe.message, { hints: ARCHIVE_INFO_HINTS, cause: e });
-  }
+  return loadInfoFile(storage, archiveInfoPath(stanza), (p: ParsedInfo) => archiveInfoFromSections(p.sections), { ...opts, hints: ARCHIVE_INFO_HINTS });
 }
 
 export async function saveArchiveInfo(

@@ -3,7 +3,6 @@
  * `[backup:current]`, the list of backups that exist. Entry objects are encoded with keys in byte
  * order (what pgBackRest's reader needs); keys this model does not know are kept in `extra`.
  */
-import { err, type PgbrError } from '../error/error.js';
 import type { StorageDriver } from '../storage/storage.js';
 import { compareBytes, jsonEncode, jsonString } from './json.js';
 import { BACKREST_VERSION, parseInfo, renderInfo, type InfoSections, type ParsedInfo } from './ini.js';
@@ -116,12 +115,7 @@ export async function loadBackupInfo(
   stanza: string,
   opts: InfoFileOptions = {},
 ): Promise<LoadedInfoFile<BackupInfo>> {
-  try {
-    return await loadInfoFile(storage, backupInfoPath(stanza), (p: ParsedInfo) => backupInfoFromSections(p.sections), opts);
-  } catch (e) {
-    const pe = e as PgbrError;
-    throw err(pe.type, pe.message, { hints: BACKUP_INFO_HINTS, cause: e });
-  }
+  return loadInfoFile(storage, backupInfoPath(stanza), (p: ParsedInfo) => backupInfoFromSections(p.sections), { ...opts, hints: BACKUP_INFO_HINTS });
 }
 
 export async function saveBackupInfo(

@@ -51,14 +51,14 @@ async function loadOne<T>(
 
 /**
  * Load `path`, falling back to `path.copy`. When both fail the error lists both tries, one line
- * each (`<Type>: <message>`); its type is the common type, else the one that is not
- * FileMissingError, else FileOpenError.
+ * each (`<Type>: <message>`), with the caller's hints; its type is the common type, else the one
+ * that is not FileMissingError, else FileOpenError.
  */
 export async function loadInfoFile<T>(
   storage: StorageDriver,
   path: string,
   decode: (parsed: ParsedInfo) => T,
-  opts: InfoFileOptions = {},
+  opts: InfoFileOptions & { hints?: readonly string[] } = {},
 ): Promise<LoadedInfoFile<T>> {
   const copyPath = path + INFO_COPY_EXT;
   let mainError: PgbrError;
@@ -76,7 +76,8 @@ export async function loadInfoFile<T>(
   const message =
     `unable to load info file '${show(path, opts)}' or '${show(copyPath, opts)}':\n` +
     `${mainError.type}: ${mainError.message}\n${copyError.type}: ${copyError.message}`;
-  return Promise.reject(err(combinedType(mainError.type, copyError.type), message, { cause: mainError }));
+  const hints = opts.hints === undefined ? undefined : [...opts.hints];
+  return Promise.reject(err(combinedType(mainError.type, copyError.type), message, { cause: mainError, hints }));
 }
 
 function combinedType(a: ErrorType, b: ErrorType): ErrorType {
