@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { lookup } from 'node:dns';
 import { readdirSync, readFileSync } from 'node:fs';
-import { Agent } from 'node:https';
-import { S3Client } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { Agent, request as httpsRequest } from 'node:https';
 import { err } from '../error/error.js';
+import { mapS3Error, S3StatusError, S3TimeoutError, isRetryable, type S3RequestDesc } from './s3-error.js';
+import { canonicalQuery, EMPTY_SHA256, signV4, uriEncode, type S3Credentials } from './s3-sign.js';
+import { parseError } from './s3-xml.js';
 
 /** Everything the S3 driver needs, already resolved from the repo options (see repo.ts). */
 export interface S3Options {
@@ -39,42 +40,171 @@ export interface S3Options {
   timeoutMs?: number;
 }
 
-export interface S3Connection {
-  client: S3Client;
-  agent: Agent;
-  /** `host:port` for messages. */
-  hostPort: string;
+/** The S3 operations the driver uses; tests observe them by these names. */
+export type S3Operation =
+  | 'HeadObject' | 'GetObject' | 'PutObject' | 'DeleteObject' | 'ListObjectsV2' | 'DeleteObjects'
+  | 'CreateMultipartUpload' | 'UploadPart' | 'CompleteMultipartUpload' | 'AbortMultipartUpload';
+
+export interface S3Request {
+  op: S3Operation;
+  method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';
+  /** Object key ('' for the bucket itself). */
+  key: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: Buffer;
+  /** Add Content-MD5 (DeleteObjects requires it on older MinIO and Ceph RGW). */
+  md5?: boolean;
 }
 
-/** Builds the SDK client: TLS agent, retries, and no streaming checksum trailers (MinIO, Ceph). */
-export function createS3Connection(o: S3Options): S3Connection {
-  const [host, portInEndpoint] = o.endpoint.split(':');
-  const port = portInEndpoint !== undefined ? Number(portInEndpoint) : (o.port ?? 443);
-  const agent = new Agent({
-    keepAlive: true,
-    rejectUnauthorized: o.verifyTls ?? true,
-    ca: loadCa(o),
-    lookup: o.host === undefined ? undefined : (_h, opts, cb) => lookup(o.host!, opts, cb as never),
+export interface S3Response {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+const BASE_DELAY_MS = 100;
+const MAX_DELAY_MS = 20_000;
+
+/**
+ * A small S3 client on node:https: SigV4 signing with the payload hash (what pgBackRest sends; no
+ * chunked or trailing-checksum encodings, which MinIO and Ceph RGW refuse), keep-alive
+ * connections, and retries with jittered exponential backoff of what is worth retrying (resets,
+ * timeouts, 5xx, throttling). Failures come out as catalogue errors (see s3-error.ts).
+ */
+export class S3Client {
+  readonly hostPort: string;
+  /** Test hook: called once per attempt, before it is sent. */
+  observer?: (op: S3Operation, req: S3Request) => void;
+  private readonly agent: Agent;
+  private readonly hostHeader: string;
+  private readonly connectHost: string;
+  private readonly port: number;
+  private readonly pathPrefix: string;
+  private readonly credentials: () => Promise<S3Credentials>;
+  private readonly maxAttempts: number;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly o: S3Options) {
+    const [host, portInEndpoint] = o.endpoint.split(':');
+    this.port = portInEndpoint !== undefined ? Number(portInEndpoint) : (o.port ?? 443);
+    this.hostPort = `${host}:${this.port}`;
+    const virtualHost = o.uriStyle === 'path' ? host : `${o.bucket}.${host}`;
+    this.hostHeader = this.port === 443 ? virtualHost : `${virtualHost}:${this.port}`;
+    this.connectHost = virtualHost;
+    this.pathPrefix = o.uriStyle === 'path' ? `/${uriEncode(o.bucket)}/` : '/';
+    this.agent = new Agent({
+      keepAlive: true,
+      rejectUnauthorized: o.verifyTls ?? true,
+      ca: loadCa(o),
+      lookup: o.host === undefined ? undefined : (_h, opts, cb) => lookup(o.host!, opts, cb as never),
+    });
+    this.credentials = credentials(o);
+    this.maxAttempts = Math.max(1, o.maxAttempts ?? 5);
+    this.timeoutMs = o.timeoutMs ?? 60_000;
+  }
+
+  /** What a request is, for messages: `GET /bucket/key?query`. Never holds credentials. */
+  describe(req: Pick<S3Request, 'method' | 'key' | 'query'>): S3RequestDesc {
+    const query = req.query === undefined ? '' : canonicalQuery(req.query);
+    return { method: req.method, resource: this.path(req.key) + (query === '' ? '' : `?${query}`) };
+  }
+
+  private path(key: string): string {
+    return this.pathPrefix + uriEncode(key, true);
+  }
+
+  /** Sends a request with retries and returns the whole answer; a status of 300 or more throws. */
+  async request(req: S3Request): Promise<S3Response> {
+    return this.withRetries(req, async (res) => {
+      const body = await readBody(res, req.method === 'HEAD');
+      return { status: res.statusCode!, headers: res.headers, body };
+    });
+  }
+
+  /**
+   * Sends a GET with retries up to the response headers, then hands over the body as it arrives.
+   * The body stream fails (FileReadError) when the connection ends or stalls before Content-Length
+   * bytes arrived; a body is never silently short.
+   */
+  async stream(req: S3Request): Promise<IncomingMessage> {
+    return this.withRetries(req, async (res) => res);
+  }
+
+  private async withRetries<T>(req: S3Request, onOk: (res: IncomingMessage) => Promise<T>): Promise<T> {
+    const payloadHash = req.body === undefined || req.body.length === 0 ? EMPTY_SHA256 : createHash('sha256').update(req.body).digest('hex');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.observer?.(req.op, req);
+        const res = await this.send(req, payloadHash);
+        if (res.statusCode! >= 300) {
+          const body = await readBody(res, true).catch(() => Buffer.alloc(0));
+          const parsed = parseError(body.toString('utf8'));
+          throw new S3StatusError(res.statusCode!, parsed?.code, parsed?.message);
+        }
+        return await onOk(res);
+      } catch (e) {
+        if (attempt >= this.maxAttempts || !isRetryable(e)) throw mapS3Error(e, this.hostPort, this.describe(req));
+        const throttled = e instanceof S3StatusError && (e.status === 503 || e.status === 429);
+        const cap = Math.min(MAX_DELAY_MS, (throttled ? 2 : 1) * BASE_DELAY_MS * 2 ** attempt);
+        await new Promise((r) => setTimeout(r, Math.floor(cap / 2 + Math.random() * (cap / 2))));
+      }
+    }
+  }
+
+  private async send(req: S3Request, payloadHash: string): Promise<IncomingMessage> {
+    const headers: Record<string, string> = { host: this.hostHeader };
+    for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
+    if (req.body !== undefined) {
+      headers['content-length'] = String(req.body.length);
+      if (req.md5) headers['content-md5'] = createHash('md5').update(req.body).digest('base64');
+    }
+    const query = canonicalQuery(req.query ?? {});
+    const path = this.path(req.key);
+    const signed = signV4({
+      method: req.method, path, query: req.query ?? {}, headers, payloadHash, region: this.o.region, credentials: await this.credentials(),
+    });
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const r = httpsRequest({
+        agent: this.agent,
+        host: this.connectHost,
+        port: this.port,
+        method: req.method,
+        path: query === '' ? path : `${path}?${query}`,
+        headers: signed,
+      });
+      r.setTimeout(this.timeoutMs, () => r.destroy(new S3TimeoutError(this.timeoutMs)));
+      // Kept for the request's life: a late socket error must not go unhandled.
+      r.on('error', reject);
+      r.once('response', (res) => {
+        // The idle timer stays on while the body is read; a stall fails the body stream.
+        res.setTimeout(this.timeoutMs, () => res.destroy(new S3TimeoutError(this.timeoutMs)));
+        resolve(res);
+      });
+      r.end(req.body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/** The whole body; fails if the connection ends before Content-Length bytes arrived (HEAD has none). */
+function readBody(res: IncomingMessage, noLengthCheck: boolean): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.once('error', reject);
+    res.once('aborted', () => reject(Object.assign(new Error('response aborted'), { code: 'ECONNRESET' })));
+    res.once('end', () => {
+      const body = Buffer.concat(chunks);
+      const expected = res.headers['content-length'];
+      if (expected !== undefined && !noLengthCheck && Number(expected) !== body.length) {
+        reject(Object.assign(new Error(`response body has ${body.length} bytes, expected ${expected}`), { code: 'ECONNRESET' }));
+      } else resolve(body);
+    });
   });
-  // The SDK warns on stderr about Node < 22 once per process; pgBackRest's output has no such line.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const client = new S3Client({
-    region: o.region,
-    endpoint: `https://${host}:${port}`,
-    forcePathStyle: o.uriStyle === 'path',
-    credentials: credentials(o),
-    maxAttempts: o.maxAttempts ?? 5,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: new NodeHttpHandler({
-      httpsAgent: agent,
-      connectionTimeout: o.timeoutMs ?? 60_000,
-      // Idle time on the socket, not the whole request: a large upload may take longer than io-timeout.
-      socketTimeout: o.timeoutMs ?? 60_000,
-    }),
-  });
-  addContentMd5(client);
-  return { client, agent, hostPort: `${host}:${port}` };
 }
 
 function loadCa(o: S3Options): string[] | undefined {
@@ -93,15 +223,20 @@ function loadCa(o: S3Options): string[] | undefined {
   });
 }
 
-function credentials(o: S3Options): AwsCredentialIdentity | AwsCredentialIdentityProvider {
+interface ExpiringCredentials extends S3Credentials {
+  expiration?: Date;
+}
+
+function credentials(o: S3Options): () => Promise<S3Credentials> {
   const type = o.keyType ?? 'shared';
   if (type === 'shared') {
     if (o.accessKeyId === undefined || o.secretAccessKey === undefined) {
       throw err('OptionRequiredError', 'S3 shared key type requires repo-s3-key and repo-s3-key-secret');
     }
-    return { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey, sessionToken: o.sessionToken };
+    const fixed: S3Credentials = { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey, sessionToken: o.sessionToken };
+    return () => Promise.resolve(fixed);
   }
-  return memoize(async () => {
+  return memoize(async (): Promise<ExpiringCredentials> => {
     // Loaded only when needed: these modules are not used by shared-key repositories.
     if (type === 'auto') {
       const { fromInstanceMetadata } = await import('@smithy/credential-provider-imds');
@@ -113,26 +248,12 @@ function credentials(o: S3Options): AwsCredentialIdentity | AwsCredentialIdentit
 }
 
 /** Reuses temporary credentials until five minutes before they expire. */
-function memoize(fetch: () => Promise<AwsCredentialIdentity>): AwsCredentialIdentityProvider {
-  let cached: Promise<AwsCredentialIdentity> | undefined;
+function memoize(fetch: () => Promise<ExpiringCredentials>): () => Promise<S3Credentials> {
+  let cached: Promise<ExpiringCredentials> | undefined;
   return async () => {
     const c = cached ? await cached.catch(() => undefined) : undefined;
     if (c !== undefined && (c.expiration === undefined || c.expiration.getTime() - Date.now() > 300_000)) return c;
     cached = fetch();
     return cached;
   };
-}
-
-/** Older MinIO and Ceph RGW insist on Content-MD5 for DeleteObjects; the SDK now sends a CRC. */
-function addContentMd5(client: S3Client): void {
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const req = args.request as { headers?: Record<string, string>; body?: unknown };
-      if (context.commandName === 'DeleteObjectsCommand' && req.headers && typeof req.body === 'string') {
-        req.headers['content-md5'] = createHash('md5').update(req.body).digest('base64');
-      }
-      return next(args);
-    },
-    { step: 'build', name: 'pgbrContentMd5' },
-  );
 }

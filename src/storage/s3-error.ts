@@ -2,21 +2,14 @@ import { STATUS_CODES } from 'node:http';
 import { constants } from 'node:os';
 import { err, PgbrError } from '../error/error.js';
 
-/** Socket-level failures: the service could not be reached at all. */
+/** Socket-level failures: the service could not be reached, or the connection broke. */
 const CONNECT_CODES = new Set([
   'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET',
   'EPIPE', 'ECONNABORTED',
 ]);
 
-interface SdkError {
-  name?: string;
-  code?: string;
-  errno?: number;
-  message?: string;
-  errors?: SdkError[];
-  $metadata?: { httpStatusCode?: number };
-  $fault?: string;
-}
+/** S3 error codes worth another attempt even when the status alone would not say so. */
+const RETRY_CODES = new Set(['RequestTimeout', 'SlowDown', 'InternalError', 'ServiceUnavailable', 'RequestTimeTooSkewed']);
 
 /** What the request was, for the message: `GET /bucket/key`. Never holds credentials. */
 export interface S3RequestDesc {
@@ -24,45 +17,67 @@ export interface S3RequestDesc {
   resource: string;
 }
 
+/** An answer with a status of 300 or more, with S3's error code and message when the body had them. */
+export class S3StatusError extends Error {
+  constructor(readonly status: number, readonly code: string | undefined, readonly s3Message: string | undefined) {
+    super(`HTTP ${status}${code === undefined ? '' : ` ${code}`}`);
+  }
+}
+
+/** The socket was idle for io-timeout. */
+export class S3TimeoutError extends Error {
+  readonly code = 'ETIMEDOUT_IO';
+  constructor(readonly ms: number) {
+    super(`timeout after ${ms}ms`);
+  }
+}
+
+interface NodeError {
+  code?: string;
+  errno?: number;
+  message?: string;
+}
+
+/** Whether another attempt may succeed: broken connections, timeouts, 5xx and throttling. */
+export function isRetryable(e: unknown): boolean {
+  if (e instanceof S3StatusError) return e.status >= 500 || e.status === 429 || (e.code !== undefined && RETRY_CODES.has(e.code));
+  if (e instanceof S3TimeoutError) return true;
+  const code = (e as NodeError | null)?.code;
+  return code !== undefined && CONNECT_CODES.has(code);
+}
+
 /**
- * Maps an SDK failure to a PgbrError the way pgBackRest reports it: HTTP errors are ProtocolError
+ * Maps a failure to a PgbrError the way pgBackRest reports it: HTTP errors are ProtocolError
  * `HTTP request failed with <status> (<reason>)` plus the request and the S3 error code; network
- * failures are HostConnectError `unable to connect to '<host:port>': [errno] text`; certificate
- * failures are CryptoError. Anything else (e.g. the caller's source stream failing) is returned as is.
+ * failures are HostConnectError `unable to connect to '<host:port>': [errno] text`; an idle socket
+ * is FileReadError `timeout after <ms>ms waiting for read`; certificate failures are CryptoError.
+ * Anything else (e.g. the caller's source stream failing) is returned as is.
  */
 export function mapS3Error(e: unknown, hostPort: string, req: S3RequestDesc): unknown {
   if (e instanceof PgbrError || e === null || typeof e !== 'object') return e;
-  const x = e as SdkError;
-  const status = x.$metadata?.httpStatusCode;
-  if (status !== undefined && status >= 300 && x.$fault !== undefined) {
-    const reason = STATUS_CODES[status] ?? 'Unknown';
-    const code = x.name && x.name !== 'Unknown' ? x.name : String(status);
-    const detail = x.message && x.message !== 'UnknownError' ? `: ${x.message}` : '';
+  if (e instanceof S3StatusError) {
+    const reason = STATUS_CODES[e.status] ?? 'Unknown';
+    const code = e.code ?? String(e.status);
+    const detail = e.s3Message ? `: ${e.s3Message}` : '';
     return err(
       'ProtocolError',
-      `HTTP request failed with ${status} (${reason}):\n*** Path/Query ***:\n${req.method} ${req.resource}\n` +
+      `HTTP request failed with ${e.status} (${reason}):\n*** Path/Query ***:\n${req.method} ${req.resource}\n` +
         `*** Response Content ***:\n${code}${detail}`,
       { cause: e },
     );
   }
-  if (x.name === 'TimeoutError') {
-    const ms = /(?:after|within) (\d+) ?ms/.exec(x.message ?? '')?.[1];
-    return err('FileReadError', `timeout${ms === undefined ? '' : ` after ${ms}ms`} waiting for read from '${hostPort}'`, { cause: e });
+  if (e instanceof S3TimeoutError) {
+    return err('FileReadError', `timeout after ${e.ms}ms waiting for read from '${hostPort}'`, { cause: e });
   }
-  const net = networkCode(x);
-  if (net !== undefined && CONNECT_CODES.has(net)) {
-    const errno = Math.abs(x.errno ?? (constants.errno as Record<string, number>)[net] ?? 0);
-    return err('HostConnectError', `unable to connect to '${hostPort}': [${errno}] ${connectText(net)}`, { cause: e });
+  const x = e as NodeError;
+  if (x.code !== undefined && CONNECT_CODES.has(x.code)) {
+    const errno = Math.abs(x.errno ?? (constants.errno as Record<string, number>)[x.code] ?? 0);
+    return err('HostConnectError', `unable to connect to '${hostPort}': [${errno}] ${connectText(x.code)}`, { cause: e });
   }
-  if (net !== undefined && /CERT|SELF_SIGNED|TLS|SSL/.test(net)) {
+  if (x.code !== undefined && /CERT|SELF_SIGNED|TLS|SSL/.test(x.code)) {
     return err('CryptoError', `unable to verify certificate presented by '${hostPort}': ${x.message}`, { cause: e });
   }
   return e;
-}
-
-function networkCode(x: SdkError): string | undefined {
-  if (x.code !== undefined) return x.code;
-  return x.errors?.find((s) => s.code !== undefined)?.code;
 }
 
 function connectText(code: string): string {
@@ -80,8 +95,8 @@ function connectText(code: string): string {
   return texts[code] ?? code;
 }
 
-/** True for "no such key" answers (GetObject NoSuchKey, HeadObject 404). */
+/** True for "no such key" answers (GetObject NoSuchKey, HeadObject 404), not a missing bucket. */
 export function isNotFound(e: unknown): boolean {
-  const x = e as SdkError;
-  return x?.name === 'NoSuchKey' || x?.name === 'NotFound' || (x?.$metadata?.httpStatusCode === 404 && x?.name !== 'NoSuchBucket');
+  const s = e instanceof PgbrError ? e.cause : e;
+  return s instanceof S3StatusError && s.status === 404 && s.code !== 'NoSuchBucket';
 }

@@ -1,12 +1,8 @@
 import { PassThrough, Readable } from 'node:stream';
-import {
-  DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
-  PutObjectCommand, type ListObjectsV2CommandOutput, type PutObjectCommandInput,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { err, PgbrError } from '../error/error.js';
-import { createS3Connection, type S3Connection, type S3Options } from './s3-client.js';
-import { isNotFound, mapS3Error, type S3RequestDesc } from './s3-error.js';
+import { S3Client, type S3Options, type S3Request } from './s3-client.js';
+import { isNotFound, mapS3Error, S3TimeoutError } from './s3-error.js';
+import { completeMultipartBody, deleteObjectsBody, parseError, parseListPage, xmlText, type ListPage } from './s3-xml.js';
 import { baseName, checkPath } from './path.js';
 import type {
   ListOptions, ReadOptions, StorageDriver, StorageFeatures, StorageInfo, WriteOptions,
@@ -14,18 +10,18 @@ import type {
 
 export type { S3Options } from './s3-client.js';
 
-/** lib-storage refuses parts under 5 MiB; smaller configured chunk sizes are raised to this. */
+/** S3 refuses multipart parts under 5 MiB (but the last); smaller configured chunk sizes are raised to this. */
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const DEFAULT_PART_SIZE = 5 * 1024 * 1024;
 const DELETE_BATCH = 1000;
 
 /**
- * Memory cost of uploads: a streamed upload buffers up to QUEUE_SIZE parts in flight plus the part
- * being filled, so about (QUEUE_SIZE + 1) × part size per file (3 × 5 MiB = 15 MiB by default),
- * times the number of files written in parallel (process-max). Buffers no larger than one part
- * go out in a single PutObject.
+ * Memory cost of uploads: a streamed upload holds the part being filled plus up to PARTS_IN_FLIGHT
+ * parts being sent, so about (PARTS_IN_FLIGHT + 1) × part size per file (10 MiB by default), times
+ * the number of files written in parallel (process-max). A file no larger than one part goes out
+ * in a single PutObject, as pgBackRest does.
  */
-const QUEUE_SIZE = 2;
+const PARTS_IN_FLIGHT = 1;
 
 /**
  * S3 (and S3-compatible: MinIO, Ceph RGW) storage. Keys are `<repo path without leading />/<path>`.
@@ -34,12 +30,12 @@ const QUEUE_SIZE = 2;
 export class S3Storage implements StorageDriver {
   readonly type = 's3' as const;
   readonly features: StorageFeatures = { path: false, symLink: false, hardLink: false, pathSync: false };
-  private readonly conn: S3Connection;
+  private readonly conn: S3Client;
   private readonly prefix: string;
   private readonly partSize: number;
 
   constructor(private readonly opts: S3Options) {
-    this.conn = createS3Connection(opts);
+    this.conn = new S3Client(opts);
     const repo = opts.repoPath.replace(/^\/+/, '').replace(/\/+$/, '');
     this.prefix = repo === '' ? '' : `${repo}/`;
     this.partSize = Math.max(MIN_PART_SIZE, opts.uploadChunkSize ?? DEFAULT_PART_SIZE);
@@ -54,42 +50,30 @@ export class S3Storage implements StorageDriver {
     return `/${this.key(path)}`;
   }
 
-  private async send<T>(req: S3RequestDesc, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (e) {
-      throw mapS3Error(e, this.conn.hostPort, req);
-    }
-  }
-
-  private desc(method: string, key: string, query = ''): S3RequestDesc {
-    const resource = this.opts.uriStyle === 'path' ? `/${this.opts.bucket}/${key}` : `/${key}`;
-    return { method, resource: resource + query };
-  }
-
   async info(path: string): Promise<StorageInfo | null> {
     const p = checkPath(path);
     const name = baseName(p);
     if (p === '') return { name, type: 'path', size: 0, timeModified: 0 };
     const key = this.key(p);
     try {
-      const head = await this.conn.client.send(new HeadObjectCommand({ Bucket: this.opts.bucket, Key: key }));
-      return { name, type: 'file', size: head.ContentLength ?? 0, timeModified: seconds(head.LastModified) };
+      const head = await this.conn.request({ op: 'HeadObject', method: 'HEAD', key });
+      const modified = head.headers['last-modified'];
+      return { name, type: 'file', size: Number(head.headers['content-length'] ?? 0), timeModified: seconds(modified === undefined ? undefined : new Date(modified)) };
     } catch (e) {
-      if (!isNotFound(e)) throw mapS3Error(e, this.conn.hostPort, this.desc('HEAD', key));
+      if (!isNotFound(e)) throw e;
     }
     const page = await this.listPage(`${key}/`, undefined, undefined, 1);
-    const any = (page.Contents?.length ?? 0) > 0 || (page.CommonPrefixes?.length ?? 0) > 0;
+    const any = page.contents.length > 0 || page.prefixes.length > 0;
     return any ? { name, type: 'path', size: 0, timeModified: 0 } : null;
   }
 
-  private listPage(prefix: string, delimiter?: string, token?: string, maxKeys?: number): Promise<ListObjectsV2CommandOutput> {
-    const query = `?list-type=2&prefix=${encodeURIComponent(prefix)}`;
-    return this.send(this.desc('GET', '', query), () =>
-      this.conn.client.send(new ListObjectsV2Command({
-        Bucket: this.opts.bucket, Prefix: prefix, Delimiter: delimiter, ContinuationToken: token, MaxKeys: maxKeys,
-      })),
-    );
+  private async listPage(prefix: string, delimiter?: string, token?: string, maxKeys?: number): Promise<ListPage> {
+    const query: Record<string, string> = { 'list-type': '2', prefix };
+    if (delimiter !== undefined) query.delimiter = delimiter;
+    if (token !== undefined) query['continuation-token'] = token;
+    if (maxKeys !== undefined) query['max-keys'] = String(maxKeys);
+    const res = await this.conn.request({ op: 'ListObjectsV2', method: 'GET', key: '', query });
+    return parseListPage(res.body.toString('utf8'));
   }
 
   async list(path: string, opts: ListOptions = {}): Promise<StorageInfo[]> {
@@ -103,19 +87,19 @@ export class S3Storage implements StorageDriver {
     let token: string | undefined;
     do {
       const page = await this.listPage(prefix, opts.recurse ? undefined : '/', token);
-      for (const cp of page.CommonPrefixes ?? []) {
-        const name = cp.Prefix!.slice(prefix.length, -1);
+      for (const cp of page.prefixes) {
+        const name = cp.slice(prefix.length, -1);
         if (name !== '' && !paths.has(name)) {
           paths.add(name);
           add({ name, type: 'path', size: 0, timeModified: 0 });
         }
       }
-      for (const obj of page.Contents ?? []) {
-        const name = obj.Key!.slice(prefix.length);
+      for (const obj of page.contents) {
+        const name = obj.key.slice(prefix.length);
         if (opts.recurse) addParents(name, paths, add);
-        add({ name, type: 'file', size: obj.Size ?? 0, timeModified: seconds(obj.LastModified) });
+        add({ name, type: 'file', size: obj.size, timeModified: seconds(obj.lastModified) });
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      token = page.nextToken;
     } while (token !== undefined);
     return out;
   }
@@ -126,18 +110,19 @@ export class S3Storage implements StorageDriver {
     const range = opts.limit === undefined ? (start > 0 ? `bytes=${start}-` : undefined) : `bytes=${start}-${start + opts.limit - 1}`;
     try {
       if (opts.limit === 0) {
-        await this.conn.client.send(new HeadObjectCommand({ Bucket: this.opts.bucket, Key: key }));
+        await this.conn.request({ op: 'HeadObject', method: 'HEAD', key });
         return Readable.from([]);
       }
-      const res = await this.conn.client.send(new GetObjectCommand({ Bucket: this.opts.bucket, Key: key, Range: range }));
-      return this.mappedBody(res.Body as Readable, key);
+      const req: S3Request = { op: 'GetObject', method: 'GET', key, headers: range === undefined ? undefined : { range } };
+      return this.mappedBody(await this.conn.stream(req), req);
     } catch (e) {
       if (isNotFound(e)) {
         if (opts.ignoreMissing) return null;
         throw err('FileMissingError', `unable to open missing file '${this.abs(path)}' for read`);
       }
-      if ((e as { name?: string }).name === 'InvalidRange') return Readable.from([]);
-      throw mapS3Error(e, this.conn.hostPort, this.desc('GET', key));
+      const cause = e instanceof PgbrError ? e.cause : undefined;
+      if ((cause as { code?: string } | undefined)?.code === 'InvalidRange') return Readable.from([]);
+      throw e;
     }
   }
 
@@ -145,11 +130,20 @@ export class S3Storage implements StorageDriver {
    * The response body with its failures (connection reset or timeout mid-body, body shorter than
    * Content-Length) reported as catalogue errors, like every other S3 failure.
    */
-  private mappedBody(body: Readable, key: string): Readable {
-    const out = new PassThrough();
-    body.once('error', (e) => {
-      const mapped = mapS3Error(e, this.conn.hostPort, this.desc('GET', key));
-      out.destroy(mapped instanceof PgbrError ? mapped : err('FileReadError', `unable to read '/${key}': ${(e as Error).message}`, { cause: e }));
+  private mappedBody(body: Readable & { headers?: Record<string, unknown> }, req: S3Request): Readable {
+    const out = new PassThrough({ highWaterMark: 1024 * 1024 });
+    const expected = Number(body.headers?.['content-length'] ?? NaN);
+    let received = 0;
+    // A stall is io-timeout's FileReadError; a body that breaks off or ends early is a read error of this file.
+    const fail = (e: unknown): void => {
+      const mapped = e instanceof S3TimeoutError ? mapS3Error(e, this.conn.hostPort, this.conn.describe(req)) : undefined;
+      out.destroy(mapped instanceof PgbrError ? mapped : err('FileReadError', `unable to read '/${req.key}': ${(e as Error).message}`, { cause: e }));
+    };
+    body.on('data', (c: Buffer) => (received += c.length));
+    body.once('error', fail);
+    body.once('aborted', () => fail(new Error(`connection closed after ${received} of ${expected} bytes`)));
+    body.once('end', () => {
+      if (!Number.isNaN(expected) && received !== expected) fail(new Error(`response body ended after ${received} of ${expected} bytes`));
     });
     out.once('close', () => body.destroy());
     return body.pipe(out);
@@ -157,27 +151,16 @@ export class S3Storage implements StorageDriver {
 
   async write(path: string, source: Readable | Buffer): Promise<void> {
     const key = this.key(path);
-    const params: PutObjectCommandInput = { Bucket: this.opts.bucket, Key: key, Body: source };
+    const headers: Record<string, string> = {};
     if (this.opts.kmsKeyId !== undefined) {
-      params.ServerSideEncryption = 'aws:kms';
-      params.SSEKMSKeyId = this.opts.kmsKeyId;
+      headers['x-amz-server-side-encryption'] = 'aws:kms';
+      headers['x-amz-server-side-encryption-aws-kms-key-id'] = this.opts.kmsKeyId;
     }
     if (Buffer.isBuffer(source) && source.length <= this.partSize) {
-      await this.send(this.desc('PUT', key), () => this.conn.client.send(new PutObjectCommand(params)));
+      await this.conn.request({ op: 'PutObject', method: 'PUT', key, headers, body: source });
       return;
     }
-    // On any failure Upload lets in-flight parts settle and aborts the multipart upload.
-    const upload = new Upload({
-      client: this.conn.client, params, partSize: this.partSize, queueSize: QUEUE_SIZE, leavePartsOnError: false,
-    });
-    // The source's own failure is the cause to report, even if aborting the upload failed too.
-    let sourceError: unknown;
-    if (!Buffer.isBuffer(source)) source.once('error', (e) => (sourceError ??= e));
-    try {
-      await upload.done();
-    } catch (e) {
-      throw sourceError ?? mapS3Error(e, this.conn.hostPort, this.desc('PUT', key));
-    }
+    await new Upload(this.conn, key, headers, this.partSize).run(Buffer.isBuffer(source) ? [source] : source);
   }
 
   async remove(path: string, opts: { errorOnMissing?: boolean } = {}): Promise<void> {
@@ -185,9 +168,7 @@ export class S3Storage implements StorageDriver {
     if (opts.errorOnMissing && (await this.info(path))?.type !== 'file') {
       throw err('FileMissingError', `unable to remove missing file '${this.abs(path)}'`);
     }
-    await this.send(this.desc('DELETE', key), () =>
-      this.conn.client.send(new DeleteObjectCommand({ Bucket: this.opts.bucket, Key: key })),
-    );
+    await this.conn.request({ op: 'DeleteObject', method: 'DELETE', key });
   }
 
   async pathRemove(path: string): Promise<void> {
@@ -195,13 +176,13 @@ export class S3Storage implements StorageDriver {
     const files = (await this.list(p, { recurse: true })).filter((f) => f.type === 'file');
     const base = p === '' ? this.prefix : `${this.key(p)}/`;
     for (let i = 0; i < files.length; i += DELETE_BATCH) {
-      const keys = files.slice(i, i + DELETE_BATCH).map((f) => ({ Key: base + f.name }));
-      const res = await this.send(this.desc('POST', '', '?delete'), () =>
-        this.conn.client.send(new DeleteObjectsCommand({ Bucket: this.opts.bucket, Delete: { Objects: keys, Quiet: true } })),
-      );
-      const failed = res.Errors?.[0];
+      const keys = files.slice(i, i + DELETE_BATCH).map((f) => base + f.name);
+      const body = Buffer.from(deleteObjectsBody(keys));
+      const res = await this.conn.request({ op: 'DeleteObjects', method: 'POST', key: '', query: { delete: '' }, body, md5: true });
+      const failed = parseError(res.body.toString('utf8'));
       if (failed !== undefined) {
-        throw err('PathRemoveError', `unable to remove file '/${failed.Key}': [${failed.Code}] ${failed.Message}`);
+        const errorXml = res.body.toString('utf8');
+        throw err('PathRemoveError', `unable to remove file '/${xmlText(errorXml, 'Key') ?? ''}': [${failed.code}] ${failed.message}`);
       }
     }
   }
@@ -211,8 +192,7 @@ export class S3Storage implements StorageDriver {
   async pathSync(): Promise<void> {}
 
   async close(): Promise<void> {
-    this.conn.client.destroy();
-    this.conn.agent.destroy();
+    this.conn.close();
   }
 }
 
@@ -229,4 +209,94 @@ function addParents(name: string, seen: Set<string>, add: (i: StorageInfo) => vo
 
 function seconds(d: Date | undefined): number {
   return d === undefined ? 0 : Math.floor(d.getTime() / 1000);
+}
+
+/**
+ * One streamed upload: the source is cut into parts; the first full part starts a multipart upload
+ * (a source that ends sooner goes out as one PutObject). At most PARTS_IN_FLIGHT parts are sent
+ * while the next fills, so a slow store slows the reader instead of growing memory. On any
+ * failure the multipart upload is aborted, so no part is left behind and nothing is listed.
+ */
+class Upload {
+  private uploadId: string | undefined;
+  private readonly etags: string[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: unknown;
+
+  constructor(private readonly conn: S3Client, private readonly key: string, private readonly headers: Record<string, string>, private readonly partSize: number) {}
+
+  async run(source: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void> {
+    const pending: Buffer[] = [];
+    let pendingLen = 0;
+    try {
+      for await (const chunk of source as AsyncIterable<Buffer>) {
+        pending.push(chunk);
+        pendingLen += chunk.length;
+        while (pendingLen > this.partSize) {
+          const all = Buffer.concat(pending, pendingLen);
+          pending.length = 0;
+          pending.push(all.subarray(this.partSize));
+          pendingLen = all.length - this.partSize;
+          await this.sendPart(all.subarray(0, this.partSize));
+        }
+      }
+      const rest = Buffer.concat(pending, pendingLen);
+      if (this.uploadId === undefined) {
+        await this.conn.request({ op: 'PutObject', method: 'PUT', key: this.key, headers: this.headers, body: rest });
+        return;
+      }
+      if (rest.length > 0) await this.sendPart(rest);
+      await this.drain(0);
+      const res = await this.conn.request({
+        op: 'CompleteMultipartUpload', method: 'POST', key: this.key, query: { uploadId: this.uploadId },
+        body: Buffer.from(completeMultipartBody(this.etags)),
+      });
+      // S3 may answer 200 and report the failure in the body.
+      const failed = parseError(res.body.toString('utf8'));
+      if (failed !== undefined) {
+        throw err('ProtocolError', `unable to complete upload of '/${this.key}': [${failed.code}] ${failed.message}`);
+      }
+    } catch (e) {
+      await this.abort();
+      throw e;
+    }
+  }
+
+  private async sendPart(data: Buffer): Promise<void> {
+    if (this.uploadId === undefined) {
+      const res = await this.conn.request({ op: 'CreateMultipartUpload', method: 'POST', key: this.key, query: { uploads: '' }, headers: this.headers });
+      const id = xmlText(res.body.toString('utf8'), 'UploadId');
+      if (id === undefined) throw err('ProtocolError', `no UploadId in the answer to starting an upload of '/${this.key}'`);
+      this.uploadId = id;
+    }
+    await this.drain(PARTS_IN_FLIGHT - 1);
+    const partNumber = this.etags.length + 1;
+    this.etags.push('');
+    const p = this.conn
+      .request({ op: 'UploadPart', method: 'PUT', key: this.key, query: { partNumber: String(partNumber), uploadId: this.uploadId }, body: data })
+      .then((res) => {
+        const etag = res.headers.etag;
+        if (typeof etag !== 'string') throw err('ProtocolError', `no ETag in the answer to part ${partNumber} of '/${this.key}'`);
+        this.etags[partNumber - 1] = etag;
+      })
+      .catch((e: unknown) => {
+        this.failure ??= e;
+      })
+      .finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+  }
+
+  /** Waits until at most `max` parts are in flight; a failed part fails the upload. */
+  private async drain(max: number): Promise<void> {
+    while (this.inFlight.size > max) await Promise.race(this.inFlight);
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private async abort(): Promise<void> {
+    if (this.uploadId === undefined) return;
+    await Promise.allSettled(this.inFlight);
+    await this.conn
+      .request({ op: 'AbortMultipartUpload', method: 'DELETE', key: this.key, query: { uploadId: this.uploadId } })
+      .catch(() => undefined);
+  }
 }
