@@ -33,11 +33,17 @@ function pageWords(page: Uint8Array): Uint32Array {
 export function pageChecksum(page: Uint8Array, blockNo: number): number {
   const words = pageWords(page);
   sums.set(BASE_OFFSETS);
-  for (let i = 0; i < words.length; i++) {
-    // pd_checksum (low half of word 2 on little-endian) is taken as zero
-    const w = i === PD_CHECKSUM_WORD ? words[i]! & 0xffff0000 : words[i]!;
-    const tmp = sums[i & 31]! ^ w;
-    sums[i & 31] = Math.imul(tmp, FNV_PRIME) ^ (tmp >>> 17);
+  // The first row of 32 words holds pd_checksum (low half of word 2 on little-endian), taken as zero.
+  for (let j = 0; j < N_SUMS; j++) {
+    const tmp = sums[j]! ^ (j === PD_CHECKSUM_WORD ? words[j]! & 0xffff0000 : words[j]!);
+    sums[j] = Math.imul(tmp, FNV_PRIME) ^ (tmp >>> 17);
+  }
+  // A fixed inner loop over the 32 sums, without the per-word test, runs about twice as fast.
+  for (let i = N_SUMS; i < words.length; i += N_SUMS) {
+    for (let j = 0; j < N_SUMS; j++) {
+      const tmp = sums[j]! ^ words[i + j]!;
+      sums[j] = Math.imul(tmp, FNV_PRIME) ^ (tmp >>> 17);
+    }
   }
   let result = 0;
   for (let j = 0; j < N_SUMS; j++) {
