@@ -9,7 +9,7 @@ const CONNECT_CODES = new Set([
 ]);
 
 /** S3 error codes worth another attempt even when the status alone would not say so. */
-const RETRY_CODES = new Set(['RequestTimeout', 'SlowDown', 'InternalError', 'ServiceUnavailable', 'RequestTimeTooSkewed']);
+const RETRY_CODES = new Set(['RequestTimeout', 'SlowDown', 'InternalError', 'ServiceUnavailable']);
 
 /** What the request was, for the message: `GET /bucket/key`. Never holds credentials. */
 export interface S3RequestDesc {

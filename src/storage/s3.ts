@@ -233,14 +233,14 @@ class Upload {
         pending.push(chunk);
         pendingLen += chunk.length;
         while (pendingLen > this.partSize) {
-          const all = Buffer.concat(pending, pendingLen);
+          const all = joined(pending, pendingLen);
           pending.length = 0;
           pending.push(all.subarray(this.partSize));
           pendingLen = all.length - this.partSize;
           await this.sendPart(all.subarray(0, this.partSize));
         }
       }
-      const rest = Buffer.concat(pending, pendingLen);
+      const rest = joined(pending, pendingLen);
       if (this.uploadId === undefined) {
         await this.conn.request({ op: 'PutObject', method: 'PUT', key: this.key, headers: this.headers, body: rest });
         return;
@@ -299,4 +299,9 @@ class Upload {
       .request({ op: 'AbortMultipartUpload', method: 'DELETE', key: this.key, query: { uploadId: this.uploadId } })
       .catch(() => undefined);
   }
+}
+
+/** The chunks as one buffer; a single chunk is returned as is (a large Buffer source is cut into parts without copying). */
+function joined(chunks: Buffer[], length: number): Buffer {
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
 }
