@@ -9,7 +9,7 @@ const cache = new Map<number, Promise<StorageDriver>>();
 
 /**
  * The storage of repository `repoIdx` (`repo<idx>-type`). posix and cifs are local directories;
- * s3 loads the S3 module on demand so commands on posix repos never pay for the AWS SDK.
+ * s3 loads the S3 module on demand so commands on posix repos never load the S3 client.
  */
 export function repoStorage(cfg: Config, repoIdx: number): Promise<StorageDriver> {
   let driver = cache.get(repoIdx);
