@@ -3,7 +3,7 @@ import { err } from '../error/error.js';
 import { Bz2Stream, bz2Sync } from './bz2.js';
 import { CodecStream, runCodec, type Codec } from './codec.js';
 import { gzCompressStream, gzCompressSync, gzDecompressStream, gzDecompressSync } from './gz.js';
-import { Lz4Decoder, Lz4Encoder } from './lz4.js';
+import { lz4Decoder, lz4Encoder } from './lz4.js';
 import { ZstDecoder, ZstEncoder } from './zst.js';
 
 export * from './compress-type.js';
@@ -17,7 +17,7 @@ export function compressStream(type: CompressType, level?: number): Duplex {
     case 'gz':
       return gzCompressStream(lvl);
     case 'lz4':
-      return new CodecStream(new Lz4Encoder());
+      return new CodecStream(lz4Encoder(lvl));
     case 'zst':
       return new CodecStream(new ZstEncoder(lvl));
     case 'bz2':
@@ -31,13 +31,13 @@ export function compressStream(type: CompressType, level?: number): Duplex {
  */
 export function compressCodec(type: CompressType, level?: number): Codec | undefined {
   const lvl = resolveLevel(type, level);
-  if (type === 'lz4') return new Lz4Encoder();
+  if (type === 'lz4') return lz4Encoder(lvl);
   if (type === 'zst') return new ZstEncoder(lvl);
   return undefined;
 }
 
 export function decompressCodec(type: CompressType): Codec | undefined {
-  if (type === 'lz4') return new Lz4Decoder();
+  if (type === 'lz4') return lz4Decoder();
   if (type === 'zst') return new ZstDecoder();
   return undefined;
 }
@@ -49,7 +49,7 @@ export function decompressStream(type: CompressType): Duplex {
     case 'gz':
       return gzDecompressStream();
     case 'lz4':
-      return new CodecStream(new Lz4Decoder());
+      return new CodecStream(lz4Decoder());
     case 'zst':
       return new CodecStream(new ZstDecoder());
     case 'bz2':
@@ -65,7 +65,7 @@ export function compressSync(type: CompressType, data: Buffer, level?: number): 
     case 'gz':
       return gzCompressSync(data, lvl);
     case 'lz4':
-      return runCodec(new Lz4Encoder(), data);
+      return runCodec(lz4Encoder(lvl), data);
     case 'zst':
       return runCodec(new ZstEncoder(lvl), data);
     case 'bz2':
@@ -80,7 +80,7 @@ export function decompressSync(type: CompressType, data: Buffer): Buffer {
     case 'gz':
       return gzDecompressSync(data);
     case 'lz4':
-      return runCodec(new Lz4Decoder(), data);
+      return runCodec(lz4Decoder(), data);
     case 'zst':
       return runCodec(new ZstDecoder(), data);
     case 'bz2':

@@ -3,6 +3,7 @@ import { err } from '../error/error.js';
 import { ByteQueue } from './byte-queue.js';
 import type { Codec } from './codec.js';
 import { Xxh32, xxh32 } from './xxhash32.js';
+import { lz4Addon, NativeLz4Decoder, NativeLz4Encoder } from './lz4-native.js';
 
 /**
  * LZ4 frame format as pgBackRest writes it with LZ4F defaults: 64 KiB blocks, linked-block flag,
@@ -45,7 +46,7 @@ function u32(value: number): Buffer {
   return b;
 }
 
-export class Lz4Encoder implements Codec {
+class FrameLz4Encoder implements Codec {
   private readonly pending = Buffer.allocUnsafe(BLOCK_SIZE);
   private pendingLen = 0;
   private started = false;
@@ -99,7 +100,7 @@ interface FrameInfo {
   contentChecksum: boolean;
 }
 
-export class Lz4Decoder implements Codec {
+class FrameLz4Decoder implements Codec {
   private readonly input = new ByteQueue();
   private frame: FrameInfo | undefined;
   private frames = 0;
@@ -193,4 +194,13 @@ export class Lz4Decoder implements Codec {
     if (data.length >= HISTORY) this.history = data.subarray(data.length - HISTORY);
     else this.history = Buffer.concat([this.history, data]).subarray(-HISTORY);
   }
+}
+
+/** The LZ4 frame encoder: native liblz4 when built (see lz4-native.ts), else lz4-napi blocks framed here (level ignored). */
+export function lz4Encoder(level: number, impl: 'auto' | 'frame' = 'auto'): Codec {
+  return lz4Addon !== undefined && impl === 'auto' ? new NativeLz4Encoder(lz4Addon, level) : new FrameLz4Encoder();
+}
+
+export function lz4Decoder(impl: 'auto' | 'frame' = 'auto'): Codec {
+  return lz4Addon !== undefined && impl === 'auto' ? new NativeLz4Decoder(lz4Addon) : new FrameLz4Decoder();
 }

@@ -1,0 +1,234 @@
+/*
+ * Optional native LZ4 frame codec for pgbackrest-ts, on the system liblz4 (the library pgBackRest
+ * itself uses). src/io/lz4.ts loads it when the build could compile it and falls back to its own
+ * frame layer over lz4-napi otherwise.
+ *
+ * encoderCreate(level) -> handle; encoderUpdate(handle, chunk) -> Buffer; encoderEnd(handle) -> Buffer
+ * decoderCreate() -> handle; decoderUpdate(handle, chunk) -> [Buffer, frameDone]
+ * Errors are thrown as Error objects with `code` = the LZ4F error name and `errno` = -code.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <node_api.h>
+#include <lz4frame.h>
+
+#define CHECK(call)                                                                                \
+  do {                                                                                             \
+    if ((call) != napi_ok) {                                                                       \
+      napi_throw_error(env, NULL, "lz4f: node-api call failed");                                   \
+      return NULL;                                                                                 \
+    }                                                                                              \
+  } while (0)
+
+typedef struct {
+  LZ4F_cctx *cctx;
+  LZ4F_preferences_t prefs;
+  int started;
+  char *out;
+  size_t outCap;
+} Encoder;
+
+typedef struct {
+  LZ4F_dctx *dctx;
+  char *out;
+  size_t outCap;
+} Decoder;
+
+static napi_value throwLz4(napi_env env, size_t code) {
+  napi_value err, msg, name, errnoVal;
+  const char *text = LZ4F_getErrorName(code);
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
+  napi_create_error(env, NULL, msg, &err);
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &name);
+  napi_set_named_property(env, err, "code", name);
+  napi_create_int32(env, -(int)LZ4F_getErrorCode(code), &errnoVal);
+  napi_set_named_property(env, err, "errno", errnoVal);
+  napi_throw(env, err);
+  return NULL;
+}
+
+static int ensure(char **buf, size_t *cap, size_t need) {
+  if (*cap >= need) return 1;
+  char *grown = realloc(*buf, need);
+  if (grown == NULL) return 0;
+  *buf = grown;
+  *cap = need;
+  return 1;
+}
+
+static void encoderFree(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  Encoder *e = data;
+  LZ4F_freeCompressionContext(e->cctx);
+  free(e->out);
+  free(e);
+}
+
+static void decoderFree(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  Decoder *d = data;
+  LZ4F_freeDecompressionContext(d->dctx);
+  free(d->out);
+  free(d);
+}
+
+static void *handleArg(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) return NULL;
+  if (napi_get_value_external(env, argv[0], &data) != napi_ok) return NULL;
+  return data;
+}
+
+static napi_value encoderCreate(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], handle;
+  int32_t level = 1;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc > 0) CHECK(napi_get_value_int32(env, argv[0], &level));
+  Encoder *e = calloc(1, sizeof(Encoder));
+  if (e == NULL) return throwLz4(env, (size_t)-LZ4F_ERROR_allocation_failed);
+  size_t rc = LZ4F_createCompressionContext(&e->cctx, LZ4F_VERSION);
+  if (LZ4F_isError(rc)) {
+    free(e);
+    return throwLz4(env, rc);
+  }
+  // pgBackRest's frame: 64 KiB linked blocks, content checksum, no content size
+  e->prefs.frameInfo.blockSizeID = LZ4F_max64KB;
+  e->prefs.frameInfo.blockMode = LZ4F_blockLinked;
+  e->prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
+  e->prefs.compressionLevel = level;
+  CHECK(napi_create_external(env, e, encoderFree, NULL, &handle));
+  return handle;
+}
+
+static napi_value encoderUpdate(napi_env env, napi_callback_info info) {
+  napi_value argv[2], result;
+  Encoder *e = handleArg(env, info, 2, argv);
+  void *src;
+  size_t srcLen, pos = 0;
+  if (e == NULL) {
+    napi_throw_type_error(env, NULL, "lz4f: bad encoder handle");
+    return NULL;
+  }
+  CHECK(napi_get_buffer_info(env, argv[1], &src, &srcLen));
+  size_t need = LZ4F_compressBound(srcLen, &e->prefs) + (e->started ? 0 : LZ4F_HEADER_SIZE_MAX);
+  if (!ensure(&e->out, &e->outCap, need)) return throwLz4(env, (size_t)-LZ4F_ERROR_allocation_failed);
+  if (!e->started) {
+    size_t rc = LZ4F_compressBegin(e->cctx, e->out, e->outCap, &e->prefs);
+    if (LZ4F_isError(rc)) return throwLz4(env, rc);
+    pos = rc;
+    e->started = 1;
+  }
+  size_t rc = LZ4F_compressUpdate(e->cctx, e->out + pos, e->outCap - pos, src, srcLen, NULL);
+  if (LZ4F_isError(rc)) return throwLz4(env, rc);
+  pos += rc;
+  CHECK(napi_create_buffer_copy(env, pos, e->out, NULL, &result));
+  return result;
+}
+
+static napi_value encoderEnd(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result;
+  Encoder *e = handleArg(env, info, 1, argv);
+  size_t pos = 0;
+  if (e == NULL) {
+    napi_throw_type_error(env, NULL, "lz4f: bad encoder handle");
+    return NULL;
+  }
+  size_t need = LZ4F_compressBound(0, &e->prefs) + LZ4F_HEADER_SIZE_MAX;
+  if (!ensure(&e->out, &e->outCap, need)) return throwLz4(env, (size_t)-LZ4F_ERROR_allocation_failed);
+  if (!e->started) {
+    size_t rc = LZ4F_compressBegin(e->cctx, e->out, e->outCap, &e->prefs);
+    if (LZ4F_isError(rc)) return throwLz4(env, rc);
+    pos = rc;
+    e->started = 1;
+  }
+  size_t rc = LZ4F_compressEnd(e->cctx, e->out + pos, e->outCap - pos, NULL);
+  if (LZ4F_isError(rc)) return throwLz4(env, rc);
+  pos += rc;
+  CHECK(napi_create_buffer_copy(env, pos, e->out, NULL, &result));
+  return result;
+}
+
+static napi_value decoderCreate(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value handle;
+  Decoder *d = calloc(1, sizeof(Decoder));
+  if (d == NULL) return throwLz4(env, (size_t)-LZ4F_ERROR_allocation_failed);
+  size_t rc = LZ4F_createDecompressionContext(&d->dctx, LZ4F_VERSION);
+  if (LZ4F_isError(rc)) {
+    free(d);
+    return throwLz4(env, rc);
+  }
+  CHECK(napi_create_external(env, d, decoderFree, NULL, &handle));
+  return handle;
+}
+
+/* Decodes all of `chunk`; returns [output, frameDone] where frameDone means the last frame ended exactly at the chunk's end. */
+static napi_value decoderUpdate(napi_env env, napi_callback_info info) {
+  napi_value argv[2], result, out, done;
+  Decoder *d = handleArg(env, info, 2, argv);
+  void *src;
+  size_t srcLen, srcPos = 0, outPos = 0, hint = 1;
+  if (d == NULL) {
+    napi_throw_type_error(env, NULL, "lz4f: bad decoder handle");
+    return NULL;
+  }
+  CHECK(napi_get_buffer_info(env, argv[1], &src, &srcLen));
+  if (!ensure(&d->out, &d->outCap, 256 * 1024)) return throwLz4(env, (size_t)-LZ4F_ERROR_allocation_failed);
+  while (srcPos < srcLen) {
+    if (d->outCap - outPos < 64 * 1024 && !ensure(&d->out, &d->outCap, d->outCap * 2)) {
+      return throwLz4(env, (size_t)-LZ4F_ERROR_allocation_failed);
+    }
+    size_t dstSize = d->outCap - outPos;
+    size_t inSize = srcLen - srcPos;
+    hint = LZ4F_decompress(d->dctx, d->out + outPos, &dstSize, (const char *)src + srcPos, &inSize, NULL);
+    if (LZ4F_isError(hint)) {
+      LZ4F_resetDecompressionContext(d->dctx);
+      return throwLz4(env, hint);
+    }
+    srcPos += inSize;
+    outPos += dstSize;
+    if (inSize == 0 && dstSize == 0) break;
+  }
+  // Output may remain buffered in the context when dst filled up; drain it.
+  for (;;) {
+    if (d->outCap - outPos < 64 * 1024 && !ensure(&d->out, &d->outCap, d->outCap * 2)) {
+      return throwLz4(env, (size_t)-LZ4F_ERROR_allocation_failed);
+    }
+    size_t dstSize = d->outCap - outPos;
+    size_t inSize = 0;
+    size_t rc = LZ4F_decompress(d->dctx, d->out + outPos, &dstSize, NULL, &inSize, NULL);
+    if (LZ4F_isError(rc)) {
+      LZ4F_resetDecompressionContext(d->dctx);
+      return throwLz4(env, rc);
+    }
+    outPos += dstSize;
+    if (dstSize == 0) break;
+    hint = rc;
+  }
+  CHECK(napi_create_buffer_copy(env, outPos, d->out, NULL, &out));
+  CHECK(napi_get_boolean(env, hint == 0, &done));
+  CHECK(napi_create_array_with_length(env, 2, &result));
+  CHECK(napi_set_element(env, result, 0, out));
+  CHECK(napi_set_element(env, result, 1, done));
+  return result;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    {"encoderCreate", NULL, encoderCreate, NULL, NULL, NULL, napi_default, NULL},
+    {"encoderUpdate", NULL, encoderUpdate, NULL, NULL, NULL, napi_default, NULL},
+    {"encoderEnd", NULL, encoderEnd, NULL, NULL, NULL, napi_default, NULL},
+    {"decoderCreate", NULL, decoderCreate, NULL, NULL, NULL, napi_default, NULL},
+    {"decoderUpdate", NULL, decoderUpdate, NULL, NULL, NULL, napi_default, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
+  return exports;
+}
+
+NAPI_MODULE_INIT() {
+  return init(env, exports);
+}
