@@ -219,7 +219,7 @@ export async function readAll(source: Readable): Promise<Buffer> {
 let local: PosixStorage | undefined;
 
 /** The local file system (PGDATA, tablespaces) as a driver rooted at `/`. */
-export function localFiles(): StorageDriver {
+export function localFiles(): PosixStorage {
   local ??= new PosixStorage('/');
   return local;
 }

@@ -133,10 +133,11 @@ async function copyFile(job: BackupFileJob, repo: StorageDriver, pg: StorageDriv
   });
 
   // Not atomic, like pgBackRest: a partial file of an aborted backup is never listed (only the
-  // manifest makes it part of a backup). The directories are created before and synced after the
-  // copy (set-paths.ts); a missing one is still created on demand.
+  // manifest makes it part of a backup). The directories are created before the copy; files and
+  // directories are synced after it, before the manifest is saved (set-paths.ts). A missing
+  // directory is still created on demand.
   try {
-    await writeChunks(repo, job.repoFile, data, job.pgFileSize, { atomic: false, syncPath: false });
+    await writeChunks(repo, job.repoFile, data, job.pgFileSize, { atomic: false, sync: false, syncPath: false });
   } finally {
     await source.close();
   }

@@ -30,7 +30,7 @@ import { startBackup, stopBackup, type ArchiveTarget } from './start-stop.js';
 import { storeLabelFiles } from './label-files.js';
 import { completeBackup } from './complete.js';
 import { findResumable, resumeFiles } from './resume.js';
-import { createSetPaths, syncSetPaths } from './set-paths.js';
+import { createSetPaths, syncSetFiles, syncSetPaths } from './set-paths.js';
 
 export interface BackupRun {
   cfg: Config;
@@ -129,6 +129,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
       lock,
       checkpoint: { bytes: Number(cfg.get('manifest-save-threshold') ?? 1024 ** 3), save: () => savePartialManifest(repo, stanza, manifest, info.cipherPass) },
     });
+    await syncSetFiles(repo.storage, stanza, manifest, compressType);
     await syncSetPaths(repo.storage, stanza, manifest);
     const stop = await stopBackup({ session, start, archive, log });
     const stopTime = Math.floor(Date.now() / 1000);

@@ -117,7 +117,8 @@ function decompressStage(type: CompressType): Stage {
 
 /**
  * Writes `chunks` to the local `file` (which is created; its directory must exist), extends a
- * zeroed file sparsely to its size, syncs it, then sets the mode, owner and mtime that differ.
+ * zeroed file sparsely to its size, then sets the mode, owner and mtime that differ (the sync
+ * comes after the whole copy, see files.ts).
  * Errors carry the posix driver's texts.
  */
 async function writeLocal(job: RestoreFileJob, file: string, chunks: AsyncIterable<Buffer> | Buffer[]): Promise<void> {
@@ -131,12 +132,8 @@ async function writeLocal(job: RestoreFileJob, file: string, chunks: AsyncIterab
   try {
     await writeAll(fh, file, chunks);
     if (job.zeroed === true && job.size > 0) await fh.truncate(job.size);
-    try {
-      await fh.sync();
-    } catch (e) {
-      throw sysErr('FileSyncError', `unable to sync file '${file}'`, e);
-    }
-    // after the sync, as pgBackRest sets them after its close; attributes already right are kept
+    // The restore syncs every written file once the copy is done (files.ts), not here: fsyncs from
+    // several worker threads while others write cost far more CPU. Attributes already right are kept.
     const st = await fh.stat();
     if ((st.mode & 0o7777) !== job.mode) await fh.chmod(job.mode);
     const uid = job.uid ?? -1;

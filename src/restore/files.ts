@@ -52,6 +52,7 @@ export async function restoreFiles(o: RestoreFilesOptions): Promise<RestoreFiles
   let done = 0;
   let written = 0;
   const dirs = new Set<string>();
+  const writtenFiles: string[] = [];
   // The live line on a terminal (src/progress/meter.ts); a no-op otherwise.
   const progress = startProgress({ label: 'restore', filesTotal: files.length, bytesTotal: total, log: o.log });
   try {
@@ -64,6 +65,7 @@ export async function restoreFiles(o: RestoreFilesOptions): Promise<RestoreFiles
         done += job.size;
         if (r.written) {
           written++;
+          writtenFiles.push(job.pgFile);
           dirs.add(dirname(job.pgFile));
         }
         // pgBackRest's restore prints `%.2lf` (rounded), unlike backup's truncated percent.
@@ -75,13 +77,24 @@ export async function restoreFiles(o: RestoreFilesOptions): Promise<RestoreFiles
   } finally {
     progress.stop();
   }
+  await syncFiles(writtenFiles);
   await syncPaths([...dirs]);
   return { size: total, total: files.length, written };
 }
 
 /**
- * Files are synced as they are written; the directories that received them are synced once here,
- * as pgBackRest does at the end of a restore, rather than once per file.
+ * Every written file is synced here, one at a time in this thread, before pg_control is put in
+ * place: fsyncs issued by worker threads while others write cost several times the CPU (measured:
+ * 90 µs each alone against 360 µs to 1 ms concurrently, on ext4).
+ */
+async function syncFiles(files: readonly string[]): Promise<void> {
+  const local = localFiles();
+  for (const f of files) await local.fileSync(localPath(f));
+}
+
+/**
+ * The directories that received files are synced once here, as pgBackRest does at the end of a
+ * restore, rather than once per file.
  */
 async function syncPaths(dirs: readonly string[]): Promise<void> {
   const local = localFiles();

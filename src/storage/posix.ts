@@ -180,6 +180,25 @@ export class PosixStorage implements StorageDriver {
     }
   }
 
+  /** fsync(2) of an existing file, through a read-only descriptor (backup syncs its files after the copy). */
+  async fileSync(path: string): Promise<void> {
+    const file = this.abs(path);
+    let fh: FileHandle;
+    try {
+      fh = await open(file, constants.O_RDONLY);
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') throw err('FileMissingError', `unable to open missing file '${file}' for sync`);
+      throw sysErr('FileOpenError', `unable to open file '${file}' for sync`, e);
+    }
+    try {
+      await fh.sync();
+    } catch (e) {
+      throw sysErr('FileSyncError', `unable to sync file '${file}'`, e);
+    } finally {
+      await fh.close();
+    }
+  }
+
   async pathSync(path: string): Promise<void> {
     const dir = this.abs(path);
     let fh: FileHandle;
