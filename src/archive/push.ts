@@ -142,7 +142,10 @@ async function findSegment(t: PushRepo, stanza: string, name: string): Promise<s
   return found.length === 0 ? undefined : found[0].name.slice(name.length + 1, name.length + 41);
 }
 
-/** Write to every repo in parallel; each write is atomic and durable before it resolves. */
+/**
+ * Write to every repo in parallel; each write is atomic and durable before it resolves. Any failure is
+ * CommandError [104] listing each failed repo, like pgBackRest's archivePushFile (even with one repo).
+ */
 async function writeAll(targets: PushRepo[], stanza: string, stored: string, content: () => Buffer): Promise<void> {
   const results = await Promise.allSettled(
     targets.map((t) => {
@@ -152,7 +155,7 @@ async function writeAll(targets: PushRepo[], stanza: string, stored: string, con
   );
   const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ repo: targets[i].repo, error: toPgbrError(r.reason) }] : []));
   if (failed.length === 0) return;
-  if (targets.length === 1) throw failed[0].error;
+  // pgBackRest wraps write errors even when there is a single repo: [104] with one `repoN: [Type] message` line each
   const lines = failed.map((f) => `${f.repo.name}: [${f.error.type}] ${f.error.message}`);
   throw err('CommandError', `archive-push command encountered error(s):\n${lines.join('\n')}`);
 }

@@ -34,13 +34,21 @@ export async function newBackupLabel(opts: {
   prior?: string;
   start: Date;
 }): Promise<string> {
-  const latest = (await existingLabels(opts.storage, opts.stanza)).map(labelTime).sort().pop();
-  let time = opts.start;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    if (latest === undefined || labelTimestamp(time) > latest) return backupLabelCreate(opts.type, time, opts.prior);
-    time = new Date(time.getTime() + 1000);
+  // the label whose own time is the newest (ties: the one that sorts last, as pgBackRest would name it)
+  const latestLabel = (await existingLabels(opts.storage, opts.stanza))
+    .sort((a, b) => (labelTime(a) === labelTime(b) ? (a < b ? -1 : a > b ? 1 : 0) : labelTime(a) < labelTime(b) ? -1 : 1))
+    .pop();
+  const latest = latestLabel === undefined ? undefined : labelTime(latestLabel);
+  if (latest === undefined || labelTimestamp(opts.start) > latest) return backupLabelCreate(opts.type, opts.start, opts.prior);
+  // the same second as the latest (two quick backups): one second later, as pgBackRest does
+  const time = new Date(opts.start.getTime() + 1000);
+  if (labelTimestamp(time) > latest) {
+    // and, like pgBackRest, sleep out the current second so the backup does not start before its label
+    await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000)));
+    return backupLabelCreate(opts.type, time, opts.prior);
   }
-  throw err('ClockError', `new backup label '${backupLabelCreate(opts.type, time, opts.prior)}' is not later than latest backup label time '${latest}'`, {
+  // pgBackRest's text: it names the latest label (not just its time)
+  throw err('ClockError', `new backup label '${backupLabelCreate(opts.type, time, opts.prior)}' is not later than latest backup label '${latestLabel}'`, {
     hints: ['has the timezone changed?', 'is there clock skew?'],
   });
 }
