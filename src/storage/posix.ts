@@ -127,23 +127,25 @@ export class PosixStorage implements StorageDriver {
   /** Parents are created only when the open finds them missing (one syscall in the usual case). */
   private async openWriteCreatePath(target: string, p: string, opts: WriteOptions): Promise<FileHandle> {
     const mode = opts.mode ?? FILE_MODE;
+    // Open failures name the file being written, not its temp name, as pgBackRest does.
+    const shown = this.abs(p);
     try {
-      return await this.openWrite(target, mode);
+      return await this.openWrite(target, mode, shown);
     } catch (e) {
       if (!(opts.createPath ?? true) || !(e instanceof PgbrError) || e.type !== 'PathMissingError') throw e;
     }
     await this.pathCreate(parentPath(p));
-    return this.openWrite(target, mode);
+    return this.openWrite(target, mode, shown);
   }
 
-  private async openWrite(file: string, mode: number): Promise<FileHandle> {
+  private async openWrite(file: string, mode: number, shown: string): Promise<FileHandle> {
     try {
       const fh = await open(file, 'w', mode);
       await fh.chmod(mode); // the umask must not change the repository's modes
       return fh;
     } catch (e) {
       const type = errnoCode(e) === 'ENOENT' ? 'PathMissingError' : 'FileOpenError';
-      throw sysErr(type, `unable to open file '${file}' for write`, e);
+      throw sysErr(type, `unable to open file '${shown}' for write`, e);
     }
   }
 

@@ -71,7 +71,7 @@ describe('PosixStorage specifics', () => {
     expect(e).toBeInstanceOf(PgbrError);
     expect((e as PgbrError).type).toBe('PathMissingError');
     expect((e as PgbrError).message).toBe(
-      `unable to open file '${root}/no/parent/f.pgbackrest.tmp' for write: [2] No such file or directory`,
+      `unable to open file '${root}/no/parent/f' for write: [2] No such file or directory`,
     );
   });
 
