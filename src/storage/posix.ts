@@ -184,39 +184,11 @@ export class PosixStorage implements StorageDriver {
 
   /** fsync(2) of an existing file, through a read-only descriptor (backup syncs its files after the copy). */
   async fileSync(path: string): Promise<void> {
-    const file = this.abs(path);
-    let fh: FileHandle;
-    try {
-      fh = await open(file, constants.O_RDONLY);
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT') throw err('FileMissingError', `unable to open missing file '${file}' for sync`);
-      throw sysErr('FileOpenError', `unable to open file '${file}' for sync`, e);
-    }
-    try {
-      await fh.sync();
-    } catch (e) {
-      throw sysErr('FileSyncError', `unable to sync file '${file}'`, e);
-    } finally {
-      await fh.close();
-    }
+    await syncEntry(this.abs(path), SYNC_ERRORS.file);
   }
 
   async pathSync(path: string): Promise<void> {
-    const dir = this.abs(path);
-    let fh: FileHandle;
-    try {
-      fh = await open(dir, constants.O_RDONLY);
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT') throw err('PathMissingError', `unable to open missing path '${dir}' for sync`);
-      throw sysErr('PathOpenError', `unable to open path '${dir}' for sync`, e);
-    }
-    try {
-      await fh.sync();
-    } catch (e) {
-      throw sysErr('PathSyncError', `unable to sync path '${dir}'`, e);
-    } finally {
-      await fh.close();
-    }
+    await syncEntry(this.abs(path), SYNC_ERRORS.path);
   }
 
   async linkCreate(target: string, path: string): Promise<void> {
@@ -242,6 +214,29 @@ async function writeAll(fh: FileHandle, file: string, source: Readable | Buffer)
         throw sysErr('FileWriteError', `unable to write '${file}'`, e);
       }
     }
+  }
+}
+
+/** Error types and the word in the message, for a file or a directory sync. */
+const SYNC_ERRORS = {
+  file: { word: 'file', missing: 'FileMissingError', open: 'FileOpenError', sync: 'FileSyncError' },
+  path: { word: 'path', missing: 'PathMissingError', open: 'PathOpenError', sync: 'PathSyncError' },
+} as const;
+
+async function syncEntry(name: string, e: (typeof SYNC_ERRORS)[keyof typeof SYNC_ERRORS]): Promise<void> {
+  let fh: FileHandle;
+  try {
+    fh = await open(name, constants.O_RDONLY);
+  } catch (x) {
+    if (errnoCode(x) === 'ENOENT') throw err(e.missing, `unable to open missing ${e.word} '${name}' for sync`);
+    throw sysErr(e.open, `unable to open ${e.word} '${name}' for sync`, x);
+  }
+  try {
+    await fh.sync();
+  } catch (x) {
+    throw sysErr(e.sync, `unable to sync ${e.word} '${name}'`, x);
+  } finally {
+    await fh.close();
   }
 }
 

@@ -70,6 +70,15 @@ export function s3RepoConf(t: S3Target, dir: string, idx = 1): Record<string, st
 }
 
 /** Every line of a run's output, for secret scans. */
+/** Console text with what differs between runs masked: timestamps, durations, exec ids, and `dir` as `<dir>`. */
+export function maskRun(text: string, dir?: string): string {
+  const masked = text
+    .replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} /gm, '')
+    .replace(/\(\d+ms\)/g, '(Nms)')
+    .replace(/--exec-id=\S+/g, '--exec-id=X');
+  return dir === undefined ? masked : masked.split(dir).join('<dir>');
+}
+
 export function allOutput(r: RunResult): string {
   return `${r.stdout}\n${r.stderr}`;
 }

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from '../harness/pg.js';
 import { makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
-import { ours, theirs, writeConf } from '../harness/cli.js';
+import { ours, theirs, writeConf, maskRun } from '../harness/cli.js';
 import { ourCli, type RunResult } from '../harness/run.js';
 
 let cluster: Cluster;
@@ -42,10 +42,7 @@ afterAll(async () => {
 
 /** Output without timestamps, durations, exec ids, segment names and checksums. */
 function normalize(r: RunResult): string {
-  return `${r.code}\n${r.stdout}${r.stderr}`
-    .replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} /gm, '')
-    .replace(/\(\d+ms\)/g, '(Nms)')
-    .replace(/--exec-id=\d+-[0-9a-f]{8}/g, '--exec-id=X')
+  return maskRun(`${r.code}\n${r.stdout}${r.stderr}`)
     .replace(/[0-9A-F]{24}(-[0-9a-f]{40})?/g, (_m, sha: string | undefined) => (sha ? 'SEG-SHA' : 'SEG'))
     .replace(/\/[0-9A-F]{16}\//g, '/DIR/');
 }

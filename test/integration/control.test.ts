@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir, removeAllTempDirs, chownToPostgres, isRoot, postgresUser } from '../harness/tmp.js';
-import { ours, theirs, type CliRunOptions } from '../harness/cli.js';
+import { ours, theirs, type CliRunOptions, maskRun } from '../harness/cli.js';
 import type { RunResult } from '../harness/run.js';
 
 type Tool = (args: readonly string[], opts?: CliRunOptions) => Promise<RunResult>;
@@ -21,13 +21,7 @@ afterAll(() => {
 
 /** Output without what differs from run to run: timestamps, durations, exec ids, pids, the temp dir. */
 function normalize(text: string, dir: string): string {
-  return text
-    .replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} /gm, '')
-    .replace(/\(\d+ms\)/g, '(Nms)')
-    .replace(/--exec-id=\d+-[0-9a-f]{8}/g, '--exec-id=X')
-    .replace(/process \d+/g, 'process N')
-    .split(dir)
-    .join('<dir>');
+  return maskRun(text.replace(/process \d+/g, 'process N'), dir);
 }
 
 function lockDir(): { dir: string; lock: string; args: string[] } {

@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'n
 import { join, relative } from 'node:path';
 import { startCluster, type Cluster } from '../harness/pg.js';
 import { chownToPostgres, makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
-import { ours, theirs, writeConf } from '../harness/cli.js';
+import { ours, theirs, writeConf, maskRun } from '../harness/cli.js';
 import type { RunResult } from '../harness/run.js';
 import { withRestoredCluster } from '../harness/restored.js';
 
@@ -47,10 +47,7 @@ afterAll(async () => {
 
 /** Lines of a run with timestamps, exec-id and elapsed times taken out. */
 function normalize(r: RunResult): string {
-  return `${r.stdout}${r.stderr}`
-    .replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} /gm, '')
-    .replace(/--exec-id=\S+/g, '--exec-id=X')
-    .replace(/\(\d+ms\)/g, '(Nms)');
+  return maskRun(`${r.stdout}${r.stderr}`);
 }
 
 function tree(dir: string): string[] {

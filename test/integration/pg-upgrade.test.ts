@@ -10,7 +10,7 @@ import { availableVersions, startCluster, type Cluster } from '../harness/pg.js'
 import { pgUpgrade } from '../harness/pg-upgrade.js';
 import { withRestoredCluster } from '../harness/restored.js';
 import { chownToPostgres, makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
-import { ours, theirs, writeConf } from '../harness/cli.js';
+import { ours, theirs, writeConf, maskRun } from '../harness/cli.js';
 import { ourCli, runCmd, type RunResult } from '../harness/run.js';
 
 const canRun = availableVersions().includes(14) && availableVersions().includes(15);
@@ -46,12 +46,7 @@ function archiveCommand(args: string[]): string {
 }
 
 function normalize(r: RunResult, dir: string): string {
-  return `${r.code}\n${r.stdout}${r.stderr}`
-    .replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} /gm, '')
-    .replace(/\(\d+ms\)/g, '(Nms)')
-    .replace(/--exec-id=\d+-[0-9a-f]{8}/g, '--exec-id=X')
-    .split(dir)
-    .join('<dir>');
+  return maskRun(`${r.code}\n${r.stdout}${r.stderr}`, dir);
 }
 
 function chownTree(path: string): void {

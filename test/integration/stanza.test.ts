@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { availableVersions, startCluster, type Cluster } from '../harness/pg.js';
 import { withRestoredCluster } from '../harness/restored.js';
 import { chownToPostgres, makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
-import { ours, theirs, writeConf } from '../harness/cli.js';
+import { ours, theirs, writeConf, maskRun } from '../harness/cli.js';
 import { ourCli, type RunResult } from '../harness/run.js';
 
 const PASS = 'StanzaTestPassphrase-0123456789';
@@ -31,12 +31,7 @@ afterAll(async () => {
 });
 
 function normalize(r: RunResult, dir: string): string {
-  return `${r.code}\n${r.stdout}${r.stderr}`
-    .replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} /gm, '')
-    .replace(/\(\d+ms\)/g, '(Nms)')
-    .replace(/--exec-id=\d+-[0-9a-f]{8}/g, '--exec-id=X')
-    .split(dir)
-    .join('<dir>');
+  return maskRun(`${r.code}\n${r.stdout}${r.stderr}`, dir);
 }
 
 /** A config in a fresh dir for `cluster`; `repos` are repo paths relative to the dir. */

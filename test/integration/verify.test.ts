@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ours, theirs } from '../harness/cli.js';
+import { ours, theirs, maskRun } from '../harness/cli.js';
 import { removeAllTempDirs } from '../harness/tmp.js';
 import { buildRepoFixture, givePostgres, type RepoFixture } from '../verify/repo-fixture.js';
 
@@ -22,10 +22,7 @@ afterAll(async () => {
 
 /** Drops what differs from run to run: timestamps, exec id, elapsed time. */
 function normalize(out: string): string {
-  return out
-    .replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} /gm, '')
-    .replace(/--exec-id=\S+/g, '--exec-id=X')
-    .replace(/\(\d+ms\)/g, '(Nms)');
+  return maskRun(out);
 }
 
 async function both(repo: number, extra: string[] = []): Promise<{ mine: string; their: string }> {
