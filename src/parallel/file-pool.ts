@@ -31,10 +31,18 @@ function comparePathDesc(a: FileJob, b: FileJob): number {
   return pa === pb ? 0 : pa < pb ? 1 : -1;
 }
 
+/**
+ * Files in flight per process on an object store. Each file there waits on network round trips
+ * (one PUT or GET per small file), so a second file per process keeps its core busy meanwhile;
+ * on local storage the wait is short and one file per process is enough.
+ */
+const OBJECT_STORE_DEPTH = 2;
+
 /** Runs every file job, largest first, with up to `processMax` worker threads. See `runJobs`. */
 export async function runFileJobs(jobs: readonly FileJob[], opts: FileJobsOptions): Promise<void> {
   const pool = createPool<FileJob, FileJobResult>({
     size: opts.processMax,
+    depth: opts.storage.type === 's3' ? OBJECT_STORE_DEPTH : 1,
     workerModule: opts.processMax > 1 ? (opts.workerModule ?? defaultWorkerModule()) : undefined,
     workerData: { storage: opts.storage } satisfies FileWorkerData,
     local: () => fileJobRunner(opts.storage),

@@ -4,13 +4,16 @@ import type { JobRunner } from './worker-runtime.js';
 
 /**
  * The process-max executor (STYLE.md "a parallel executor"): a fixed number of processes, each
- * running one job at a time, jobs handed out in order, results handled in the main thread.
+ * running `depth` jobs at a time (1 unless the caller asks for more, see file-pool.ts), jobs
+ * handed out in order, results handled in the main thread.
  * Size 1 runs jobs in this thread (no thread start-up); larger sizes use worker threads, because
  * compression and hashing are synchronous CPU work that would otherwise share one core.
  */
 export interface PoolOptions<J, R> {
   /** process-max. */
   size: number;
+  /** Jobs in flight per process (default 1). */
+  depth?: number;
   /** Built worker entry (.mjs) that calls `serveJobs`; needed when size > 1. */
   workerModule?: URL | string;
   /** Passed to every worker as `workerData` (structured clone: plain data only). */
@@ -21,7 +24,9 @@ export interface PoolOptions<J, R> {
 
 export interface Pool<J, R> {
   readonly size: number;
-  /** Runs a job on process `processId` (1..size), which must be idle. */
+  /** Jobs each process runs at once. */
+  readonly depth: number;
+  /** Runs a job on process `processId` (1..size), which must have fewer than `depth` in flight. */
   run(processId: number, job: J): Promise<R>;
   /** Ends every worker and releases the local runner. Call once all jobs have settled. */
   close(): Promise<void>;
@@ -29,13 +34,16 @@ export interface Pool<J, R> {
 
 export function createPool<J, R>(opts: PoolOptions<J, R>): Pool<J, R> {
   if (!Number.isInteger(opts.size) || opts.size < 1) throw err('AssertError', `invalid pool size ${opts.size}`);
-  return opts.size === 1 ? localPool(opts.local) : workerPool(opts);
+  const depth = opts.depth ?? 1;
+  if (!Number.isInteger(depth) || depth < 1) throw err('AssertError', `invalid pool depth ${depth}`);
+  return opts.size === 1 ? localPool(opts.local, depth) : workerPool(opts, depth);
 }
 
-function localPool<J, R>(create: () => Promise<JobRunner<J, R>>): Pool<J, R> {
+function localPool<J, R>(create: () => Promise<JobRunner<J, R>>, depth: number): Pool<J, R> {
   let runner: Promise<JobRunner<J, R>> | undefined;
   return {
     size: 1,
+    depth,
     run: async (_processId, job) => (await (runner ??= create())).run(job),
     close: async () => {
       const r = runner;
@@ -45,12 +53,13 @@ function localPool<J, R>(create: () => Promise<JobRunner<J, R>>): Pool<J, R> {
   };
 }
 
-function workerPool<J, R>(opts: PoolOptions<J, R>): Pool<J, R> {
+function workerPool<J, R>(opts: PoolOptions<J, R>, depth: number): Pool<J, R> {
   const module = opts.workerModule;
   if (module === undefined) throw err('AssertError', 'a worker module is required for more than one process');
   const clients = Array.from({ length: opts.size }, (_, i) => new WorkerClient<J, R>(i + 1, module, opts.workerData));
   return {
     size: opts.size,
+    depth,
     run: (processId, job) => {
       const client = clients[processId - 1];
       if (client === undefined) return Promise.reject(err('AssertError', `invalid process id ${processId}`));
@@ -63,8 +72,9 @@ function workerPool<J, R>(opts: PoolOptions<J, R>): Pool<J, R> {
 }
 
 /**
- * Runs `jobs` in the given order with at most `pool.size` at once. `onResult` is called in this
- * thread with the id (1..size) of the process that ran the job, for `P01`-style log lines. On
+ * Runs `jobs` in the given order with at most `pool.size × pool.depth` at once, `depth` per
+ * process. `onResult` is called in this thread with the id (1..size) of the process that ran the
+ * job, for `P01`-style log lines. On
  * the first failure (a job's or onResult's) no further job starts, jobs already running settle
  * (their results are not reported), and the promise rejects with that first error.
  */
@@ -86,7 +96,7 @@ export async function runJobs<J, R>(
       }
     }
   };
-  const lanes = Math.min(pool.size, jobs.length);
-  await Promise.all(Array.from({ length: lanes }, (_, i) => lane(i + 1)));
+  const lanes = Math.min(pool.size * pool.depth, jobs.length);
+  await Promise.all(Array.from({ length: lanes }, (_, i) => lane((i % pool.size) + 1)));
   if (failure !== undefined) throw failure.error;
 }

@@ -12,12 +12,13 @@ interface Pending<R> {
 }
 
 /**
- * One worker thread running one job at a time. The thread starts on the first job; if it dies
- * (uncaught error, exit) the job in flight fails and the next job starts a new thread.
+ * One worker thread running the jobs it is given (the pool bounds how many at once). The thread
+ * starts on the first job; if it dies (uncaught error, exit) the jobs in flight fail and the next
+ * job starts a new thread.
  */
 export class WorkerClient<J, R> {
   private worker: Worker | undefined;
-  private pending: Pending<R> | undefined;
+  private readonly pending = new Map<number, Pending<R>>();
   private nextId = 1;
 
   constructor(
@@ -27,11 +28,10 @@ export class WorkerClient<J, R> {
   ) {}
 
   run(job: J): Promise<R> {
-    if (this.pending !== undefined) return Promise.reject(err('AssertError', `process ${this.processId} is busy`));
     const worker = this.worker ?? this.start();
     return new Promise<R>((resolve, reject) => {
       const id = this.nextId++;
-      this.pending = { id, resolve, reject };
+      this.pending.set(id, { id, resolve, reject });
       worker.postMessage({ type: 'job', id, job } satisfies ToWorker<J>);
     });
   }
@@ -48,9 +48,9 @@ export class WorkerClient<J, R> {
   }
 
   private settle(msg: FromWorker<R>): void {
-    const p = this.pending;
-    if (p === undefined || p.id !== msg.id) return;
-    this.pending = undefined;
+    const p = this.pending.get(msg.id);
+    if (p === undefined) return;
+    this.pending.delete(msg.id);
     if (msg.ok) p.resolve(msg.result);
     else p.reject(errorFromWire(msg.error));
   }
@@ -58,9 +58,9 @@ export class WorkerClient<J, R> {
   private fail(worker: Worker, e: unknown): void {
     if (this.worker !== worker) return;
     this.worker = undefined;
-    const p = this.pending;
-    this.pending = undefined;
-    p?.reject(e);
+    const failed = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of failed) p.reject(e);
   }
 
   /** Asks the thread to end and waits for it; terminates it if it does not end in time. */
@@ -68,8 +68,8 @@ export class WorkerClient<J, R> {
     const worker = this.worker;
     if (worker === undefined) return;
     this.worker = undefined;
-    this.pending?.reject(err('AssertError', `process ${this.processId} closed with a job in flight`));
-    this.pending = undefined;
+    for (const p of this.pending.values()) p.reject(err('AssertError', `process ${this.processId} closed with a job in flight`));
+    this.pending.clear();
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.postMessage({ type: 'close' } satisfies ToWorker<J>);
     const timer = setTimeout(() => void worker.terminate(), CLOSE_GRACE_MS);

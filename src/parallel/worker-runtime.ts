@@ -10,7 +10,8 @@ export interface JobRunner<J, R> {
 /**
  * The body of a worker entry module: builds the runner from `workerData` once, answers each job
  * message with its result or error, and on `close` releases the runner and lets the thread end.
- * Jobs arrive one at a time (the pool never sends a second before the first is answered).
+ * Jobs may overlap (the pool sends up to its depth before the first is answered); each is answered
+ * on its own.
  */
 export function serveJobs<J, R>(createRunner: (data: unknown) => Promise<JobRunner<J, R>>): void {
   const port = parentPort;

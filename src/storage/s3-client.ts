@@ -52,7 +52,8 @@ export interface S3Request {
   key: string;
   query?: Record<string, string>;
   headers?: Record<string, string>;
-  body?: Buffer;
+  /** The payload, as one buffer or as pieces sent back to back (a part gathered from a stream, uncopied). */
+  body?: Buffer | readonly Buffer[];
   /** Add Content-MD5 (DeleteObjects requires it on older MinIO and Ceph RGW). */
   md5?: boolean;
 }
@@ -132,11 +133,12 @@ export class S3Client {
   }
 
   private async withRetries<T>(req: S3Request, onOk: (res: IncomingMessage) => Promise<T>): Promise<T> {
-    const payloadHash = req.body === undefined || req.body.length === 0 ? EMPTY_SHA256 : createHash('sha256').update(req.body).digest('hex');
+    const pieces = bodyPieces(req.body);
+    const payloadHash = pieces.length === 0 ? EMPTY_SHA256 : digestOf('sha256', pieces, 'hex');
     for (let attempt = 1; ; attempt++) {
       try {
         this.observer?.(req.op, req);
-        const res = await this.send(req, payloadHash);
+        const res = await this.send(req, pieces, payloadHash);
         if (res.statusCode! >= 300) {
           const body = await readBody(res, true).catch(() => Buffer.alloc(0));
           const parsed = parseError(body.toString('utf8'));
@@ -152,12 +154,12 @@ export class S3Client {
     }
   }
 
-  private async send(req: S3Request, payloadHash: string): Promise<IncomingMessage> {
+  private async send(req: S3Request, pieces: readonly Buffer[], payloadHash: string): Promise<IncomingMessage> {
     const headers: Record<string, string> = { host: this.hostHeader };
     for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
     if (req.body !== undefined) {
-      headers['content-length'] = String(req.body.length);
-      if (req.md5) headers['content-md5'] = createHash('md5').update(req.body).digest('base64');
+      headers['content-length'] = String(pieces.reduce((n, p) => n + p.length, 0));
+      if (req.md5) headers['content-md5'] = digestOf('md5', pieces, 'base64');
     }
     const query = canonicalQuery(req.query ?? {});
     const path = this.path(req.key);
@@ -181,13 +183,25 @@ export class S3Client {
         res.setTimeout(this.timeoutMs, () => res.destroy(new S3TimeoutError(this.timeoutMs)));
         resolve(res);
       });
-      r.end(req.body);
+      for (const p of pieces) r.write(p);
+      r.end();
     });
   }
 
   close(): void {
     this.agent.destroy();
   }
+}
+
+function bodyPieces(body: S3Request['body']): readonly Buffer[] {
+  if (body === undefined) return [];
+  return Buffer.isBuffer(body) ? (body.length === 0 ? [] : [body]) : body.filter((p) => p.length > 0);
+}
+
+function digestOf(algorithm: 'sha256' | 'md5', pieces: readonly Buffer[], encoding: 'hex' | 'base64'): string {
+  const h = createHash(algorithm);
+  for (const p of pieces) h.update(p);
+  return h.digest(encoding);
 }
 
 /** The whole body; fails if the connection ends before Content-Length bytes arrived (HEAD has none). */

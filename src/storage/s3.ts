@@ -16,12 +16,12 @@ const DEFAULT_PART_SIZE = 5 * 1024 * 1024;
 const DELETE_BATCH = 1000;
 
 /**
- * Memory cost of uploads: a streamed upload holds the part being filled plus up to PARTS_IN_FLIGHT
- * parts being sent, so about (PARTS_IN_FLIGHT + 1) × part size per file (10 MiB by default), times
- * the number of files written in parallel (process-max). A file no larger than one part goes out
- * in a single PutObject, as pgBackRest does.
+ * Memory cost of uploads: a streamed upload holds at most one part (5 MiB by default) while it is
+ * filled and then sent, per file written at once (process-max, times two on object stores: see
+ * parallel/file-pool.ts). The next part is read only after the previous one is stored, so a slow
+ * store slows the reader instead of growing memory. A file no larger than one part goes out in a
+ * single PutObject, as pgBackRest does.
  */
-const PARTS_IN_FLIGHT = 1;
 
 /**
  * S3 (and S3-compatible: MinIO, Ceph RGW) storage. Keys are `<repo path without leading />/<path>`.
@@ -213,40 +213,40 @@ function seconds(d: Date | undefined): number {
 
 /**
  * One streamed upload: the source is cut into parts; the first full part starts a multipart upload
- * (a source that ends sooner goes out as one PutObject). At most PARTS_IN_FLIGHT parts are sent
- * while the next fills, so a slow store slows the reader instead of growing memory. On any
- * failure the multipart upload is aborted, so no part is left behind and nothing is listed.
+ * (a source that ends sooner goes out as one PutObject). Each part is sent as the pieces it was
+ * read in, without copying them together. On any failure the multipart upload is aborted, so no
+ * part is left behind and nothing is listed.
  */
 class Upload {
   private uploadId: string | undefined;
   private readonly etags: string[] = [];
-  private readonly inFlight = new Set<Promise<void>>();
-  private failure: unknown;
 
   constructor(private readonly conn: S3Client, private readonly key: string, private readonly headers: Record<string, string>, private readonly partSize: number) {}
 
   async run(source: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void> {
-    const pending: Buffer[] = [];
-    let pendingLen = 0;
+    let pieces: Buffer[] = [];
+    let length = 0;
     try {
-      for await (const chunk of source as AsyncIterable<Buffer>) {
-        pending.push(chunk);
-        pendingLen += chunk.length;
-        while (pendingLen > this.partSize) {
-          const all = joined(pending, pendingLen);
-          pending.length = 0;
-          pending.push(all.subarray(this.partSize));
-          pendingLen = all.length - this.partSize;
-          await this.sendPart(all.subarray(0, this.partSize));
+      for await (let chunk of source as AsyncIterable<Buffer>) {
+        // More than a part's worth: send a full part and keep the rest.
+        while (length + chunk.length > this.partSize) {
+          const take = this.partSize - length;
+          pieces.push(chunk.subarray(0, take));
+          await this.sendPart(pieces);
+          pieces = [];
+          length = 0;
+          chunk = chunk.subarray(take);
+        }
+        if (chunk.length > 0) {
+          pieces.push(chunk);
+          length += chunk.length;
         }
       }
-      const rest = joined(pending, pendingLen);
       if (this.uploadId === undefined) {
-        await this.conn.request({ op: 'PutObject', method: 'PUT', key: this.key, headers: this.headers, body: rest });
+        await this.conn.request({ op: 'PutObject', method: 'PUT', key: this.key, headers: this.headers, body: pieces });
         return;
       }
-      if (rest.length > 0) await this.sendPart(rest);
-      await this.drain(0);
+      if (length > 0) await this.sendPart(pieces);
       const res = await this.conn.request({
         op: 'CompleteMultipartUpload', method: 'POST', key: this.key, query: { uploadId: this.uploadId },
         body: Buffer.from(completeMultipartBody(this.etags)),
@@ -262,46 +262,26 @@ class Upload {
     }
   }
 
-  private async sendPart(data: Buffer): Promise<void> {
+  private async sendPart(pieces: readonly Buffer[]): Promise<void> {
     if (this.uploadId === undefined) {
       const res = await this.conn.request({ op: 'CreateMultipartUpload', method: 'POST', key: this.key, query: { uploads: '' }, headers: this.headers });
       const id = xmlText(res.body.toString('utf8'), 'UploadId');
       if (id === undefined) throw err('ProtocolError', `no UploadId in the answer to starting an upload of '/${this.key}'`);
       this.uploadId = id;
     }
-    await this.drain(PARTS_IN_FLIGHT - 1);
     const partNumber = this.etags.length + 1;
-    this.etags.push('');
-    const p = this.conn
-      .request({ op: 'UploadPart', method: 'PUT', key: this.key, query: { partNumber: String(partNumber), uploadId: this.uploadId }, body: data })
-      .then((res) => {
-        const etag = res.headers.etag;
-        if (typeof etag !== 'string') throw err('ProtocolError', `no ETag in the answer to part ${partNumber} of '/${this.key}'`);
-        this.etags[partNumber - 1] = etag;
-      })
-      .catch((e: unknown) => {
-        this.failure ??= e;
-      })
-      .finally(() => this.inFlight.delete(p));
-    this.inFlight.add(p);
-  }
-
-  /** Waits until at most `max` parts are in flight; a failed part fails the upload. */
-  private async drain(max: number): Promise<void> {
-    while (this.inFlight.size > max) await Promise.race(this.inFlight);
-    if (this.failure !== undefined) throw this.failure;
+    const res = await this.conn.request({
+      op: 'UploadPart', method: 'PUT', key: this.key, query: { partNumber: String(partNumber), uploadId: this.uploadId }, body: pieces,
+    });
+    const etag = res.headers.etag;
+    if (typeof etag !== 'string') throw err('ProtocolError', `no ETag in the answer to part ${partNumber} of '/${this.key}'`);
+    this.etags.push(etag);
   }
 
   private async abort(): Promise<void> {
     if (this.uploadId === undefined) return;
-    await Promise.allSettled(this.inFlight);
     await this.conn
       .request({ op: 'AbortMultipartUpload', method: 'DELETE', key: this.key, query: { uploadId: this.uploadId } })
       .catch(() => undefined);
   }
-}
-
-/** The chunks as one buffer; a single chunk is returned as is (a large Buffer source is cut into parts without copying). */
-function joined(chunks: Buffer[], length: number): Buffer {
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
 }

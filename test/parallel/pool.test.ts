@@ -19,8 +19,8 @@ afterAll(() => {
   removeAllTempDirs();
 });
 
-function pool(size: number): Pool<SleepJob, SleepResult> {
-  return createPool<SleepJob, SleepResult>({ size, workerModule: built.url('fixture-worker'), local: sleepRunner });
+function pool(size: number, depth?: number): Pool<SleepJob, SleepResult> {
+  return createPool<SleepJob, SleepResult>({ size, depth, workerModule: built.url('fixture-worker'), local: sleepRunner });
 }
 
 /** Largest number of jobs whose [start, end) intervals overlap. */
@@ -69,6 +69,17 @@ describe('worker pool', () => {
       threadOf.set(r.pid, r.threadId);
     }
     expect(new Set(threadOf.values()).size).toBe(3);
+  });
+
+  it('runs `depth` jobs at once per process when asked, spread over every process', async () => {
+    const jobs = Array.from({ length: 12 }, (_, i) => ({ name: `j${i}`, ms: 80 }));
+    const out = await collect(pool(2, 2), jobs);
+    expect(out.map((r) => r.name).sort()).toEqual(jobs.map((j) => j.name).sort());
+    expect(maxOverlap(out)).toBe(4);
+    for (const pid of [1, 2]) expect(maxOverlap(out.filter((r) => r.pid === pid)), `process ${pid}`).toBe(2);
+    const local = await collect(pool(1, 3), jobs.slice(0, 6));
+    expect(maxOverlap(local)).toBe(3);
+    expect(new Set(local.map((r) => r.threadId))).toEqual(new Set([threadId]));
   });
 
   it('stops handing out jobs after the first error, lets running jobs settle, rejects with it', async () => {
