@@ -4,7 +4,9 @@
  * frame layer over lz4-napi otherwise.
  *
  * encoderCreate(level) -> handle; encoderUpdate(handle, chunk) -> Buffer; encoderEnd(handle) -> Buffer
- * decoderCreate() -> handle; decoderUpdate(handle, chunk) -> [Buffer, frameDone]
+ * decoderCreate() -> handle; decoderUpdate(handle, chunk) -> [Buffer, frameDone]; decoderFree(handle)
+ * encoderEnd and decoderFree release the native memory at once (the finalizer only covers handles
+ * dropped early, and V8 is told of the scratch buffers' size so it collects such handles soon).
  * Errors are thrown as Error objects with `code` = the LZ4F error name and `errno` = -code.
  */
 #include <stdlib.h>
@@ -47,31 +49,48 @@ static napi_value throwLz4(napi_env env, size_t code) {
   return NULL;
 }
 
-static int ensure(char **buf, size_t *cap, size_t need) {
+static int ensure(napi_env env, char **buf, size_t *cap, size_t need) {
+  int64_t adjusted;
   if (*cap >= need) return 1;
   char *grown = realloc(*buf, need);
   if (grown == NULL) return 0;
+  napi_adjust_external_memory(env, (int64_t)(need - *cap), &adjusted);
   *buf = grown;
   *cap = need;
   return 1;
 }
 
-static void encoderFree(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
-  Encoder *e = data;
-  LZ4F_freeCompressionContext(e->cctx);
-  free(e->out);
-  free(e);
+static void release(napi_env env, char **buf, size_t *cap) {
+  int64_t adjusted;
+  if (*buf == NULL) return;
+  free(*buf);
+  napi_adjust_external_memory(env, -(int64_t)*cap, &adjusted);
+  *buf = NULL;
+  *cap = 0;
 }
 
-static void decoderFree(napi_env env, void *data, void *hint) {
-  (void)env;
+static void encoderRelease(napi_env env, Encoder *e) {
+  if (e->cctx != NULL) LZ4F_freeCompressionContext(e->cctx);
+  e->cctx = NULL;
+  release(env, &e->out, &e->outCap);
+}
+
+static void decoderRelease(napi_env env, Decoder *d) {
+  if (d->dctx != NULL) LZ4F_freeDecompressionContext(d->dctx);
+  d->dctx = NULL;
+  release(env, &d->out, &d->outCap);
+}
+
+static void encoderFinalize(napi_env env, void *data, void *hint) {
   (void)hint;
-  Decoder *d = data;
-  LZ4F_freeDecompressionContext(d->dctx);
-  free(d->out);
-  free(d);
+  encoderRelease(env, data);
+  free(data);
+}
+
+static void decoderFinalize(napi_env env, void *data, void *hint) {
+  (void)hint;
+  decoderRelease(env, data);
+  free(data);
 }
 
 static void *handleArg(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
@@ -100,7 +119,7 @@ static napi_value encoderCreate(napi_env env, napi_callback_info info) {
   e->prefs.frameInfo.blockMode = LZ4F_blockLinked;
   e->prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
   e->prefs.compressionLevel = level;
-  CHECK(napi_create_external(env, e, encoderFree, NULL, &handle));
+  CHECK(napi_create_external(env, e, encoderFinalize, NULL, &handle));
   return handle;
 }
 
@@ -109,13 +128,13 @@ static napi_value encoderUpdate(napi_env env, napi_callback_info info) {
   Encoder *e = handleArg(env, info, 2, argv);
   void *src;
   size_t srcLen, pos = 0;
-  if (e == NULL) {
-    napi_throw_type_error(env, NULL, "lz4f: bad encoder handle");
+  if (e == NULL || e->cctx == NULL) {
+    napi_throw_type_error(env, NULL, "lz4f: bad or ended encoder handle");
     return NULL;
   }
   CHECK(napi_get_buffer_info(env, argv[1], &src, &srcLen));
   size_t need = LZ4F_compressBound(srcLen, &e->prefs) + (e->started ? 0 : LZ4F_HEADER_SIZE_MAX);
-  if (!ensure(&e->out, &e->outCap, need)) return throwLz4(env, (size_t)-LZ4F_ERROR_allocation_failed);
+  if (!ensure(env, &e->out, &e->outCap, need)) return throwLz4(env, (size_t)-LZ4F_ERROR_allocation_failed);
   if (!e->started) {
     size_t rc = LZ4F_compressBegin(e->cctx, e->out, e->outCap, &e->prefs);
     if (LZ4F_isError(rc)) return throwLz4(env, rc);
@@ -133,12 +152,12 @@ static napi_value encoderEnd(napi_env env, napi_callback_info info) {
   napi_value argv[1], result;
   Encoder *e = handleArg(env, info, 1, argv);
   size_t pos = 0;
-  if (e == NULL) {
-    napi_throw_type_error(env, NULL, "lz4f: bad encoder handle");
+  if (e == NULL || e->cctx == NULL) {
+    napi_throw_type_error(env, NULL, "lz4f: bad or ended encoder handle");
     return NULL;
   }
   size_t need = LZ4F_compressBound(0, &e->prefs) + LZ4F_HEADER_SIZE_MAX;
-  if (!ensure(&e->out, &e->outCap, need)) return throwLz4(env, (size_t)-LZ4F_ERROR_allocation_failed);
+  if (!ensure(env, &e->out, &e->outCap, need)) return throwLz4(env, (size_t)-LZ4F_ERROR_allocation_failed);
   if (!e->started) {
     size_t rc = LZ4F_compressBegin(e->cctx, e->out, e->outCap, &e->prefs);
     if (LZ4F_isError(rc)) return throwLz4(env, rc);
@@ -149,6 +168,7 @@ static napi_value encoderEnd(napi_env env, napi_callback_info info) {
   if (LZ4F_isError(rc)) return throwLz4(env, rc);
   pos += rc;
   CHECK(napi_create_buffer_copy(env, pos, e->out, NULL, &result));
+  encoderRelease(env, e);
   return result;
 }
 
@@ -162,7 +182,7 @@ static napi_value decoderCreate(napi_env env, napi_callback_info info) {
     free(d);
     return throwLz4(env, rc);
   }
-  CHECK(napi_create_external(env, d, decoderFree, NULL, &handle));
+  CHECK(napi_create_external(env, d, decoderFinalize, NULL, &handle));
   return handle;
 }
 
@@ -172,14 +192,14 @@ static napi_value decoderUpdate(napi_env env, napi_callback_info info) {
   Decoder *d = handleArg(env, info, 2, argv);
   void *src;
   size_t srcLen, srcPos = 0, outPos = 0, hint = 1;
-  if (d == NULL) {
-    napi_throw_type_error(env, NULL, "lz4f: bad decoder handle");
+  if (d == NULL || d->dctx == NULL) {
+    napi_throw_type_error(env, NULL, "lz4f: bad or freed decoder handle");
     return NULL;
   }
   CHECK(napi_get_buffer_info(env, argv[1], &src, &srcLen));
-  if (!ensure(&d->out, &d->outCap, 256 * 1024)) return throwLz4(env, (size_t)-LZ4F_ERROR_allocation_failed);
+  if (!ensure(env, &d->out, &d->outCap, 256 * 1024)) return throwLz4(env, (size_t)-LZ4F_ERROR_allocation_failed);
   while (srcPos < srcLen) {
-    if (d->outCap - outPos < 64 * 1024 && !ensure(&d->out, &d->outCap, d->outCap * 2)) {
+    if (d->outCap - outPos < 64 * 1024 && !ensure(env, &d->out, &d->outCap, d->outCap * 2)) {
       return throwLz4(env, (size_t)-LZ4F_ERROR_allocation_failed);
     }
     size_t dstSize = d->outCap - outPos;
@@ -195,7 +215,7 @@ static napi_value decoderUpdate(napi_env env, napi_callback_info info) {
   }
   // Output may remain buffered in the context when dst filled up; drain it.
   for (;;) {
-    if (d->outCap - outPos < 64 * 1024 && !ensure(&d->out, &d->outCap, d->outCap * 2)) {
+    if (d->outCap - outPos < 64 * 1024 && !ensure(env, &d->out, &d->outCap, d->outCap * 2)) {
       return throwLz4(env, (size_t)-LZ4F_ERROR_allocation_failed);
     }
     size_t dstSize = d->outCap - outPos;
@@ -217,6 +237,13 @@ static napi_value decoderUpdate(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value decoderFree(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  Decoder *d = handleArg(env, info, 1, argv);
+  if (d != NULL) decoderRelease(env, d);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"encoderCreate", NULL, encoderCreate, NULL, NULL, NULL, napi_default, NULL},
@@ -224,6 +251,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"encoderEnd", NULL, encoderEnd, NULL, NULL, NULL, napi_default, NULL},
     {"decoderCreate", NULL, decoderCreate, NULL, NULL, NULL, napi_default, NULL},
     {"decoderUpdate", NULL, decoderUpdate, NULL, NULL, NULL, napi_default, NULL},
+    {"decoderFree", NULL, decoderFree, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
   return exports;

@@ -16,6 +16,7 @@ interface Lz4fAddon {
   encoderEnd(handle: unknown): Buffer;
   decoderCreate(): unknown;
   decoderUpdate(handle: unknown, chunk: Buffer): [Buffer, boolean];
+  decoderFree(handle: unknown): void;
 }
 
 const ADDON = 'lz4f.node';
@@ -81,6 +82,7 @@ export class NativeLz4Decoder implements Codec {
       try {
         [out, this.frameDone] = this.addon.decoderUpdate(this.handle, chunk.subarray(i, i + DECODE_SLICE));
       } catch (e) {
+        this.addon.decoderFree(this.handle);
         throw mapped(e);
       }
       this.any = true;
@@ -89,6 +91,7 @@ export class NativeLz4Decoder implements Codec {
   }
 
   finish(): Buffer[] {
+    this.addon.decoderFree(this.handle);
     if (!this.any || !this.frameDone) throw err('FormatError', 'unexpected eof in compressed data');
     return [];
   }
