@@ -109,8 +109,15 @@ export async function resumeFiles(o: {
   return remaining;
 }
 
+/**
+ * Zero-size files are always copied again, as pgBackRest does: a partial manifest gives every one of
+ * them the empty checksum whether or not it was copied, so a 0-byte leftover would pass as valid.
+ */
 function reusable(prev: ManifestFile, file: ManifestFile): boolean {
-  return prev.checksum !== undefined && prev.reference === undefined && prev.size === file.size && prev.timestamp === file.timestamp && file.reference === undefined;
+  return (
+    prev.checksum !== undefined && prev.reference === undefined && prev.size > 0 && prev.size === file.size &&
+    prev.timestamp === file.timestamp && file.reference === undefined
+  );
 }
 
 /** The stored bytes are the ones recorded: rck (or, stored raw, the checksum) and repo size. */

@@ -7,7 +7,9 @@ import type { Config } from '../config/config.js';
 import { err } from '../error/error.js';
 import type { Logger } from '../log/logger.js';
 import { repoStorageDescription } from '../parallel/storage-desc.js';
-import { loadManifest, PG_DATA, type Manifest } from '../repo/manifest.js';
+import { join } from 'node:path';
+import { localFiles, localPath } from '../backup/file-stream.js';
+import { loadManifest, PG_DATA, renderManifest, type Manifest } from '../repo/manifest.js';
 import { formatLocalTime, formatSize } from '../util/format.js';
 import { finishPgControl, restoreFiles } from './files.js';
 import { checkManifestNames } from './names.js';
@@ -18,6 +20,9 @@ import { restoreCommand } from './restore-command.js';
 import { selectBackupSet } from './select.js';
 import { checkTargetDirectories, remapTargets, targetDirectories, validatePgPath } from './target.js';
 import { recoveryFileName, writeRecovery } from './write-recovery.js';
+
+/** Written into the target while a restore runs (pgBackRest's name). */
+const BACKUP_MANIFEST = 'backup.manifest';
 
 export async function runRestore(cfg: Config, log: Logger): Promise<void> {
   const stanza = cfg.str('stanza');
@@ -39,6 +44,9 @@ export async function runRestore(cfg: Config, log: Logger): Promise<void> {
   const owners = ownerIds(log);
   if (mode.delta || mode.force) cleanTargets(manifest, { pgPath, keep: keptNames(skip) }, log);
   createPaths(manifest, pgPath, owners, log);
+  // As pgBackRest does: the manifest in the target marks a restore in progress, so that a rerun
+  // with --delta or --force may clean up after one that was killed before PG_VERSION was written.
+  await localFiles().write(localPath(join(pgPath, BACKUP_MANIFEST)), Buffer.from(renderManifest(manifest)));
   const summary = await restoreFiles({
     manifest, stanza, pgPath, skip, owners, log,
     storage: repoStorageDescription(cfg, repo.idx),
@@ -63,6 +71,7 @@ export async function runRestore(cfg: Config, log: Logger): Promise<void> {
       pgVersionNum,
     },
   });
+  await localFiles().remove(localPath(join(pgPath, BACKUP_MANIFEST)));
   finishPgControl(manifest, pgPath, log);
   log.info(`restore size = ${formatSize(summary.size)}, file total = ${summary.total}`);
 }
