@@ -1,11 +1,10 @@
-import { constants } from 'node:fs';
-import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { pipeline, Readable, type Duplex } from 'node:stream';
 import { err, PgbrError } from '../error/error.js';
 import type { Codec } from '../io/codec.js';
 import { errnoCode, sysErr } from '../storage/errno.js';
 import { checkPath, parentPath } from '../storage/path.js';
-import { openForRead, PosixStorage } from '../storage/posix.js';
+import { PosixStorage } from '../storage/posix.js';
 import type { StorageDriver, WriteOptions } from '../storage/storage.js';
 
 /**
@@ -13,6 +12,12 @@ import type { StorageDriver, WriteOptions } from '../storage/storage.js';
  * iterable of chunks through stages (taps that hash or count, codecs, and the few filters that only
  * exist as streams) instead of one stream object per filter: a backup copies thousands of small
  * files, and per-file stream construction and per-chunk stream hops were most of its cost.
+ *
+ * Local files are read and written with synchronous descriptor calls. The engines run in worker
+ * threads of their own (or in the main thread at process-max 1, as pgBackRest's single process
+ * does), so blocking them costs nothing, while each asynchronous call is a round trip through
+ * libuv's thread pool that all threads share: with thousands of small files those round trips
+ * (open, read, write, fstat, close for each) cost more than the work itself.
  */
 
 /** Read size: large enough that per-chunk overhead vanishes, small enough to bound memory per file. */
@@ -44,12 +49,30 @@ export async function openSource(storage: StorageDriver, path: string, opts: Sou
 }
 
 async function openLocal(file: string, opts: SourceOptions): Promise<Source | null> {
-  const fh = await openForRead(file, opts.ignoreMissing === true);
-  if (fh === null) return null;
-  return { chunks: readChunks(fh, file, opts.offset ?? 0, opts.limit ?? Infinity), close: () => fh.close() };
+  const fd = openReadFd(file, opts.ignoreMissing === true);
+  if (fd === null) return null;
+  let open = true;
+  const close = (): void => {
+    if (open) closeSync(fd);
+    open = false;
+  };
+  return { chunks: readChunks(fd, file, opts.offset ?? 0, opts.limit ?? Infinity, close), close: async () => close() };
 }
 
-async function* readChunks(fh: FileHandle, file: string, offset: number, limit: number): AsyncGenerator<Buffer> {
+/** The posix driver's open-for-read, on a descriptor: null for a missing file when `ignoreMissing`. */
+function openReadFd(file: string, ignoreMissing: boolean): number | null {
+  try {
+    return openSync(file, constants.O_RDONLY);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') {
+      if (ignoreMissing) return null;
+      throw err('FileMissingError', `unable to open missing file '${file}' for read`, { cause: e });
+    }
+    throw sysErr('FileOpenError', `unable to open file '${file}' for read`, e);
+  }
+}
+
+async function* readChunks(fd: number, file: string, offset: number, limit: number, close: () => void): AsyncGenerator<Buffer> {
   let position = offset;
   let left = limit;
   try {
@@ -58,7 +81,7 @@ async function* readChunks(fh: FileHandle, file: string, offset: number, limit: 
       const buf = Buffer.allocUnsafe(Math.min(left, READ_CHUNK));
       let read: number;
       try {
-        read = (await fh.read(buf, 0, buf.length, position)).bytesRead;
+        read = readSync(fd, buf, 0, buf.length, position);
       } catch (e) {
         throw sysErr('FileReadError', `unable to read '${file}'`, e);
       }
@@ -68,7 +91,7 @@ async function* readChunks(fh: FileHandle, file: string, offset: number, limit: 
       yield read === buf.length ? buf : buf.subarray(0, read);
     }
   } finally {
-    await fh.close();
+    close();
   }
 }
 
@@ -155,57 +178,74 @@ async function writeLocal(storage: PosixStorage, path: string, chunks: AsyncIter
   const file = storage.abs(path);
   const mode = opts.mode ?? FILE_MODE;
   const sync = opts.sync ?? true;
-  let fh: FileHandle;
+  let fd: number;
   try {
-    fh = await openWrite(file, mode);
+    fd = openWriteFd(file, mode);
   } catch (e) {
     if (!(opts.createPath ?? true) || !(e instanceof PgbrError) || e.type !== 'PathMissingError') throw e;
     await storage.pathCreate(parentPath(checkPath(path)));
-    fh = await openWrite(file, mode);
+    fd = openWriteFd(file, mode);
   }
   try {
-    await writeAll(fh, file, chunks);
+    await writeAll(fd, file, chunks);
     if (sync) {
       try {
-        await fh.sync();
+        fsyncSync(fd);
       } catch (e) {
         throw sysErr('FileSyncError', `unable to sync file '${file}'`, e);
       }
     }
     try {
       // the umask must not change the repository's modes
-      if (((await fh.stat()).mode & 0o7777) !== mode) await fh.chmod(mode);
+      if ((fstatSync(fd).mode & 0o7777) !== mode) fchmodSync(fd, mode);
     } catch (e) {
       throw sysErr('FileOpenError', `unable to open file '${file}' for write`, e);
     }
-    await fh.close();
+    closeSync(fd);
   } catch (e) {
-    await fh.close().catch(() => undefined);
-    await unlink(file).catch(() => undefined);
+    closeQuietly(fd);
+    unlinkQuietly(file);
     throw e;
   }
   if (sync && (opts.syncPath ?? true)) await storage.pathSync(parentPath(checkPath(path)));
 }
 
-async function openWrite(file: string, mode: number): Promise<FileHandle> {
+/** Creates (or truncates) `file` for writing; a missing directory is PathMissingError. */
+export function openWriteFd(file: string, mode: number): number {
   try {
-    return await open(file, 'w', mode);
+    return openSync(file, 'w', mode);
   } catch (e) {
     const type = errnoCode(e) === 'ENOENT' ? 'PathMissingError' : 'FileOpenError';
     throw sysErr(type, `unable to open file '${file}' for write`, e);
   }
 }
 
-/** Writes every chunk to `fh`; write errors name the file, errors of the chunks pass through. */
-export async function writeAll(fh: FileHandle, file: string, chunks: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void> {
+/** Writes every chunk to `fd`; write errors name the file, errors of the chunks pass through. */
+export async function writeAll(fd: number, file: string, chunks: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void> {
   for await (const chunk of chunks) {
     for (let done = 0; done < chunk.length; ) {
       try {
-        done += (await fh.write(chunk, done, chunk.length - done)).bytesWritten;
+        done += writeSync(fd, chunk, done, chunk.length - done);
       } catch (e) {
         throw sysErr('FileWriteError', `unable to write '${file}'`, e);
       }
     }
+  }
+}
+
+export function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already failing: the first error is the one to report
+  }
+}
+
+export function unlinkQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // nothing was left, or it cannot be removed either
   }
 }
 

@@ -1,5 +1,4 @@
 import { PassThrough, type Duplex } from 'node:stream';
-import { err } from '../error/error.js';
 import { Bz2Stream, bz2Sync } from './bz2.js';
 import { CodecStream, runCodec, type Codec } from './codec.js';
 import { gzCompressStream, gzCompressSync, gzDecompressStream, gzDecompressSync } from './gz.js';

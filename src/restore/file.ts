@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
-import { chmod, chown, open, truncate, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { closeSync, fchmodSync, fchownSync, fstatSync, ftruncateSync, futimesSync } from 'node:fs';
+import { chmod, chown, truncate, utimes } from 'node:fs/promises';
 import {
-  codecStage, localFiles, localPath, openSource, plainPosix, streamStage, tap, writeAll, writeChunks, type Source, type Stage,
+  closeQuietly, codecStage, localFiles, localPath, openSource, openWriteFd, plainPosix, streamStage, tap, unlinkQuietly, writeAll,
+  writeChunks, type Source, type Stage,
 } from '../backup/file-stream.js';
 import { err } from '../error/error.js';
 import { decryptStream } from '../io/cipher.js';
 import { decompressCodec, decompressStream, type CompressType } from '../io/compress.js';
 import { SHA1_EMPTY } from '../io/hash.js';
-import { errnoCode, sysErr } from '../storage/errno.js';
 import type { StorageDriver } from '../storage/storage.js';
 
 /**
@@ -122,28 +123,22 @@ function decompressStage(type: CompressType): Stage {
  * Errors carry the posix driver's texts.
  */
 async function writeLocal(job: RestoreFileJob, file: string, chunks: AsyncIterable<Buffer> | Buffer[]): Promise<void> {
-  let fh: FileHandle;
+  const fd = openWriteFd(file, job.mode);
   try {
-    fh = await open(file, 'w', job.mode);
-  } catch (e) {
-    const type = errnoCode(e) === 'ENOENT' ? 'PathMissingError' : 'FileOpenError';
-    throw sysErr(type, `unable to open file '${file}' for write`, e);
-  }
-  try {
-    await writeAll(fh, file, chunks);
-    if (job.zeroed === true && job.size > 0) await fh.truncate(job.size);
+    await writeAll(fd, file, chunks);
+    if (job.zeroed === true && job.size > 0) ftruncateSync(fd, job.size);
     // The restore syncs every written file once the copy is done (files.ts), not here: fsyncs from
     // several worker threads while others write cost far more CPU. Attributes already right are kept.
-    const st = await fh.stat();
-    if ((st.mode & 0o7777) !== job.mode) await fh.chmod(job.mode);
+    const st = fstatSync(fd);
+    if ((st.mode & 0o7777) !== job.mode) fchmodSync(fd, job.mode);
     const uid = job.uid ?? -1;
     const gid = job.gid ?? -1;
-    if ((uid !== -1 && uid !== st.uid) || (gid !== -1 && gid !== st.gid)) await fh.chown(uid, gid);
-    await fh.utimes(job.timestamp, job.timestamp);
-    await fh.close();
+    if ((uid !== -1 && uid !== st.uid) || (gid !== -1 && gid !== st.gid)) fchownSync(fd, uid, gid);
+    futimesSync(fd, job.timestamp, job.timestamp);
+    closeSync(fd);
   } catch (e) {
-    await fh.close().catch(() => undefined);
-    await unlink(file).catch(() => undefined);
+    closeQuietly(fd);
+    unlinkQuietly(file);
     throw e;
   }
 }

@@ -5,7 +5,7 @@ import { isNotFound, mapS3Error, S3TimeoutError } from './s3-error.js';
 import { completeMultipartBody, deleteObjectsBody, parseError, parseListPage, xmlText, type ListPage } from './s3-xml.js';
 import { baseName, checkPath } from './path.js';
 import type {
-  ListOptions, ReadOptions, StorageDriver, StorageFeatures, StorageInfo, WriteOptions,
+  ListOptions, ReadOptions, StorageDriver, StorageFeatures, StorageInfo,
 } from './storage.js';
 
 export type { S3Options } from './s3-client.js';

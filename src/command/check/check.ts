@@ -1,11 +1,10 @@
 import type { CommandContext } from '../command.js';
 import type { Config } from '../../config/config.js';
-import { err } from '../../error/error.js';
 import type { Logger } from '../../log/logger.js';
 import { waitForSegment } from '../../archive/wait.js';
 import type { PgConnection } from '../../postgres/client.js';
 import type { PgControl } from '../../postgres/control.js';
-import { checkArchiveSettings, initSession, switchWal, type PgSessionInfo } from '../../postgres/session.js';
+import { checkArchiveSettings, initSession, switchWal } from '../../postgres/session.js';
 import { loadArchiveInfo } from '../../repo/archive-info.js';
 import { loadBackupInfo } from '../../repo/backup-info.js';
 import { checkStanzaInfoPg } from '../../repo/info-check.js';
