@@ -36,7 +36,12 @@ function load(): Lz4fAddon | undefined {
   return undefined;
 }
 
-export const lz4Addon: Lz4fAddon | undefined = load();
+let loaded: { addon: Lz4fAddon | undefined } | undefined;
+
+/** The addon, loaded on first use (commands that never touch lz4 do not load it); undefined without it. */
+export function lz4Addon(): Lz4fAddon | undefined {
+  return (loaded ??= { addon: load() }).addon;
+}
 
 /** LZ4F's error as pgBackRest prints it: `lz4 error: [-N] ERROR_name`. */
 function mapped(e: unknown): unknown {

@@ -15,7 +15,9 @@ interface Lz4Native {
   compressSync(data: Buffer, dict?: Buffer | null): Buffer;
   uncompressSync(data: Uint8Array, dict?: Uint8Array | null): Buffer;
 }
-const native = createRequire(import.meta.url)('lz4-napi') as Lz4Native;
+// Loaded on first use: a command that compresses with another type (archive-push's gz) never pays for it.
+let napi: Lz4Native | undefined;
+const native = (): Lz4Native => (napi ??= createRequire(import.meta.url)('lz4-napi') as Lz4Native);
 
 const MAGIC = 0x184d2204;
 const BLOCK_SIZE = 65536;
@@ -84,7 +86,7 @@ class FrameLz4Encoder implements Codec {
 
   private block(data: Buffer, out: Buffer[]): void {
     // lz4-napi prefixes the block with its uncompressed size; the frame format does not want it
-    const compressed = native.compressSync(data).subarray(4);
+    const compressed = native().compressSync(data).subarray(4);
     if (compressed.length < data.length) {
       out.push(u32(compressed.length), compressed);
     } else {
@@ -184,7 +186,7 @@ class FrameLz4Decoder implements Codec {
     prefixed.writeUInt32LE(frame.blockMax, 0);
     body.copy(prefixed, 4);
     try {
-      return native.uncompressSync(prefixed, frame.linked && this.history.length > 0 ? this.history : null);
+      return native().uncompressSync(prefixed, frame.linked && this.history.length > 0 ? this.history : null);
     } catch {
       throw lz4Error('decompressionFailed');
     }
@@ -198,9 +200,11 @@ class FrameLz4Decoder implements Codec {
 
 /** The LZ4 frame encoder: native liblz4 when built (see lz4-native.ts), else lz4-napi blocks framed here (level ignored). */
 export function lz4Encoder(level: number, impl: 'auto' | 'frame' = 'auto'): Codec {
-  return lz4Addon !== undefined && impl === 'auto' ? new NativeLz4Encoder(lz4Addon, level) : new FrameLz4Encoder();
+  const addon = impl === 'auto' ? lz4Addon() : undefined;
+  return addon !== undefined ? new NativeLz4Encoder(addon, level) : new FrameLz4Encoder();
 }
 
 export function lz4Decoder(impl: 'auto' | 'frame' = 'auto'): Codec {
-  return lz4Addon !== undefined && impl === 'auto' ? new NativeLz4Decoder(lz4Addon) : new FrameLz4Decoder();
+  const addon = impl === 'auto' ? lz4Addon() : undefined;
+  return addon !== undefined ? new NativeLz4Decoder(addon) : new FrameLz4Decoder();
 }

@@ -18,7 +18,9 @@ interface ZstdBinding {
   cStreamOutSize(): number;
   dStreamOutSize(): number;
 }
-const binding = createRequire(import.meta.url)('zstd-napi/binding') as ZstdBinding;
+// Loaded on first use: a command that compresses with another type never pays for it.
+let loaded: ZstdBinding | undefined;
+const zstd = (): ZstdBinding => (loaded ??= createRequire(import.meta.url)('zstd-napi/binding') as ZstdBinding);
 
 /** libzstd error names mapped to their ZSTD_ErrorCode, to print pgBackRest's `zst error: [-N] name`. */
 const ZSTD_ERROR_CODES: Record<string, number> = {
@@ -48,10 +50,10 @@ const FREE_MAX = 8;
 function takeContext(level: number): CCtx {
   const ctx = freeContexts.get(level)?.pop();
   if (ctx !== undefined) return ctx;
-  const created = new binding.CCtx();
-  created.setParameter(binding.CParameter['compressionLevel']!, level);
-  created.setParameter(binding.CParameter['contentSizeFlag']!, 0);
-  created.setParameter(binding.CParameter['checksumFlag']!, 0);
+  const created = new (zstd().CCtx)();
+  created.setParameter(zstd().CParameter['compressionLevel']!, level);
+  created.setParameter(zstd().CParameter['contentSizeFlag']!, 0);
+  created.setParameter(zstd().CParameter['checksumFlag']!, 0);
   return created;
 }
 
@@ -63,7 +65,7 @@ function giveContext(level: number, ctx: CCtx): void {
 
 export class ZstEncoder implements Codec {
   private cctx: CCtx | undefined;
-  private readonly outSize = binding.cStreamOutSize();
+  private readonly outSize = zstd().cStreamOutSize();
   /** Scratch output; what was produced is copied out, so one buffer serves the whole stream. */
   private scratch: Buffer | undefined;
 
@@ -72,11 +74,11 @@ export class ZstEncoder implements Codec {
   }
 
   update(chunk: Buffer): Buffer[] {
-    return this.run(chunk, binding.EndDirective['continue']!);
+    return this.run(chunk, zstd().EndDirective['continue']!);
   }
 
   finish(): Buffer[] {
-    const out = this.run(Buffer.alloc(0), binding.EndDirective['end']!);
+    const out = this.run(Buffer.alloc(0), zstd().EndDirective['end']!);
     giveContext(this.level, this.cctx!);
     this.cctx = undefined;
     return out;
@@ -86,7 +88,7 @@ export class ZstEncoder implements Codec {
     const cctx = this.cctx;
     if (cctx === undefined) throw err('AssertError', 'zst encoder used after finish');
     const out: Buffer[] = [];
-    const isEnd = endOp === binding.EndDirective['end'];
+    const isEnd = endOp === zstd().EndDirective['end'];
     this.scratch ??= Buffer.allocUnsafe(this.outSize);
     const dst = this.scratch;
     for (;;) {
@@ -99,8 +101,8 @@ export class ZstEncoder implements Codec {
 }
 
 export class ZstDecoder implements Codec {
-  private readonly dctx = new binding.DCtx();
-  private readonly outSize = binding.dStreamOutSize();
+  private readonly dctx = new (zstd().DCtx)();
+  private readonly outSize = zstd().dStreamOutSize();
   private inFrame = false;
   private seen = false;
 

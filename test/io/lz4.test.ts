@@ -30,7 +30,7 @@ function failure(f: () => unknown): Error {
 
 describe('lz4 implementations', () => {
   it('loads the native codec whenever the build produced it', () => {
-    expect(lz4Addon !== undefined).toBe(existsSync(join(REPO_ROOT, 'dist', 'lz4f.node')) && process.env.PGBR_LZ4_NATIVE !== '0');
+    expect(lz4Addon() !== undefined).toBe(existsSync(join(REPO_ROOT, 'dist', 'lz4f.node')) && process.env.PGBR_LZ4_NATIVE !== '0');
   });
 
   it.each(IMPLS)('%s writes pgBackRest frames that both implementations and the lz4 tool read', (impl) => {
@@ -70,7 +70,7 @@ describe('lz4 implementations', () => {
     expect(failure(() => decode(impl, Buffer.alloc(0))).message).toBe('unexpected eof in compressed data');
   });
 
-  it.skipIf(lz4Addon === undefined)('the native codec honours compress-level (the fallback ignores it)', () => {
+  it.skipIf(lz4Addon() === undefined)('the native codec honours compress-level (the fallback ignores it)', () => {
     const text = Buffer.from(Array.from({ length: 40_000 }, (_, i) => `row ${i % 977} value ${(i * 7919) % 10007}\n`).join(''));
     const fast = encode('auto', text, -5);
     const best = encode('auto', text, 12);
