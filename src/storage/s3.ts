@@ -16,14 +16,6 @@ const DEFAULT_PART_SIZE = 5 * 1024 * 1024;
 const DELETE_BATCH = 1000;
 
 /**
- * Memory cost of uploads: a streamed upload holds at most one part (5 MiB by default) while it is
- * filled and then sent, per file written at once (process-max, times two on object stores: see
- * parallel/file-pool.ts). The next part is read only after the previous one is stored, so a slow
- * store slows the reader instead of growing memory. A file no larger than one part goes out in a
- * single PutObject, as pgBackRest does.
- */
-
-/**
  * S3 (and S3-compatible: MinIO, Ceph RGW) storage. Keys are `<repo path without leading />/<path>`.
  * There are no real directories: a path exists while any key lies below it.
  */
@@ -149,6 +141,13 @@ export class S3Storage implements StorageDriver {
     return body.pipe(out);
   }
 
+  /**
+   * A file no larger than one part goes out in a single PutObject, as pgBackRest does; larger ones
+   * as a multipart upload (Upload). Memory: a streamed upload holds at most one part (5 MiB by
+   * default) while it is filled and then sent, per file written at once (process-max, times two on
+   * object stores: see parallel/file-pool.ts). The next part is read only after the previous one
+   * is stored, so a slow store slows the reader instead of growing memory.
+   */
   async write(path: string, source: Readable | Buffer): Promise<void> {
     const key = this.key(path);
     const headers: Record<string, string> = {};
