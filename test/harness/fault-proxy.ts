@@ -67,8 +67,8 @@ export interface Upstream {
   caFile?: string;
 }
 
-/** Small seeded PRNG (mulberry32): the same seed gives the same fault sequence. */
-function prng(seed: number): () => number {
+/** Small seeded PRNG (mulberry32): the same seed gives the same sequence (fault choices, kill points). */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

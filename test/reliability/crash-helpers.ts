@@ -9,18 +9,7 @@ import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ourCli } from '../harness/run.js';
 import { isRoot, postgresUser } from '../harness/tmp.js';
-
-/** mulberry32: small, fast, deterministic; the same seed gives the same kill points on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../harness/fault-proxy.js';
 
 /** `n` delays (ms) drawn uniformly from [lo, hi), in drawing order. */
 export function delays(rand: () => number, n: number, lo: number, hi: number): number[] {
