@@ -42,11 +42,13 @@ export async function runRestore(cfg: Config, log: Logger): Promise<void> {
   const type = cfg.str('type') as RecoveryType;
   const skip = skippedFiles(manifest, type, pgVersionNum, log);
   const owners = ownerIds(log);
-  if (mode.delta || mode.force) cleanTargets(manifest, { pgPath, keep: keptNames(skip) }, log);
+  // backup.manifest in the target marks a restore in progress (pgBackRest's marker), so that a rerun
+  // with --delta or --force may clean up after one killed before PG_VERSION was written. It is kept
+  // by the clean and written before anything else is created (not atomically: even a cut-short
+  // file is a marker), so that a kill at any point leaves either an empty target or the marker.
+  if (mode.delta || mode.force) cleanTargets(manifest, { pgPath, keep: new Set([...keptNames(skip), `${PG_DATA}/${BACKUP_MANIFEST}`]) }, log);
+  await localFiles().write(localPath(join(pgPath, BACKUP_MANIFEST)), Buffer.from(renderManifest(manifest)), { atomic: false });
   createPaths(manifest, pgPath, owners, log);
-  // As pgBackRest does: the manifest in the target marks a restore in progress, so that a rerun
-  // with --delta or --force may clean up after one that was killed before PG_VERSION was written.
-  await localFiles().write(localPath(join(pgPath, BACKUP_MANIFEST)), Buffer.from(renderManifest(manifest)));
   const summary = await restoreFiles({
     manifest, stanza, pgPath, skip, owners, log,
     storage: repoStorageDescription(cfg, repo.idx),
