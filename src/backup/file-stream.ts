@@ -1,10 +1,10 @@
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, fsyncSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { pipeline, Readable, type Duplex } from 'node:stream';
-import { err, PgbrError } from '../error/error.js';
+import { PgbrError } from '../error/error.js';
 import type { Codec } from '../io/codec.js';
-import { errnoCode, sysErr } from '../storage/errno.js';
+import { sysErr } from '../storage/errno.js';
 import { checkPath, parentPath } from '../storage/path.js';
-import { PosixStorage } from '../storage/posix.js';
+import { FILE_MODE, openReadFd, openWriteFd, PosixStorage } from '../storage/posix.js';
 import type { StorageDriver, WriteOptions } from '../storage/storage.js';
 
 /**
@@ -57,19 +57,6 @@ async function openLocal(file: string, opts: SourceOptions): Promise<Source | nu
     open = false;
   };
   return { chunks: readChunks(fd, file, opts.offset ?? 0, opts.limit ?? Infinity, close), close: async () => close() };
-}
-
-/** The posix driver's open-for-read, on a descriptor: null for a missing file when `ignoreMissing`. */
-function openReadFd(file: string, ignoreMissing: boolean): number | null {
-  try {
-    return openSync(file, constants.O_RDONLY);
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT') {
-      if (ignoreMissing) return null;
-      throw err('FileMissingError', `unable to open missing file '${file}' for read`, { cause: e });
-    }
-    throw sysErr('FileOpenError', `unable to open file '${file}' for read`, e);
-  }
 }
 
 async function* readChunks(fd: number, file: string, offset: number, limit: number, close: () => void): AsyncGenerator<Buffer> {
@@ -167,8 +154,6 @@ export async function writeChunks(
   }
 }
 
-const FILE_MODE = 0o640;
-
 /**
  * PosixStorage.write for the non-atomic case (backup's repo files) on one descriptor, with a chmod
  * only when the umask changed the mode (usually none: one call and one inode change less per file).
@@ -208,16 +193,6 @@ async function writeLocal(storage: PosixStorage, path: string, chunks: AsyncIter
     throw e;
   }
   if (sync && (opts.syncPath ?? true)) await storage.pathSync(parentPath(checkPath(path)));
-}
-
-/** Creates (or truncates) `file` for writing; a missing directory is PathMissingError. */
-export function openWriteFd(file: string, mode: number): number {
-  try {
-    return openSync(file, 'w', mode);
-  } catch (e) {
-    const type = errnoCode(e) === 'ENOENT' ? 'PathMissingError' : 'FileOpenError';
-    throw sysErr(type, `unable to open file '${file}' for write`, e);
-  }
 }
 
 /** Writes every chunk to `fd`; write errors name the file, errors of the chunks pass through. */

@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import { closeSync, fchmodSync, fchownSync, fstatSync, ftruncateSync, futimesSync } from 'node:fs';
 import { chmod, chown, truncate, utimes } from 'node:fs/promises';
 import {
-  closeQuietly, codecStage, localFiles, localPath, openSource, openWriteFd, plainPosix, streamStage, tap, unlinkQuietly, writeAll,
+  closeQuietly, codecStage, localFiles, localPath, openSource, plainPosix, streamStage, tap, unlinkQuietly, writeAll,
   writeChunks, type Source, type Stage,
 } from '../backup/file-stream.js';
 import { err } from '../error/error.js';
 import { decryptStream } from '../io/cipher.js';
 import { decompressCodec, decompressStream, type CompressType } from '../io/compress.js';
 import { SHA1_EMPTY } from '../io/hash.js';
+import { openWriteFd } from '../storage/posix.js';
 import type { StorageDriver } from '../storage/storage.js';
 
 /**
@@ -62,7 +63,7 @@ export async function restoreFile(
   }
   const empty = job.size === 0 || job.zeroed === true;
   if (plainPosix(pg, 'write')) {
-    // one descriptor per file: write, sync, attributes, close; paths are synced once at the end
+    // one descriptor per file: write, attributes, close; files and paths are synced once at the end (files.ts)
     if (empty) await writeLocal(job, pg.abs(localPath(job.pgFile)), []);
     else await copyFromRepo(job, repo, (chunks) => writeLocal(job, pg.abs(localPath(job.pgFile)), chunks), pg);
     return { written: true, size: job.size };

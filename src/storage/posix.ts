@@ -1,4 +1,4 @@
-import { constants, createReadStream } from 'node:fs';
+import { closeSync, constants, createReadStream, openSync } from 'node:fs';
 import { chmod, lstat, mkdir, open, readdir, readlink, rename, rm, rmdir, stat, symlink, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
@@ -11,7 +11,8 @@ import type {
 } from './storage.js';
 
 const PATH_MODE = 0o750;
-const FILE_MODE = 0o640;
+/** Mode of files written to a repository (pgBackRest's default). */
+export const FILE_MODE = 0o640;
 
 /** Storage rooted at a local directory (repo type posix, and cifs). */
 export class PosixStorage implements StorageDriver {
@@ -89,15 +90,15 @@ export class PosixStorage implements StorageDriver {
 
   async read(path: string, opts: ReadOptions = {}): Promise<Readable | null> {
     const file = this.abs(path);
-    const fh = await openForRead(file, opts.ignoreMissing === true);
-    if (fh === null) return null;
+    const fd = openReadFd(file, opts.ignoreMissing === true);
+    if (fd === null) return null;
     if (opts.limit === 0) {
-      await fh.close();
+      closeSync(fd);
       return Readable.from([]);
     }
     const start = opts.offset ?? 0;
     const end = opts.limit === undefined ? undefined : start + opts.limit - 1;
-    const stream = createReadStream(file, { fd: fh, start, end });
+    const stream = createReadStream(file, { fd, start, end });
     const out = new PassThrough();
     stream.on('error', (e) => out.destroy(sysErr('FileReadError', `unable to read '${file}'`, e)));
     out.on('close', () => stream.destroy());
@@ -144,8 +145,7 @@ export class PosixStorage implements StorageDriver {
       await fh.chmod(mode); // the umask must not change the repository's modes
       return fh;
     } catch (e) {
-      const type = errnoCode(e) === 'ENOENT' ? 'PathMissingError' : 'FileOpenError';
-      throw sysErr(type, `unable to open file '${shown}' for write`, e);
+      throw writeOpenError(e, shown);
     }
   }
 
@@ -257,12 +257,12 @@ async function move(from: string, to: string): Promise<void> {
 }
 
 /**
- * Open a local file for reading with pgBackRest's errors; null when it is missing and that is
- * allowed. Shared by the driver and the backup file engine's direct reads.
+ * Opens a local file for reading with pgBackRest's errors; null when it is missing and that is
+ * allowed. Synchronous: one open(2), shared by the driver and the backup/restore file engines.
  */
-export async function openForRead(file: string, ignoreMissing: boolean): Promise<FileHandle | null> {
+export function openReadFd(file: string, ignoreMissing: boolean): number | null {
   try {
-    return await open(file, constants.O_RDONLY);
+    return openSync(file, constants.O_RDONLY);
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') {
       if (ignoreMissing) return null;
@@ -270,4 +270,22 @@ export async function openForRead(file: string, ignoreMissing: boolean): Promise
     }
     throw sysErr('FileOpenError', `unable to open file '${file}' for read`, e);
   }
+}
+
+/**
+ * Creates (or truncates) `file` for writing on a descriptor, for the file engines' direct writes;
+ * failures name `shown` (the file being written, when `file` is its temp name).
+ */
+export function openWriteFd(file: string, mode: number, shown = file): number {
+  try {
+    return openSync(file, 'w', mode);
+  } catch (e) {
+    throw writeOpenError(e, shown);
+  }
+}
+
+/** pgBackRest's open-for-write error: a missing directory is PathMissingError (created on demand by callers). */
+function writeOpenError(e: unknown, shown: string): PgbrError {
+  const type = errnoCode(e) === 'ENOENT' ? 'PathMissingError' : 'FileOpenError';
+  return sysErr(type, `unable to open file '${shown}' for write`, e);
 }
