@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import { Duplex, type Readable, type Writable } from 'node:stream';
 import { err } from '../error/error.js';
+import { eofError } from './codec.js';
 
 /**
  * bzip2 through the system `bzip2` program (libbz2 underneath, the same library pgBackRest links),
@@ -15,7 +16,7 @@ function bz2Args(decompress: boolean, level: number): string[] {
 /** Translates a failed bzip2 run into the error pgBackRest raises for the same input. */
 function bz2Failure(decompress: boolean, stderr: string, code: number | null): Error {
   if (decompress) {
-    if (/ends unexpectedly/i.test(stderr)) return err('FormatError', 'unexpected eof in compressed data');
+    if (/ends unexpectedly/i.test(stderr)) return eofError();
     if (/not a bzip2 file/i.test(stderr)) return err('FormatError', 'bz2 error: [-5] data error magic');
     if (/data integrity|crc/i.test(stderr)) return err('FormatError', 'bz2 error: [-4] data error');
   }
@@ -53,7 +54,7 @@ export class Bz2Stream extends Duplex {
     this.child.stdin.end();
     this.exit.then((code) => {
       if (code !== 0) return cb(bz2Failure(this.decompress, this.stderr, code));
-      if (this.decompress && !this.seenInput) return cb(err('FormatError', 'unexpected eof in compressed data'));
+      if (this.decompress && !this.seenInput) return cb(eofError());
       this.push(null);
       cb();
     }, cb);
@@ -70,7 +71,7 @@ export class Bz2Stream extends Duplex {
 }
 
 export function bz2Sync(input: Buffer, decompress: boolean, level = 9): Buffer {
-  if (decompress && input.length === 0) throw err('FormatError', 'unexpected eof in compressed data');
+  if (decompress && input.length === 0) throw eofError();
   const r = spawnSync(BZIP2, bz2Args(decompress, level), { input, maxBuffer: 1 << 30 });
   if (r.error) throw r.error;
   if (r.status !== 0) throw bz2Failure(decompress, r.stderr.toString(), r.status);

@@ -1,4 +1,10 @@
 import { Duplex } from 'node:stream';
+import { err, type PgbrError } from '../error/error.js';
+
+/** Compressed input that ends before its stream does: pgBackRest's text for every compression type. */
+export function eofError(cause?: unknown): PgbrError {
+  return err('FormatError', 'unexpected eof in compressed data', cause === undefined ? undefined : { cause });
+}
 
 /**
  * A synchronous incremental codec: `update` consumes input and yields output, `finish` ends the

@@ -2,6 +2,7 @@ import zlib from 'node:zlib';
 import type { Duplex } from 'node:stream';
 import { err } from '../error/error.js';
 import { WrappedStream } from './wrap.js';
+import { eofError } from './codec.js';
 
 /**
  * gzip as pgBackRest writes it (deflateInit2 with windowBits 15+16, memLevel 9). zlib's own header
@@ -16,12 +17,11 @@ const ZLIB_MESSAGES: Record<number, [string, 'FormatError' | 'AssertError' | 'Me
   [-6]: ['incompatible version', 'FormatError'],
 };
 
-const EOF_ERROR = 'unexpected eof in compressed data';
 
 function gzError(e: unknown): Error {
   const errno = (e as { errno?: number }).errno;
   // Node reports a truncated stream as Z_BUF_ERROR at the end; pgBackRest sees it as an early end
-  if (errno === zlib.constants.Z_BUF_ERROR) return err('FormatError', EOF_ERROR, { cause: e });
+  if (errno === zlib.constants.Z_BUF_ERROR) return eofError(e);
   const known = errno === undefined ? undefined : ZLIB_MESSAGES[errno];
   if (known === undefined) return err('AssertError', `zlib threw error: [${errno}] unknown error`, { cause: e });
   return err(known[1], `zlib threw error: [${errno}] ${known[0]}`, { cause: e });
@@ -41,7 +41,7 @@ export function gzCompressStream(level: number): Duplex {
 export function gzDecompressStream(): Duplex {
   return new WrappedStream(zlib.createGunzip({ chunkSize: CHUNK_SIZE }), {
     mapError: gzError,
-    checkEnd: (bytes) => (bytes === 0 ? err('FormatError', EOF_ERROR) : undefined),
+    checkEnd: (bytes) => (bytes === 0 ? eofError() : undefined),
   });
 }
 
@@ -50,7 +50,7 @@ export function gzCompressSync(data: Buffer, level: number): Buffer {
 }
 
 export function gzDecompressSync(data: Buffer): Buffer {
-  if (data.length === 0) throw err('FormatError', EOF_ERROR);
+  if (data.length === 0) throw eofError();
   try {
     return zlib.gunzipSync(data);
   } catch (e) {

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { err } from '../error/error.js';
-import type { Codec } from './codec.js';
+import { err, type PgbrError } from '../error/error.js';
+import { eofError, type Codec } from './codec.js';
 
 /**
  * The optional native LZ4 frame codec (native/lz4f.c on the system liblz4, the library pgBackRest
@@ -43,12 +43,15 @@ export function lz4Addon(): Lz4fAddon | undefined {
   return (loaded ??= { addon: load() }).addon;
 }
 
-/** LZ4F's error as pgBackRest prints it: `lz4 error: [-N] ERROR_name`. */
+/** An LZ4F error as pgBackRest prints it: `lz4 error: [-N] ERROR_name` (both implementations). */
+export function lz4FormatError(errno: number, name: string): PgbrError {
+  return err('FormatError', `lz4 error: [${errno}] ${name}`);
+}
+
+/** The addon's thrown LZ4F error (code = ERROR_name, errno = -N) in that form; anything else as is. */
 function mapped(e: unknown): unknown {
   const x = e as { code?: string; errno?: number };
-  if (typeof x?.code === 'string' && x.code.startsWith('ERROR_') && typeof x.errno === 'number') {
-    return err('FormatError', `lz4 error: [${x.errno}] ${x.code}`);
-  }
+  if (typeof x?.code === 'string' && x.code.startsWith('ERROR_') && typeof x.errno === 'number') return lz4FormatError(x.errno, x.code);
   return e;
 }
 
@@ -97,7 +100,7 @@ export class NativeLz4Decoder implements Codec {
 
   finish(): Buffer[] {
     this.addon.decoderFree(this.handle);
-    if (!this.any || !this.frameDone) throw err('FormatError', 'unexpected eof in compressed data');
+    if (!this.any || !this.frameDone) throw eofError();
     return [];
   }
 }

@@ -1,9 +1,8 @@
 import { createRequire } from 'node:module';
-import { err } from '../error/error.js';
 import { ByteQueue } from './byte-queue.js';
-import type { Codec } from './codec.js';
+import { eofError, type Codec } from './codec.js';
 import { Xxh32, xxh32 } from './xxhash32.js';
-import { lz4Addon, NativeLz4Decoder, NativeLz4Encoder } from './lz4-native.js';
+import { lz4Addon, lz4FormatError, NativeLz4Decoder, NativeLz4Encoder } from './lz4-native.js';
 
 /**
  * LZ4 frame format as pgBackRest writes it with LZ4F defaults: 64 KiB blocks, linked-block flag,
@@ -39,7 +38,7 @@ const LZ4F_ERRORS = {
 } as const;
 
 function lz4Error(name: keyof typeof LZ4F_ERRORS): Error {
-  return err('FormatError', `lz4 error: [-${LZ4F_ERRORS[name]}] ERROR_${name}`);
+  return lz4FormatError(-LZ4F_ERRORS[name], `ERROR_${name}`);
 }
 
 function u32(value: number): Buffer {
@@ -124,7 +123,7 @@ class FrameLz4Decoder implements Codec {
 
   finish(): Buffer[] {
     if (this.frame !== undefined || this.frames === 0 || this.input.length > 0) {
-      throw err('FormatError', 'unexpected eof in compressed data');
+      throw eofError();
     }
     return [];
   }

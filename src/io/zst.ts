@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { err } from '../error/error.js';
-import type { Codec } from './codec.js';
+import { eofError, type Codec } from './codec.js';
 
 /**
  * Zstandard frames through the zstd-napi binding of libzstd: one frame per stream, no checksum and
@@ -127,7 +127,7 @@ export class ZstDecoder implements Codec {
   }
 
   finish(): Buffer[] {
-    if (this.inFrame || !this.seen) throw err('FormatError', 'unexpected eof in compressed data');
+    if (this.inFrame || !this.seen) throw eofError();
     return [];
   }
 }
