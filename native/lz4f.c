@@ -123,24 +123,38 @@ static napi_value encoderCreate(napi_env env, napi_callback_info info) {
   return handle;
 }
 
-static napi_value encoderUpdate(napi_env env, napi_callback_info info) {
-  napi_value argv[2], result;
-  Encoder *e = handleArg(env, info, 2, argv);
-  void *src;
-  size_t srcLen, pos = 0;
+static Encoder *encoderArg(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  Encoder *e = handleArg(env, info, want, argv);
   if (e == NULL || e->cctx == NULL) {
     napi_throw_type_error(env, NULL, "lz4f: bad or ended encoder handle");
     return NULL;
   }
-  CHECK(napi_get_buffer_info(env, argv[1], &src, &srcLen));
-  size_t need = LZ4F_compressBound(srcLen, &e->prefs) + (e->started ? 0 : LZ4F_HEADER_SIZE_MAX);
-  if (!ensure(env, &e->out, &e->outCap, need)) return throwLz4(env, (size_t)-LZ4F_ERROR_allocation_failed);
-  if (!e->started) {
-    size_t rc = LZ4F_compressBegin(e->cctx, e->out, e->outCap, &e->prefs);
-    if (LZ4F_isError(rc)) return throwLz4(env, rc);
-    pos = rc;
-    e->started = 1;
+  return e;
+}
+
+/*
+ * Makes room for `need` output bytes (plus the frame header before the first output) and writes the
+ * header if it is not written yet. Returns the header's length (0 once written) or an LZ4F error.
+ */
+static size_t encoderPrepare(napi_env env, Encoder *e, size_t need) {
+  if (!ensure(env, &e->out, &e->outCap, need + (e->started ? 0 : LZ4F_HEADER_SIZE_MAX))) {
+    return (size_t)-LZ4F_ERROR_allocation_failed;
   }
+  if (e->started) return 0;
+  size_t rc = LZ4F_compressBegin(e->cctx, e->out, e->outCap, &e->prefs);
+  if (!LZ4F_isError(rc)) e->started = 1;
+  return rc;
+}
+
+static napi_value encoderUpdate(napi_env env, napi_callback_info info) {
+  napi_value argv[2], result;
+  Encoder *e = encoderArg(env, info, 2, argv);
+  void *src;
+  size_t srcLen;
+  if (e == NULL) return NULL;
+  CHECK(napi_get_buffer_info(env, argv[1], &src, &srcLen));
+  size_t pos = encoderPrepare(env, e, LZ4F_compressBound(srcLen, &e->prefs));
+  if (LZ4F_isError(pos)) return throwLz4(env, pos);
   size_t rc = LZ4F_compressUpdate(e->cctx, e->out + pos, e->outCap - pos, src, srcLen, NULL);
   if (LZ4F_isError(rc)) return throwLz4(env, rc);
   pos += rc;
@@ -150,20 +164,10 @@ static napi_value encoderUpdate(napi_env env, napi_callback_info info) {
 
 static napi_value encoderEnd(napi_env env, napi_callback_info info) {
   napi_value argv[1], result;
-  Encoder *e = handleArg(env, info, 1, argv);
-  size_t pos = 0;
-  if (e == NULL || e->cctx == NULL) {
-    napi_throw_type_error(env, NULL, "lz4f: bad or ended encoder handle");
-    return NULL;
-  }
-  size_t need = LZ4F_compressBound(0, &e->prefs) + LZ4F_HEADER_SIZE_MAX;
-  if (!ensure(env, &e->out, &e->outCap, need)) return throwLz4(env, (size_t)-LZ4F_ERROR_allocation_failed);
-  if (!e->started) {
-    size_t rc = LZ4F_compressBegin(e->cctx, e->out, e->outCap, &e->prefs);
-    if (LZ4F_isError(rc)) return throwLz4(env, rc);
-    pos = rc;
-    e->started = 1;
-  }
+  Encoder *e = encoderArg(env, info, 1, argv);
+  if (e == NULL) return NULL;
+  size_t pos = encoderPrepare(env, e, LZ4F_compressBound(0, &e->prefs));
+  if (LZ4F_isError(pos)) return throwLz4(env, pos);
   size_t rc = LZ4F_compressEnd(e->cctx, e->out + pos, e->outCap - pos, NULL);
   if (LZ4F_isError(rc)) return throwLz4(env, rc);
   pos += rc;
@@ -191,42 +195,29 @@ static napi_value decoderUpdate(napi_env env, napi_callback_info info) {
   napi_value argv[2], result, out, done;
   Decoder *d = handleArg(env, info, 2, argv);
   void *src;
-  size_t srcLen, srcPos = 0, outPos = 0, hint = 1;
+  size_t srcLen, srcPos = 0, outPos = 0, hint = 1; /* hint: LZ4F's last answer; 0 = a frame ended */
   if (d == NULL || d->dctx == NULL) {
     napi_throw_type_error(env, NULL, "lz4f: bad or freed decoder handle");
     return NULL;
   }
   CHECK(napi_get_buffer_info(env, argv[1], &src, &srcLen));
   if (!ensure(env, &d->out, &d->outCap, 256 * 1024)) return throwLz4(env, (size_t)-LZ4F_ERROR_allocation_failed);
-  while (srcPos < srcLen) {
-    if (d->outCap - outPos < 64 * 1024 && !ensure(env, &d->out, &d->outCap, d->outCap * 2)) {
-      return throwLz4(env, (size_t)-LZ4F_ERROR_allocation_failed);
-    }
-    size_t dstSize = d->outCap - outPos;
-    size_t inSize = srcLen - srcPos;
-    hint = LZ4F_decompress(d->dctx, d->out + outPos, &dstSize, (const char *)src + srcPos, &inSize, NULL);
-    if (LZ4F_isError(hint)) {
-      LZ4F_resetDecompressionContext(d->dctx);
-      return throwLz4(env, hint);
-    }
-    srcPos += inSize;
-    outPos += dstSize;
-    if (inSize == 0 && dstSize == 0) break;
-  }
-  // Output may remain buffered in the context when dst filled up; drain it.
+  // Until a call makes no progress: all input consumed and nothing left buffered in the context
+  // (output stays buffered there when the destination filled up).
   for (;;) {
     if (d->outCap - outPos < 64 * 1024 && !ensure(env, &d->out, &d->outCap, d->outCap * 2)) {
       return throwLz4(env, (size_t)-LZ4F_ERROR_allocation_failed);
     }
     size_t dstSize = d->outCap - outPos;
-    size_t inSize = 0;
-    size_t rc = LZ4F_decompress(d->dctx, d->out + outPos, &dstSize, NULL, &inSize, NULL);
+    size_t inSize = srcLen - srcPos;
+    size_t rc = LZ4F_decompress(d->dctx, d->out + outPos, &dstSize, (const char *)src + srcPos, &inSize, NULL);
     if (LZ4F_isError(rc)) {
       LZ4F_resetDecompressionContext(d->dctx);
       return throwLz4(env, rc);
     }
+    srcPos += inSize;
     outPos += dstSize;
-    if (dstSize == 0) break;
+    if (inSize == 0 && dstSize == 0) break;
     hint = rc;
   }
   CHECK(napi_create_buffer_copy(env, outPos, d->out, NULL, &out));
