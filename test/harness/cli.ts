@@ -70,6 +70,12 @@ export function s3RepoConf(t: S3Target, dir: string, idx = 1): Record<string, st
 }
 
 /** Every line of a run's output, for secret scans. */
+/** Our archive-push as PostgreSQL's archive_command (unquoted: quote it inside postgresql.conf). */
+export function ourArchiveCommand(conf: string, stanza: string): string {
+  const cli = ourCli();
+  return `${cli.cmd} ${cli.args[0]} --config=${conf} --stanza=${stanza} archive-push %p`;
+}
+
 /** Console text with what differs between runs masked: timestamps, durations, exec ids, and `dir` as `<dir>`. */
 export function maskRun(text: string, dir?: string): string {
   const masked = text

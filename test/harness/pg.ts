@@ -176,3 +176,14 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
 
 /** The postgres OS user's ids, re-exported for tests that create files the server must read. */
 export { postgresUser };
+
+/** Waits until PostgreSQL has archived `wal` (or a later segment); throws after `timeoutMs`. */
+export async function waitArchived(c: Cluster, wal: string, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const [row] = await c.query<{ last: string | null }>('SELECT last_archived_wal AS last FROM pg_stat_archiver');
+    if (row.last !== null && row.last.slice(0, 24) >= wal) return;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${wal} to be archived (last ${row.last})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

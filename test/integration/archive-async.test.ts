@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from '../harness/pg.js';
 import { chownToPostgres, makeTempDir, removeAllTempDirs, postgresUser, isRoot } from '../harness/tmp.js';
-import { ours, writeConf, s3RepoConf } from '../harness/cli.js';
+import { ourArchiveCommand, ours, writeConf, s3RepoConf } from '../harness/cli.js';
 import { ourCli } from '../harness/run.js';
 import { s3Target } from '../harness/s3.js';
 
@@ -21,9 +21,8 @@ const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
 
 beforeAll(async () => {
   work = makeTempDir('pgbr-async-');
-  const cli = ourCli();
   conf = join(work, 'pgbackrest.conf');
-  const archiveCommand = `'${cli.cmd} ${cli.args[0]} --config=${conf} --stanza=demo archive-push %p'`;
+  const archiveCommand = `'${ourArchiveCommand(conf, 'demo')}'`;
   cluster = await startCluster({ conf: { archive_mode: 'on', archive_command: archiveCommand } });
   writeConf(work, {
     global: {

@@ -9,8 +9,8 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from '../harness/pg.js';
 import { chownToPostgres, makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
-import { ours, theirs, writeConf, s3RepoConf, type ConfSections } from '../harness/cli.js';
-import { ourCli, runCmd } from '../harness/run.js';
+import { ourArchiveCommand, ours, theirs, writeConf, s3RepoConf, type ConfSections } from '../harness/cli.js';
+import { runCmd } from '../harness/run.js';
 import { s3Target } from '../harness/s3.js';
 
 const PASS = 'ArchiveTestPassphrase-0123456789';
@@ -26,9 +26,8 @@ const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
 
 beforeAll(async () => {
   work = makeTempDir('pgbr-archive-');
-  const cli = ourCli();
   conf = join(work, 'pgbackrest.conf');
-  const archiveCommand = `'${cli.cmd} ${cli.args[0]} --config=${conf} --stanza=demo archive-push %p'`;
+  const archiveCommand = `'${ourArchiveCommand(conf, 'demo')}'`;
   cluster = await startCluster({ conf: { archive_mode: 'on', archive_command: archiveCommand, wal_level: 'replica' } });
   writeConf(work, {
     global: {

@@ -4,8 +4,8 @@
  */
 import { join } from 'node:path';
 import { PSQL, pgBinaries, startCluster, freePort, type Cluster } from '../harness/pg.js';
-import { ours, theirs, writeConf, type ConfSections } from '../harness/cli.js';
-import { ourCli, runCmd, type RunResult } from '../harness/run.js';
+import { ourArchiveCommand, ours, theirs, writeConf, type ConfSections } from '../harness/cli.js';
+import { runCmd, type RunResult } from '../harness/run.js';
 import { makeTempDir, removeTempDir } from '../harness/tmp.js';
 
 export const PGBENCH = '/usr/lib/postgresql/15/bin/pgbench';
@@ -26,8 +26,7 @@ export async function backupEnv(opts: {
 }): Promise<BackupEnv> {
   const dir = makeTempDir('pgbr-backup-');
   const conf = join(dir, 'pgbackrest.conf');
-  const cli = ourCli();
-  const archiveCommand = `'${cli.cmd} ${cli.args[0]} --config=${conf} --stanza=demo archive-push %p'`;
+  const archiveCommand = `'${ourArchiveCommand(conf, 'demo')}'`;
   const cluster = await startCluster({
     version: opts.version,
     conf: { archive_mode: 'on', archive_command: archiveCommand, wal_level: 'replica' },

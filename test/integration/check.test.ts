@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from '../harness/pg.js';
 import { makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
-import { ours, theirs, writeConf, maskRun } from '../harness/cli.js';
-import { ourCli, type RunResult } from '../harness/run.js';
+import { ourArchiveCommand, ours, theirs, writeConf, maskRun } from '../harness/cli.js';
+import { type RunResult } from '../harness/run.js';
 
 let cluster: Cluster;
 let work: string;
@@ -18,8 +18,7 @@ let archiveCommand: string;
 beforeAll(async () => {
   work = makeTempDir('pgbr-check-');
   const conf = join(work, 'pgbackrest.conf');
-  const cli = ourCli();
-  archiveCommand = `${cli.cmd} ${cli.args[0]} --config=${conf} --stanza=demo archive-push %p`;
+  archiveCommand = ourArchiveCommand(conf, 'demo');
   cluster = await startCluster({ conf: { archive_mode: 'on', archive_command: `'${archiveCommand}'`, wal_level: 'replica' } });
   writeConf(work, {
     global: {

@@ -10,8 +10,8 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from '
 import { join } from 'node:path';
 import { startCluster, type Cluster } from '../harness/pg.js';
 import { chownToPostgres, makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
-import { ours, s3RepoConf, writeConf, type ConfSections } from '../harness/cli.js';
-import { ourCli, type RunResult } from '../harness/run.js';
+import { ourArchiveCommand, ours, s3RepoConf, writeConf, type ConfSections } from '../harness/cli.js';
+import type { RunResult } from '../harness/run.js';
 import { s3Target, type S3Target } from '../harness/s3.js';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../harness/fault-proxy.js';
 
@@ -50,12 +50,11 @@ beforeAll(async () => {
     };
     return [`--config=${writeConf(dir, sections)}`, '--stanza=demo'];
   };
-  const cli = ourCli();
   const directConf = join(work, 'direct', 'pgbackrest.conf');
   cluster = await startCluster({
     conf: {
       archive_mode: 'on', wal_level: 'replica',
-      archive_command: `'${cli.cmd} ${cli.args[0]} --config=${directConf} --stanza=demo archive-push %p'`,
+      archive_command: `'${ourArchiveCommand(directConf, 'demo')}'`,
     },
   });
   direct = conf('direct', target, {});

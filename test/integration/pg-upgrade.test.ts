@@ -10,8 +10,8 @@ import { availableVersions, startCluster, type Cluster } from '../harness/pg.js'
 import { pgUpgrade } from '../harness/pg-upgrade.js';
 import { withRestoredCluster } from '../harness/restored.js';
 import { chownToPostgres, makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
-import { ours, theirs, writeConf, maskRun } from '../harness/cli.js';
-import { ourCli, runCmd, type RunResult } from '../harness/run.js';
+import { ourArchiveCommand, ours, theirs, writeConf, maskRun } from '../harness/cli.js';
+import { runCmd, type RunResult } from '../harness/run.js';
 
 const canRun = availableVersions().includes(14) && availableVersions().includes(15);
 const INFO_FILES = ['archive/main/archive.info', 'archive/main/archive.info.copy', 'backup/main/backup.info', 'backup/main/backup.info.copy'];
@@ -41,8 +41,7 @@ function confFor(dir: string, c: Cluster): { dir: string; args: string[] } {
 }
 
 function archiveCommand(args: string[]): string {
-  const cli = ourCli();
-  return `${cli.cmd} ${cli.args[0]} ${args.find((a) => a.startsWith('--config='))} --stanza=main archive-push %p`;
+  return ourArchiveCommand(args.find((a) => a.startsWith('--config='))!.slice('--config='.length), 'main');
 }
 
 function normalize(r: RunResult, dir: string): string {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendFileSync, cpSync, existsSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { freePort, PSQL, startCluster, type Cluster } from '../harness/pg.js';
+import { freePort, PSQL, startCluster, waitArchived, type Cluster } from '../harness/pg.js';
 import { execFileSync } from 'node:child_process';
 import { chownToPostgres, isRoot, makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
 import { ours, theirs, writeConf } from '../harness/cli.js';
@@ -69,12 +69,7 @@ async function writeMarkedRows(): Promise<void> {
   await cluster.psql('INSERT INTO t VALUES (5)');
   // wait for the segment the switch closed (later WAL, e.g. running-xacts records, may follow it)
   const closed = (await cluster.psql('SELECT pg_walfile_name(pg_switch_wal())')).trim();
-  for (let i = 0; i < 600; i++) {
-    const r = await cluster.psql(`SELECT coalesce(last_archived_wal >= '${closed}', false) FROM pg_stat_archiver`);
-    if (r.trim() === 't') return;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  throw new Error(`WAL segment ${closed} not archived`);
+  await waitArchived(cluster, closed, 60_000);
 }
 
 function pgCtl(dir: string, args: string[]) {

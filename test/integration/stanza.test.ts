@@ -8,8 +8,8 @@ import { join, relative } from 'node:path';
 import { availableVersions, startCluster, type Cluster } from '../harness/pg.js';
 import { withRestoredCluster } from '../harness/restored.js';
 import { chownToPostgres, makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
-import { ours, theirs, writeConf, maskRun } from '../harness/cli.js';
-import { ourCli, type RunResult } from '../harness/run.js';
+import { ourArchiveCommand, ours, theirs, writeConf, maskRun } from '../harness/cli.js';
+import { type RunResult } from '../harness/run.js';
 
 const PASS = 'StanzaTestPassphrase-0123456789';
 const INFO_FILES = ['archive/main/archive.info', 'archive/main/archive.info.copy', 'backup/main/backup.info', 'backup/main/backup.info.copy'];
@@ -81,8 +81,7 @@ async function infoText(args: string[], file: string): Promise<string> {
 
 /** Turn on archiving of `c` through our archive-push into the stanza of `args` (a restart). */
 async function archiveTo(c: Cluster, args: string[]): Promise<void> {
-  const cli = ourCli();
-  const command = `${cli.cmd} ${cli.args[0]} ${args.filter((a) => a.startsWith('--config=')).join(' ')} --stanza=main archive-push %p`;
+  const command = ourArchiveCommand(args.find((a) => a.startsWith('--config='))!.slice('--config='.length), 'main');
   await c.psql("ALTER SYSTEM SET archive_mode = 'on'");
   await c.psql(`ALTER SYSTEM SET archive_command = '${command}'`);
   await c.stop();

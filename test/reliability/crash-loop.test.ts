@@ -20,7 +20,7 @@ import { ours, theirs, writeConf, s3RepoConf } from '../harness/cli.js';
 import { s3Target } from '../harness/s3.js';
 import { chownToPostgres, makeTempDir, removeAllTempDirs, removeTempDir } from '../harness/tmp.js';
 import { withRestoredCluster } from '../harness/restored.js';
-import { startCluster, type Cluster } from '../harness/pg.js';
+import { startCluster, waitArchived, type Cluster } from '../harness/pg.js';
 import type { RunResult } from '../harness/run.js';
 import {
   backup, backupEnv, pgbench, restoreAndSnapshot, snapshot, theirInfo, theirVerify, type BackupEnv, type Snapshot,
@@ -71,7 +71,7 @@ beforeAll(async () => {
     await pushCluster.psql('INSERT INTO filler SELECT md5(random()::text) || md5(random()::text) FROM generate_series(1, 60000)');
     last = (await pushCluster.psql('SELECT pg_walfile_name(pg_switch_wal())')).trim();
   }
-  await waitArchived(pushCluster, last);
+  await waitArchived(pushCluster, last, 60_000);
   const names = readdirSync(segDir).filter((n) => /^[0-F]{24}$/.test(n) && n <= last).sort();
   expect(names.length).toBeGreaterThanOrEqual(N_PUSH + 1);
   segs = names.slice(-(N_PUSH + 1)).map((n) => join(segDir, n));
@@ -85,15 +85,6 @@ afterAll(async () => {
   await pushCluster?.cleanup();
   removeAllTempDirs();
 });
-
-async function waitArchived(c: Cluster, seg: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const r = await c.psql(`SELECT coalesce(last_archived_wal >= '${seg}', false) FROM pg_stat_archiver`);
-    if (r.trim() === 't') return;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  throw new Error(`WAL segment ${seg} not archived`);
-}
 
 /** The same data snapshot as backup-helpers' snapshot(), through a restored cluster's query function. */
 async function snapshotOf(q: (sql: string) => Promise<string>): Promise<Snapshot> {

@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from '../harness/pg.js';
-import { ours, theirs, writeConf, type ConfSections } from '../harness/cli.js';
-import { ourCli } from '../harness/run.js';
+export { waitArchived } from '../harness/pg.js';
+import { ourArchiveCommand, ours, theirs, writeConf, type ConfSections } from '../harness/cli.js';
 import { chownToPostgres, isRoot, makeTempDir, postgresUser } from '../harness/tmp.js';
 
 const mounted = new Set<string>();
@@ -101,8 +101,7 @@ export async function hazardEnv(opts: {
 }): Promise<HazardEnv> {
   const dir = makeTempDir('pgbr-hazard-');
   const conf = join(dir, 'pgbackrest.conf');
-  const cli = ourCli();
-  const archiveCommand = `'${cli.cmd} ${cli.args[0]} --config=${conf} --stanza=demo archive-push %p'`;
+  const archiveCommand = `'${ourArchiveCommand(conf, 'demo')}'`;
   const cluster = await startCluster({
     walSegmentSizeMb: opts.walSegmentSizeMb,
     conf: { archive_mode: 'on', archive_command: archiveCommand, wal_level: 'replica' },
@@ -128,17 +127,6 @@ export async function hazardEnv(opts: {
     if (created.code !== 0) throw new Error(`stanza-create ${s} failed: ${created.stderr}`);
   }
   return env;
-}
-
-/** Waits until PostgreSQL has archived `wal` (or a later segment). */
-export async function waitArchived(c: Cluster, wal: string, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const [row] = await c.query<{ last: string | null }>('SELECT last_archived_wal AS last FROM pg_stat_archiver');
-    if (row.last !== null && row.last.slice(0, 24) >= wal) return;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${wal} to be archived (last ${row.last})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Writes a little WAL, switches segment, and returns the name of the segment just closed. */
