@@ -24,6 +24,8 @@ export interface CopyOptions {
   cipherPass?: string;
   log: Logger;
   lock?: LockHandle;
+  /** Called with the manifest name of each file written into the set (to sync it, set-paths.ts). */
+  copied?: (name: string) => void;
   /** Save the partial manifest whenever this many more bytes were copied, so a resume keeps them. */
   checkpoint?: { bytes: number; save: () => Promise<void> };
 }
@@ -69,7 +71,9 @@ export async function copyFiles(o: CopyOptions): Promise<void> {
         const file = byName.get(job.name) as ManifestFile;
         done += job.size;
         const pctCplt = percentHundredths(done, total);
-        record(progress.log, file, job, result as BackupFileResult, percentText(pctCplt), processId, removed);
+        const r = result as BackupFileResult;
+        record(progress.log, file, job, r, percentText(pctCplt), processId, removed);
+        if (r.copied) o.copied?.(job.name);
         progress.fileDone(job.size);
         if (o.lock && pctCplt - lastPct > 10) {
           o.lock.progress(pctCplt);

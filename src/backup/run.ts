@@ -30,7 +30,7 @@ import { startBackup, stopBackup, type ArchiveTarget } from './start-stop.js';
 import { storeLabelFiles } from './label-files.js';
 import { completeBackup } from './complete.js';
 import { findResumable, resumeFiles } from './resume.js';
-import { createSetPaths, syncSetFiles, syncSetPaths } from './set-paths.js';
+import { createSetPaths, setFileSync, syncSetPaths } from './set-paths.js';
 
 export interface BackupRun {
   cfg: Config;
@@ -116,6 +116,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
     const jobs = resumable
       ? await resumeFiles({ storage: repo.storage, stanza, label, jobs: built.jobs, manifest, resumed: resumable.manifest, log })
       : built.jobs;
+    const fileSync = setFileSync(repo.storage, stanza, manifest, compressType);
     await copyFiles({
       jobs,
       manifest,
@@ -127,9 +128,10 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
       cipherPass: manifest.cipherPass,
       log,
       lock,
+      ...(fileSync !== undefined ? { copied: fileSync.copied } : {}),
       checkpoint: { bytes: Number(cfg.get('manifest-save-threshold') ?? 1024 ** 3), save: () => savePartialManifest(repo, stanza, manifest, info.cipherPass) },
     });
-    await syncSetFiles(repo.storage, stanza, manifest, compressType);
+    await fileSync?.finish();
     await syncSetPaths(repo.storage, stanza, manifest);
     const stop = await stopBackup({ session, start, archive, log });
     const stopTime = Math.floor(Date.now() / 1000);

@@ -39,7 +39,9 @@ describe('copyFiles', () => {
     const log = new Logger({ console: 'off', stderr: 'off', file: 'detail', filePath: logFile, timestamp: false, processMax: 1 });
     log.configure({ console: 'off', stderr: 'off', file: 'detail', filePath: logFile, timestamp: false, processMax: 1 });
 
+    const copied: string[] = [];
     await copyFiles({
+      copied: (name) => copied.push(name),
       jobs: [job(kept!.name, data.length), job(gone!.name, gone!.size)],
       manifest,
       stanza: 'demo',
@@ -51,6 +53,8 @@ describe('copyFiles', () => {
     log.closeFile();
 
     expect(manifest.files.map((f) => f.name)).toEqual([kept!.name]);
+    // only the file written into the set is handed on to be synced
+    expect(copied).toEqual([kept!.name]);
     expect(manifest.files[0]!.checksum).toBe(createHash('sha1').update(data).digest('hex'));
     const text = readFileSync(logFile, 'utf8');
     expect(text).toContain(`P01 DETAIL: skip file removed by database ${join(pg, gone!.name.slice(8))}`);
