@@ -2,6 +2,8 @@ import { err } from '../error/error.js';
 import { archiveIdPath, walSegmentDir, walSegmentStoredRegex } from '../repo/layout.js';
 import type { StorageDriver } from '../storage/storage.js';
 
+const FAST_POLL_MS = 3000;
+
 /**
  * Wait until a WAL segment is in the repo (backup's archive check, the check command). Returns the
  * repo path of the stored file; after `timeoutMs` fails with pgBackRest's ArchiveTimeoutError.
@@ -15,8 +17,8 @@ export async function waitForSegment(opts: {
 }): Promise<string> {
   const dir = `${archiveIdPath(opts.stanza, opts.archiveId)}/${walSegmentDir(opts.segment)}`;
   const pattern = walSegmentStoredRegex(opts.segment);
-  const deadline = Date.now() + opts.timeoutMs;
-  let wait = 50;
+  const begun = Date.now();
+  const deadline = begun + opts.timeoutMs;
   for (;;) {
     const found = await opts.storage.list(dir, { expression: pattern });
     if (found.length > 0) return `${dir}/${found[0].name}`;
@@ -29,7 +31,8 @@ export async function waitForSegment(opts: {
         ],
       });
     }
-    await new Promise((r) => setTimeout(r, wait));
-    wait = Math.min(wait * 2, 500);
+    // The segment usually lands within a second (one archive_command run): look every 50 ms then,
+    // so the backup ends soon after it; a slower archiver is looked for twice a second.
+    await new Promise((r) => setTimeout(r, Date.now() - begun < FAST_POLL_MS ? 50 : 500));
   }
 }
