@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { err, toPgbrError, type PgbrError } from '../error/error.js';
 import { encryptBuffer } from '../io/cipher-key.js';
@@ -47,9 +47,9 @@ const SEGMENT = /^[0-F]{24}(\.partial)?$/;
 export async function pushWalFile(opts: PushOptions): Promise<string[]> {
   const name = basename(opts.path);
   const targets = await pushRepos(opts);
-  const data = await readFile(opts.path).catch((e: unknown) => {
-    throw openReadError(opts.path, e);
-  });
+  // One synchronous read: the segment is compressed synchronously next anyway, and an async read
+  // goes through the thread pool in 512 KiB pieces (about 25 ms of a 0.3 s archive-push).
+  const data = readSegment(opts.path);
   const warnings: string[] = [];
   if (!SEGMENT.test(name)) {
     await writeAll(targets, opts.stanza, name, () => data);
@@ -76,6 +76,14 @@ export async function pushWalFile(opts: PushOptions): Promise<string[]> {
   const stored = walStoredName(name, sha1, opts.compressType);
   await writeAll(pending, opts.stanza, stored, () => (compressed ??= compressSync(opts.compressType, data, opts.compressLevel)));
   return warnings;
+}
+
+function readSegment(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw openReadError(path, e);
+  }
 }
 
 /** Load archive.info of every repo; repos that fail or do not match are reported together. */
