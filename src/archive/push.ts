@@ -33,6 +33,11 @@ export interface PushOptions {
   headerCheck: boolean;
   /** Warn when a segment is already archived with the same checksum (archive-mode-check). */
   warnDuplicate: boolean;
+  /**
+   * Compresses a segment with compressType and compressLevel; by default in this thread. The
+   * asynchronous archiver passes its worker pool's, so segments compress on every core.
+   */
+  compress?: (data: Buffer) => Promise<Buffer>;
 }
 
 const SEGMENT = /^[0-F]{24}(\.partial)?$/;
@@ -72,9 +77,9 @@ export async function pushWalFile(opts: PushOptions): Promise<string[]> {
       throw err('ArchiveDuplicateError', `WAL file '${name}' already exists in the ${t.repo.name} archive with a different checksum`);
     }
   }
-  let compressed: Buffer | undefined;
-  const stored = walStoredName(name, sha1, opts.compressType);
-  await writeAll(pending, opts.stanza, stored, () => (compressed ??= compressSync(opts.compressType, data, opts.compressLevel)));
+  if (pending.length === 0) return warnings;
+  const compressed = opts.compress !== undefined ? await opts.compress(data) : compressSync(opts.compressType, data, opts.compressLevel);
+  await writeAll(pending, opts.stanza, walStoredName(name, sha1, opts.compressType), () => compressed);
   return warnings;
 }
 

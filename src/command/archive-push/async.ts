@@ -11,6 +11,8 @@ import { readyWal } from '../../archive/async-push.js';
 import { spoolQueuePath, writeStatus } from '../../archive/spool.js';
 import { formatSize } from '../../util/format.js';
 import { repoTargets } from '../common/repos.js';
+import type { Pool } from '../../parallel/pool.js';
+import type { CompressResult, FileWorkerData, WorkerJob, WorkerJobResult } from '../../parallel/file-job.js';
 
 /**
  * `archive-push:async`: push every segment PostgreSQL has marked ready, `process-max` at a time,
@@ -33,14 +35,20 @@ export async function runAsyncPush({ cfg, log }: CommandContext): Promise<void> 
   try {
     await mkdir(queue, { recursive: true, mode: 0o750 });
     const pg = await readPgControl(cfg.str('pg1-path'));
-    const push = pusher(cfg, stanza, { version: pg.version, systemId: pg.systemId }, await repoTargets(cfg));
-    for (let progress = true; progress; ) {
-      const ready = await readyWal(walDir);
-      await cleanQueue(queue, new Set(ready));
-      const done = new Set(await readdir(queue));
-      const todo = ready.filter((s) => !done.has(`${s}.ok`));
-      if (todo.length === 0) break;
-      progress = await pushAll(todo, walDir, queue, push, cfg.intOpt('process-max') ?? 1, cfg.intOpt('archive-push-queue-max'), log);
+    const processMax = cfg.intOpt('process-max') ?? 1;
+    const compressors = processMax > 1 ? await compressPool(processMax) : undefined;
+    try {
+      const push = pusher(cfg, stanza, { version: pg.version, systemId: pg.systemId }, await repoTargets(cfg), compressors);
+      for (let progress = true; progress; ) {
+        const ready = await readyWal(walDir);
+        await cleanQueue(queue, new Set(ready));
+        const done = new Set(await readdir(queue));
+        const todo = ready.filter((s) => !done.has(`${s}.ok`));
+        if (todo.length === 0) break;
+        progress = await pushAll(todo, walDir, queue, push, processMax, cfg.intOpt('archive-push-queue-max'), log);
+      }
+    } finally {
+      await compressors?.close();
     }
   } catch (e) {
     await writeStatus(queue, 'global', { ok: false, error: toPgbrError(e) });
@@ -50,19 +58,56 @@ export async function runAsyncPush({ cfg, log }: CommandContext): Promise<void> 
   }
 }
 
-type Push = (path: string) => Promise<string[]>;
+/** Pushes one segment; `processId` (1..process-max) is the lane pushing it. */
+type Push = (path: string, processId: number) => Promise<string[]>;
 
-function pusher(cfg: CommandContext['cfg'], stanza: string, pg: { version: string; systemId: bigint }, repos: Awaited<ReturnType<typeof repoTargets>>): Push {
-  return (path) =>
+type Compressors = Pool<WorkerJob, WorkerJobResult>;
+
+/**
+ * Worker threads that compress the segments, one per process: compression is synchronous CPU
+ * work, so segments pushed from this thread alone would use one core whatever process-max says.
+ * Loaded only here, so the foreground archive-push does not pay for it.
+ */
+async function compressPool(processMax: number): Promise<Compressors> {
+  const { createPool } = await import('../../parallel/pool.js');
+  const { defaultWorkerModule } = await import('../../parallel/file-pool.js');
+  const { workerJobRunner } = await import('../../parallel/file-job.js');
+  return createPool<WorkerJob, WorkerJobResult>({
+    size: processMax,
+    workerModule: defaultWorkerModule(),
+    workerData: {} satisfies FileWorkerData,
+    local: () => workerJobRunner(undefined),
+  });
+}
+
+function pusher(
+  cfg: CommandContext['cfg'],
+  stanza: string,
+  pg: { version: string; systemId: bigint },
+  repos: Awaited<ReturnType<typeof repoTargets>>,
+  compressors: Compressors | undefined,
+): Push {
+  const compressType = cfg.str('compress-type') as CompressType;
+  const compressLevel = cfg.intOpt('compress-level');
+  return (path, processId) =>
     pushWalFile({
       path,
       stanza,
       repos,
       pg,
-      compressType: cfg.str('compress-type') as CompressType,
-      compressLevel: cfg.intOpt('compress-level'),
+      compressType,
+      compressLevel,
       headerCheck: cfg.bool('archive-header-check'),
       warnDuplicate: cfg.bool('archive-mode-check'),
+      ...(compressors !== undefined
+        ? {
+            compress: async (data: Buffer) => {
+              const job = { data, compressType, ...(compressLevel !== undefined ? { level: compressLevel } : {}) };
+              const r = (await compressors.run(processId, { kind: 'compress', job })) as CompressResult;
+              return Buffer.from(r.data.buffer, r.data.byteOffset, r.data.length);
+            },
+          }
+        : {}),
     });
 }
 
@@ -90,7 +135,7 @@ async function pushAll(
     while (next < todo.length) {
       const seg = todo[next++];
       try {
-        const warnings = await push(join(walDir, seg));
+        const warnings = await push(join(walDir, seg), processId);
         await writeStatus(queue, seg, { ok: true, warning: warnings.length > 0 ? warnings.join('\n') : undefined });
         log.write('info', `pushed WAL file '${seg}' to the archive`, undefined, processId);
         succeeded = true;
