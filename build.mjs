@@ -1,8 +1,9 @@
 // Bundles the CLI into dist/ with esbuild. Code splitting keeps heavy modules (S3, pg) in chunks
 // that load only when a command needs them, which matters for archive-push start-up.
 // The bundle is built beside dist/ and swapped in, so a CLI already running keeps its chunks.
-// It also compiles the optional native LZ4 frame codec (native/lz4f.c) when this machine has a C
-// compiler and liblz4's headers; without them the CLI uses lz4-napi (see src/io/lz4-native.ts).
+// It also compiles the optional native addons when this machine has a C compiler (and, for the LZ4
+// frame codec native/lz4f.c, liblz4's headers): without lz4f.node the CLI uses lz4-napi (see
+// src/io/lz4-native.ts), without page-checksum.node (native/page-checksum.c) JavaScript checksums.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { existsSync, renameSync, rmSync } from 'node:fs';
@@ -28,7 +29,11 @@ await build({
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning',
 });
-buildLz4Addon(new URL('./lz4f.node', `${next.href}/`).pathname);
+const out = (name) => new URL(`./${name}`, `${next.href}/`).pathname;
+buildAddon({ what: 'native lz4 codec', fallback: 'lz4-napi', source: 'native/lz4f.c', out: out('lz4f.node'),
+  headers: [['/usr/include/lz4frame.h', 'liblz4 headers (Debian: liblz4-dev)']], flags: ['-O2', '-DLZ4F_STATIC_LINKING_ONLY'], libs: ['-llz4'] });
+buildAddon({ what: 'native page checksums', fallback: 'the JavaScript ones', source: 'native/page-checksum.c', out: out('page-checksum.node'),
+  headers: [], flags: ['-O3'], libs: [] });
 try {
   renameSync(new URL('./dist', root), old);
 } catch {
@@ -37,20 +42,17 @@ try {
 renameSync(next, new URL('./dist', root));
 rmSync(old, { recursive: true, force: true });
 
-function buildLz4Addon(out) {
+function buildAddon({ what, fallback, source, out, headers, flags, libs }) {
   const nodeInclude = join(dirname(dirname(process.execPath)), 'include', 'node');
-  const missing = [
-    [join(nodeInclude, 'node_api.h'), "Node's headers"],
-    ['/usr/include/lz4frame.h', 'liblz4 headers (Debian: liblz4-dev)'],
-  ].filter(([f]) => !existsSync(f));
+  const missing = [[join(nodeInclude, 'node_api.h'), "Node's headers"], ...headers].filter(([f]) => !existsSync(f));
   if (missing.length > 0) {
-    console.log(`build: native lz4 codec skipped, no ${missing.map(([, what]) => what).join(' or ')}; using lz4-napi`);
+    console.log(`build: ${what} skipped, no ${missing.map(([, name]) => name).join(' or ')}; using ${fallback}`);
     return;
   }
   try {
-    execFileSync('cc', ['-O2', '-fPIC', '-shared', '-Wall', '-DLZ4F_STATIC_LINKING_ONLY', `-I${nodeInclude}`,
-      new URL('./native/lz4f.c', root).pathname, '-llz4', '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('cc', [...flags, '-fPIC', '-shared', '-Wall', `-I${nodeInclude}`, new URL(`./${source}`, root).pathname, ...libs, '-o', out],
+      { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (e) {
-    console.log(`build: native lz4 codec not built (${String(e.stderr ?? e.message).trim().split('\n')[0]}); using lz4-napi`);
+    console.log(`build: ${what} not built (${String(e.stderr ?? e.message).trim().split('\n')[0]}); using ${fallback}`);
   }
 }

@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { err, type PgbrError } from '../error/error.js';
 import { eofError, type Codec } from './codec.js';
+import { loadAddon } from './native-addon.js';
 
 /**
  * The optional native LZ4 frame codec (native/lz4f.c on the system liblz4, the library pgBackRest
@@ -19,28 +17,11 @@ interface Lz4fAddon {
   decoderFree(handle: unknown): void;
 }
 
-const ADDON = 'lz4f.node';
-
-function load(): Lz4fAddon | undefined {
-  if (process.env.PGBR_LZ4_NATIVE === '0') return undefined;
-  // dist/pgbackrest.mjs, dist/chunk/*.mjs, or src/io/*.ts under the test runner
-  for (const rel of [`./${ADDON}`, `../${ADDON}`, `../../dist/${ADDON}`]) {
-    const url = new URL(rel, import.meta.url);
-    if (url.protocol !== 'file:' || !existsSync(fileURLToPath(url))) continue;
-    try {
-      return createRequire(import.meta.url)(fileURLToPath(url)) as Lz4fAddon;
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
-}
-
 let loaded: { addon: Lz4fAddon | undefined } | undefined;
 
 /** The addon, loaded on first use (commands that never touch lz4 do not load it); undefined without it. */
 export function lz4Addon(): Lz4fAddon | undefined {
-  return (loaded ??= { addon: load() }).addon;
+  return (loaded ??= { addon: process.env.PGBR_LZ4_NATIVE === '0' ? undefined : loadAddon<Lz4fAddon>('lz4f.node') }).addon;
 }
 
 /** An LZ4F error as pgBackRest prints it: `lz4 error: [-N] ERROR_name` (both implementations). */

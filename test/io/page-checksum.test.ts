@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  checkPagesJs,
+  checkPagesNative,
   collapseRanges,
   PageChecksumFilter,
   pageChecksum,
@@ -64,6 +66,36 @@ describe('page checksum', () => {
     const small = await check(Buffer.concat([page1262, Buffer.alloc(100, 1)]));
     expect(small.pages).toBe(1);
     expect(small.result().align).toBe(false);
+  });
+
+  it('native and JavaScript page checks agree on real, new, damaged and random pages', () => {
+    const native = checkPagesNative();
+    // the build compiles the addon wherever there is a C compiler (CI has one); say so when absent
+    if (native === undefined) console.warn('page-checksum.node not built: only the JavaScript checks ran');
+    const damaged = Buffer.from(page1249b3);
+    damaged[100]! ^= 0x40;
+    const header = Buffer.alloc(8192);
+    header[20] = 1; // pd_upper zero but not all zeros: not a new page, so its checksum is checked
+    let seed = 7;
+    const random = Buffer.alloc(8192 * 6);
+    for (let i = 0; i < random.length; i++) random[i] = (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24;
+    // random pages made valid for their block by writing the checksum they need
+    const fixed = Buffer.from(random);
+    for (let p = 0; p < 3; p++) {
+      const page = fixed.subarray(p * 8192, (p + 1) * 8192);
+      page.writeUInt16LE(pageChecksum(page, 11 + p), 8);
+    }
+    const all = Buffer.concat([page1262, Buffer.alloc(8192), page1249b3, damaged, header, random, fixed]);
+    for (const first of [0, 3, SEGMENT_PAGES * 2]) {
+      const js = checkPagesJs(all, first);
+      // blocks: 0 page1262, 1 new, 2 page1249b3, 3 damaged, 4 header, 5-10 random, 11-16 fixed
+      if (first === 0) expect(js).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15, 16]);
+      if (native !== undefined) expect(native(all, first)).toEqual(js);
+    }
+    const js11 = checkPagesJs(fixed, 11);
+    expect(js11).toEqual([14, 15, 16]);
+    if (native !== undefined) expect(native(fixed, 11)).toEqual(js11);
+    if (native !== undefined) expect(() => native(Buffer.alloc(100), 0)).toThrow(/whole pages/);
   });
 
   it('collapses consecutive blocks into ranges', () => {
