@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { err } from '../error/error.js';
 import { fileJobRunner, fileJobSize, type FileJob, type FileJobResult, type FileWorkerData } from './file-job.js';
@@ -38,10 +39,22 @@ function comparePathDesc(a: FileJob, b: FileJob): number {
  */
 const OBJECT_STORE_DEPTH = 2;
 
-/** Runs every file job, largest first, with up to `processMax` worker threads. See `runJobs`. */
+/**
+ * Worker threads for `processMax` processes: no more than this machine has cores. Each thread
+ * starts its own Node environment (about 0.1 s of CPU and 20 MB before its first job), and the
+ * work is compression, hashing and TLS: threads beyond the cores only take turns on them. A
+ * restore from S3 at process-max 4 on 2 cores used twice the CPU of process-max 1 with four
+ * threads. The processes keep their own job slots, so as many files are in flight.
+ */
+export function workerThreads(processMax: number): number {
+  return Math.min(processMax, availableParallelism());
+}
+
+/** Runs every file job, largest first, `processMax` processes on `workerThreads` threads. See `runJobs`. */
 export async function runFileJobs(jobs: readonly FileJob[], opts: FileJobsOptions): Promise<void> {
   const pool = createPool<FileJob, FileJobResult>({
     size: opts.processMax,
+    threads: workerThreads(opts.processMax),
     depth: opts.storage.type === 's3' ? OBJECT_STORE_DEPTH : 1,
     workerModule: opts.processMax > 1 ? (opts.workerModule ?? defaultWorkerModule()) : undefined,
     workerData: { storage: opts.storage } satisfies FileWorkerData,

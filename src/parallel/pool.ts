@@ -14,6 +14,12 @@ export interface PoolOptions<J, R> {
   size: number;
   /** Jobs in flight per process (default 1). */
   depth?: number;
+  /**
+   * Worker threads the processes share (default: one each, at most `size`). Process p runs on
+   * thread (p - 1) % threads; its jobs still count against its own depth, so as many jobs are in
+   * flight either way.
+   */
+  threads?: number;
   /** Built worker entry (.mjs) that calls `serveJobs`; needed when size > 1. */
   workerModule?: URL | string;
   /** Passed to every worker as `workerData` (structured clone: plain data only). */
@@ -56,12 +62,13 @@ function localPool<J, R>(create: () => Promise<JobRunner<J, R>>, depth: number):
 function workerPool<J, R>(opts: PoolOptions<J, R>, depth: number): Pool<J, R> {
   const module = opts.workerModule;
   if (module === undefined) throw err('AssertError', 'a worker module is required for more than one process');
-  const clients = Array.from({ length: opts.size }, (_, i) => new WorkerClient<J, R>(i + 1, module, opts.workerData));
+  const threads = Math.max(1, Math.min(opts.size, opts.threads ?? opts.size));
+  const clients = Array.from({ length: threads }, (_, i) => new WorkerClient<J, R>(i + 1, module, opts.workerData));
   return {
     size: opts.size,
     depth,
     run: (processId, job) => {
-      const client = clients[processId - 1];
+      const client = Number.isInteger(processId) && processId >= 1 && processId <= opts.size ? clients[(processId - 1) % threads] : undefined;
       if (client === undefined) return Promise.reject(err('AssertError', `invalid process id ${processId}`));
       return client.run(job);
     },

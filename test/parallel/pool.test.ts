@@ -19,8 +19,8 @@ afterAll(() => {
   removeAllTempDirs();
 });
 
-function pool(size: number, depth?: number): Pool<SleepJob, SleepResult> {
-  return createPool<SleepJob, SleepResult>({ size, depth, workerModule: built.url('fixture-worker'), local: sleepRunner });
+function pool(size: number, depth?: number, threads?: number): Pool<SleepJob, SleepResult> {
+  return createPool<SleepJob, SleepResult>({ size, depth, threads, workerModule: built.url('fixture-worker'), local: sleepRunner });
 }
 
 /** Largest number of jobs whose [start, end) intervals overlap. */
@@ -80,6 +80,22 @@ describe('worker pool', () => {
     const local = await collect(pool(1, 3), jobs.slice(0, 6));
     expect(maxOverlap(local)).toBe(3);
     expect(new Set(local.map((r) => r.threadId))).toEqual(new Set([threadId]));
+  });
+
+  it('runs `size` processes on fewer threads when asked, each process keeping its own slots', async () => {
+    const jobs = Array.from({ length: 12 }, (_, i) => ({ name: `j${i}`, ms: 80 }));
+    const out = await collect(pool(4, 1, 2), jobs);
+    expect(out.map((r) => r.name).sort()).toEqual(jobs.map((j) => j.name).sort());
+    // four processes (P01-P04 in logs), four jobs at once, one per process
+    expect(new Set(out.map((r) => r.pid))).toEqual(new Set([1, 2, 3, 4]));
+    expect(maxOverlap(out)).toBe(4);
+    for (const pid of [1, 2, 3, 4]) expect(maxOverlap(out.filter((r) => r.pid === pid)), `process ${pid}`).toBe(1);
+    // on two worker threads: processes 1 and 3 share one, 2 and 4 the other
+    const threads = (pid: number) => new Set(out.filter((r) => r.pid === pid).map((r) => r.threadId));
+    expect(threads(1)).toEqual(threads(3));
+    expect(threads(2)).toEqual(threads(4));
+    expect(new Set(out.map((r) => r.threadId)).size).toBe(2);
+    expect(out.every((r) => r.threadId !== threadId)).toBe(true);
   });
 
   it('stops handing out jobs after the first error, lets running jobs settle, rejects with it', async () => {

@@ -70,10 +70,11 @@ type Compressors = Pool<WorkerJob, WorkerJobResult>;
  */
 async function compressPool(processMax: number): Promise<Compressors> {
   const { createPool } = await import('../../parallel/pool.js');
-  const { defaultWorkerModule } = await import('../../parallel/file-pool.js');
+  const { defaultWorkerModule, workerThreads } = await import('../../parallel/file-pool.js');
   const { workerJobRunner } = await import('../../parallel/file-job.js');
   return createPool<WorkerJob, WorkerJobResult>({
     size: processMax,
+    threads: workerThreads(processMax),
     workerModule: defaultWorkerModule(),
     workerData: {} satisfies FileWorkerData,
     local: () => workerJobRunner(undefined),
