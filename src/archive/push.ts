@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { err, toPgbrError, type PgbrError } from '../error/error.js';
 import { encryptBuffer } from '../io/cipher-key.js';
-import { compressSync, type CompressType } from '../io/compress.js';
+import { compressParallel, type CompressType } from '../io/compress.js';
 import { sha1Hex } from '../io/hash.js';
 import { parseWalHeader, PG_WAL_HEADER_SIZE } from '../postgres/wal.js';
 import { loadArchiveInfo } from '../repo/archive-info.js';
@@ -34,13 +35,17 @@ export interface PushOptions {
   /** Warn when a segment is already archived with the same checksum (archive-mode-check). */
   warnDuplicate: boolean;
   /**
-   * Compresses a segment with compressType and compressLevel; by default in this thread. The
-   * asynchronous archiver passes its worker pool's, so segments compress on every core.
+   * Compresses a segment with compressType and compressLevel. By default gz is compressed in
+   * pieces on the thread pool (one segment, several cores: the latency of archive_command) and
+   * other types in this thread; the asynchronous archiver passes its worker pool's instead, which
+   * compresses several segments at once.
    */
   compress?: (data: Buffer) => Promise<Buffer>;
 }
 
 const SEGMENT = /^[0-F]{24}(\.partial)?$/;
+/** Pieces of a gz segment compressed at once: the cores, up to libuv's four pool threads. */
+const COMPRESS_PIECES = Math.min(availableParallelism(), 4);
 
 /**
  * Push one WAL file to every repo, acknowledging only when every copy is durable. A segment is
@@ -61,6 +66,10 @@ export async function pushWalFile(opts: PushOptions): Promise<string[]> {
     return warnings;
   }
   if (opts.headerCheck) checkHeader(data, opts.path, name, targets[0]);
+  // Compression starts first, so the hash and the archive look-up run while it works; when the
+  // segment turns out to be archived already its result is dropped.
+  const compressing = opts.compress?.(data) ?? compressParallel(opts.compressType, data, opts.compressLevel, COMPRESS_PIECES);
+  compressing.catch(() => undefined);
   const sha1 = sha1Hex(data);
   const pending: PushRepo[] = [];
   for (const t of targets) {
@@ -78,7 +87,7 @@ export async function pushWalFile(opts: PushOptions): Promise<string[]> {
     }
   }
   if (pending.length === 0) return warnings;
-  const compressed = opts.compress !== undefined ? await opts.compress(data) : compressSync(opts.compressType, data, opts.compressLevel);
+  const compressed = await compressing;
   await writeAll(pending, opts.stanza, walStoredName(name, sha1, opts.compressType), () => compressed);
   return warnings;
 }

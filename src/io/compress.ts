@@ -1,7 +1,7 @@
 import { PassThrough, type Duplex } from 'node:stream';
 import { Bz2Stream, bz2Sync } from './bz2.js';
 import { CodecStream, runCodec, type Codec } from './codec.js';
-import { gzCompressStream, gzCompressSync, gzDecompressStream, gzDecompressSync } from './gz.js';
+import { gzCompressParallel, gzCompressStream, gzCompressSync, gzDecompressStream, gzDecompressSync } from './gz.js';
 import { lz4Decoder, lz4Encoder } from './lz4.js';
 import { ZstDecoder, ZstEncoder } from './zst.js';
 
@@ -70,6 +70,15 @@ export function compressSync(type: CompressType, data: Buffer, level?: number): 
     case 'bz2':
       return bz2Sync(data, false, lvl);
   }
+}
+
+/**
+ * compressSync for one large buffer that may use several cores: gz is compressed in up to `pieces`
+ * parts on libuv's thread pool (gzCompressParallel); the other types run in this thread.
+ */
+export async function compressParallel(type: CompressType, data: Buffer, level: number | undefined, pieces: number): Promise<Buffer> {
+  if (type === 'gz') return gzCompressParallel(data, resolveLevel(type, level), pieces);
+  return compressSync(type, data, level);
 }
 
 export function decompressSync(type: CompressType, data: Buffer): Buffer {

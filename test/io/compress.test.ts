@@ -11,6 +11,7 @@ import {
   type CompressType,
 } from '../../src/io/compress.js';
 import { isPgbrError } from '../../src/error/error.js';
+import { gzCompressParallel, gzCompressSync } from '../../src/io/gz.js';
 import { sampleData, through, tool } from './helpers.js';
 
 const TYPES = ['gz', 'lz4', 'zst', 'bz2'] as const;
@@ -50,6 +51,44 @@ describe('compression formats', () => {
   it('writes the gzip header pgBackRest writes', async () => {
     const out = await through(data, [compressStream('gz')]);
     expect(out.subarray(0, 10).toString('hex')).toBe('1f8b0800000000000003');
+  });
+
+  it('gz in parallel pieces is one gzip member that gzip, zlib and our decoders read', async () => {
+    // pieces of at least 1 MiB; repeats across piece boundaries use the primed window
+    const big = Buffer.concat([sampleData(1_500_000, 3), sampleData(1_500_000, 3), sampleData(700_000, 9)]);
+    for (const level of [1, 6, 9]) {
+      const one = gzCompressSync(big, level);
+      for (const pieces of [2, 3]) {
+        const out = await gzCompressParallel(big, level, pieces);
+        // zlib's own header, byte for byte (XFL follows the level)
+        expect(out.subarray(0, 10).equals(one.subarray(0, 10)), `level ${level}`).toBe(true);
+        expect(out.equals(one)).toBe(false);
+        // about the one-piece size: each piece starts with the window of the one before
+        expect(Math.abs(out.length - one.length)).toBeLessThan(one.length * 0.005);
+        expect(tool('gzip', ['-dc'], out).equals(big)).toBe(true);
+        expect(decompressSync('gz', out).equals(big)).toBe(true);
+        expect((await through(out, [decompressStream('gz')], 65536)).equals(big)).toBe(true);
+        // one member: gzip -l sees a single stream of the whole size
+        expect(tool('gzip', ['-t'], out).length).toBe(0);
+      }
+    }
+    // small data (under two 1 MiB pieces) is one piece, identical to zlib's
+    expect((await gzCompressParallel(data, 6, 4)).equals(gzCompressSync(data, 6))).toBe(true);
+  });
+
+  it('gz in parallel pieces: a damaged piece is a format error', async () => {
+    const big = sampleData(3_000_000, 5);
+    const out = await gzCompressParallel(big, 6, 2);
+    const bad = Buffer.from(out);
+    bad[Math.floor(out.length / 2)]! ^= 0xff;
+    const e = (() => {
+      try {
+        decompressSync('gz', bad);
+      } catch (x) {
+        return x;
+      }
+    })();
+    expect(isPgbrError(e, 'FormatError') || isPgbrError(e, 'AssertError'), String(e)).toBe(true);
   });
 
   it.each(TYPES)('%s: stream round trip and CLI tool decodes ours', async (type) => {
