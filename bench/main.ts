@@ -2,6 +2,7 @@
  * `npm run bench`: pgbackrest-ts against Debian's pgBackRest 2.45 on the same cluster and S3
  * server, each case run A B A B... See bench/README.md for the cases, settings and caveats.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +62,7 @@ async function runCase(c: BenchCase, env: BenchEnv, pairs: number): Promise<Case
       for (const t of order) {
         if (result.tools[t].error !== undefined) continue;
         try {
+          settle();
           const s = await c.run(env.tools[t], i);
           result.tools[t].samples.push({ wallMs: s.wallMs, mainRssKb: s.mainRssKb, treeRssKb: s.treeRssKb });
           log(`${c.id} ${t} #${i + 1}: ${(s.wallMs / 1000).toFixed(2)} s, ${(s.treeRssKb / 1024).toFixed(0)} MiB`);
@@ -73,6 +75,14 @@ async function runCase(c: BenchCase, env: BenchEnv, pairs: number): Promise<Case
     await c.teardown?.().catch((e: unknown) => log(`${c.id} teardown: ${String(e)}`));
   }
   return result;
+}
+
+/**
+ * Flushes what the previous run left behind (dirty pages of a restore, freed blocks of a removed
+ * repo) before the next run is timed, so no tool pays for the other's writeback.
+ */
+function settle(): void {
+  spawnSync('sync', { stdio: 'ignore' });
 }
 
 async function main(): Promise<void> {
