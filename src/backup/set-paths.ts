@@ -9,7 +9,8 @@ import { SyncQueue } from '../storage/sync-queue.js';
  * Directories and files of a backup set on posix repos. pgBackRest creates every manifest path
  * before the copy and syncs each of them once after it, instead of syncing the directory after
  * every file (the copy writes files without per-file directory syncs). Files are synced as the
- * copy finishes them (setFileSync), before the manifest that lists them is saved. No-ops on object stores.
+ * copy finishes them (setFileSync), before the manifest that lists them is saved. No-ops on
+ * object stores.
  */
 function setPaths(storage: StorageDriver, stanza: string, m: Manifest): string[] {
   if (!storage.features.path) return [];

@@ -63,7 +63,7 @@ export async function restoreFile(
   }
   const empty = job.size === 0 || job.zeroed === true;
   if (plainPosix(pg, 'write')) {
-    // one descriptor per file: write, attributes, close; files and paths are synced once at the end (files.ts)
+    // one descriptor per file: write, attributes, close; the main thread syncs it (files.ts)
     if (empty) await writeLocal(job, pg.abs(localPath(job.pgFile)), []);
     else await copyFromRepo(job, repo, (chunks) => writeLocal(job, pg.abs(localPath(job.pgFile)), chunks), pg);
     return { written: true, size: job.size };
@@ -119,8 +119,8 @@ function decompressStage(type: CompressType): Stage {
 
 /**
  * Writes `chunks` to the local `file` (which is created; its directory must exist), extends a
- * zeroed file sparsely to its size, then sets the mode, owner and mtime that differ (the sync
- * comes after the whole copy, see files.ts).
+ * zeroed file sparsely to its size, then sets the mode, owner and mtime that differ (the main
+ * thread syncs the file once this job is reported, see files.ts).
  * Errors carry the posix driver's texts.
  */
 async function writeLocal(job: RestoreFileJob, file: string, chunks: AsyncIterable<Buffer> | Buffer[]): Promise<void> {
@@ -128,8 +128,8 @@ async function writeLocal(job: RestoreFileJob, file: string, chunks: AsyncIterab
   try {
     await writeAll(fd, file, chunks);
     if (job.zeroed === true && job.size > 0) ftruncateSync(fd, job.size);
-    // The restore syncs every written file once the copy is done (files.ts), not here: fsyncs from
-    // several worker threads while others write cost far more CPU. Attributes already right are kept.
+    // Not synced here: the main thread syncs written files a few at a time (files.ts), while fsyncs
+    // from several worker threads that also write cost far more CPU. Attributes already right are kept.
     const st = fstatSync(fd);
     if ((st.mode & 0o7777) !== job.mode) fchmodSync(fd, job.mode);
     const uid = job.uid ?? -1;
