@@ -57,8 +57,8 @@ const COMPRESS_PIECES = Math.min(availableParallelism(), 4);
 export async function pushWalFile(opts: PushOptions): Promise<string[]> {
   const name = basename(opts.path);
   const targets = await pushRepos(opts);
-  // One synchronous read: the segment is compressed synchronously next anyway, and an async read
-  // goes through the thread pool in 512 KiB pieces (about 25 ms of a 0.3 s archive-push).
+  // One synchronous read of the whole file: an async read goes through the thread pool in 512 KiB
+  // pieces, about 25 ms of a 0.3 s archive-push, and nothing else runs meanwhile.
   const data = readSegment(opts.path);
   const warnings: string[] = [];
   if (!SEGMENT.test(name)) {
