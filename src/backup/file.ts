@@ -133,9 +133,9 @@ async function copyFile(job: BackupFileJob, repo: StorageDriver, pg: StorageDriv
   });
 
   // Not atomic, like pgBackRest: a partial file of an aborted backup is never listed (only the
-  // manifest makes it part of a backup). The directories are created before the copy; files and
-  // directories are synced after it, before the manifest is saved (set-paths.ts). A missing
-  // directory is still created on demand.
+  // manifest makes it part of a backup). The directories are created before the copy; the main
+  // thread syncs each file once this job is reported and the directories after the copy, before
+  // the manifest is saved (set-paths.ts). A missing directory is still created on demand.
   try {
     await writeChunks(repo, job.repoFile, data, job.pgFileSize, { atomic: false, sync: false, syncPath: false });
   } finally {
