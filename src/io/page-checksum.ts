@@ -152,15 +152,12 @@ export class PageChecksumFilter extends Transform {
       const need = PAGE_SIZE - this.partial.length;
       this.partial = Buffer.concat([this.partial, chunk.subarray(0, need)]);
       if (this.partial.length < PAGE_SIZE) return;
-      this.checkPage(this.partial);
+      this.validate(this.partial);
       this.partial = Buffer.alloc(0);
       data = chunk.subarray(need);
     }
     const whole = data.length - (data.length % PAGE_SIZE);
-    if (whole > 0) {
-      for (const block of this.checkPages(data.subarray(0, whole), this.firstBlock + this.pages)) this.failedBlocks.push(block);
-      this.pages += whole / PAGE_SIZE;
-    }
+    if (whole > 0) this.validate(data.subarray(0, whole));
     if (whole < data.length) this.partial = Buffer.from(data.subarray(whole));
   }
 
@@ -172,9 +169,10 @@ export class PageChecksumFilter extends Transform {
     }
   }
 
-  private checkPage(page: Buffer): void {
-    const blockNo = this.firstBlock + this.pages++;
-    if (!pageValid(page, blockNo)) this.failedBlocks.push(blockNo);
+  /** Validates whole pages, the next blocks of the file: a page completed across chunks, or a run of them. */
+  private validate(pages: Buffer): void {
+    for (const block of this.checkPages(pages, this.firstBlock + this.pages)) this.failedBlocks.push(block);
+    this.pages += pages.length / PAGE_SIZE;
   }
 
   private readonly checkPages: CheckPages = checkPagesNative() ?? checkPagesJs;
