@@ -21,7 +21,7 @@ import { pgDestination } from './target.js';
 
 export const PG_CONTROL = 'pg_data/global/pg_control';
 const TEMP_EXT = '.pgbackrest.tmp';
-const SYNC_BATCH = 16;
+const PATH_SYNCS_AT_ONCE = 16;
 
 export interface RestoreFilesOptions {
   manifest: Manifest;
@@ -91,9 +91,9 @@ export async function restoreFiles(o: RestoreFilesOptions): Promise<RestoreFiles
  */
 async function syncPaths(dirs: readonly string[]): Promise<void> {
   const local = localFiles();
-  for (let i = 0; i < dirs.length; i += SYNC_BATCH) {
-    await Promise.all(dirs.slice(i, i + SYNC_BATCH).map((d) => local.pathSync(localPath(d))));
-  }
+  const synced = new SyncQueue((d) => local.pathSync(localPath(d)), PATH_SYNCS_AT_ONCE);
+  for (const d of dirs) synced.add(d);
+  await synced.drain();
 }
 
 function restoreLine(job: RestoreFileJob, r: RestoreFileResult, pct: string): string {
