@@ -1,6 +1,9 @@
 import { chmodSync, closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { userInfo } from 'node:os';
 import { err } from '../error/error.js';
+import { errnoCode, strerror } from '../storage/errno.js';
+import { namesById } from '../util/account-file.js';
 
 export type LockType = 'backup' | 'archive' | 'all';
 
@@ -46,7 +49,14 @@ export function ensureLockPath(lockPath: string): void {
 }
 
 function lockOne(file: string, execId: string): { file: string; fd: number } {
-  const fd = openSync(file, constants.O_RDWR | constants.O_CREAT, 0o640);
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDWR | constants.O_CREAT, 0o640);
+  } catch (e) {
+    // pgBackRest reports a lock file it cannot open as the lock it could not take: [050], not [105]
+    const hints = errnoCode(e) === 'EACCES' ? [`does '${accountNames()}' running pgBackRest have permissions on the '${file}' file?`] : [];
+    throw err('LockAcquireError', `unable to acquire lock on file '${file}': ${strerror(e)}`, { hints, cause: e });
+  }
   const r = spawnSync('flock', ['--nonblock', '--conflict-exit-code', String(FLOCK_BUSY), '3'], {
     stdio: ['ignore', 'ignore', 'pipe', fd],
   });
@@ -62,6 +72,12 @@ function lockOne(file: string, execId: string): { file: string; fd: number } {
   }
   writeContent(fd, execId);
   return { file, fd };
+}
+
+/** `user:group` of this process, as pgBackRest names them in its lock permission hint. */
+function accountNames(): string {
+  const gid = process.getgid?.() ?? 0;
+  return `${userInfo().username}:${namesById('/etc/group').get(gid) ?? gid}`;
 }
 
 function writeContent(fd: number, execId: string, pctCplt?: number): void {

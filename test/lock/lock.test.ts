@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireLock } from '../../src/lock/lock.js';
@@ -45,6 +45,18 @@ describe('acquireLock', () => {
     h.release();
     expect(existsSync(join(lockPath, 'demo-backup.lock'))).toBe(false);
     acquireLock({ lockPath, stanza: 'demo', type: 'all', execId: '4-x' }).release();
+  });
+
+  it('reports a lock file it cannot open as [050] with the system error, not as an unhandled error', () => {
+    const lockPath = tmp();
+    // a directory in the lock file's place: open(O_RDWR) fails with EISDIR even for root
+    mkdirSync(join(lockPath, 'demo-backup.lock'));
+    const e = lockError(() => acquireLock({ lockPath, stanza: 'demo', type: 'all', execId: 'x' }));
+    expect(e.code).toBe(50);
+    expect(e.message).toBe(`unable to acquire lock on file '${lockPath}/demo-backup.lock': Is a directory`);
+    expect(e.hints).toEqual([]);
+    // the archive lock taken first was given back
+    acquireLock({ lockPath, stanza: 'demo', type: 'archive', execId: 'y' }).release();
   });
 
   it('is excluded by any other flock(2) holder, as pgBackRest takes it', () => {
