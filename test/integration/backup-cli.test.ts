@@ -4,8 +4,8 @@
  * killed with SIGKILL in the middle of the copy.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ours, theirs } from '../harness/cli.js';
 import { ourCli } from '../harness/run.js';
@@ -89,11 +89,19 @@ describe('backup command', () => {
 
   it('fails with [050] while another process holds the backup lock, like pgBackRest', async () => {
     const lockFile = join(env.dir, 'lock', 'demo-backup.lock');
-    // one process that holds the flock itself (flock(1) with a command would leave its child holding it)
-    const holder = spawn('sh', ['-c', `exec 3>>'${lockFile}' && flock 3 && exec sleep 30`], { ...postgresUser(), stdio: 'ignore' });
+    // One process that holds the flock itself (flock(1) with a command would leave its child
+    // holding it) and says so. Nothing here touches the file as root: a root-owned lock file would
+    // fail every later backup with Permission denied instead.
+    const holder = spawn('sh', ['-c', `exec 3>>'${lockFile}' && flock 3 && echo locked && exec sleep 30`], {
+      ...postgresUser(),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const gone = new Promise((r) => holder.on('exit', r));
     try {
-      for (let i = 0; i < 50 && spawnSync('flock', ['-n', lockFile, 'true']).status === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout!.on('data', (d: Buffer) => d.toString().includes('locked') && resolve());
+        holder.on('exit', (code) => reject(new Error(`lock holder exited (${code}) before it held the lock`)));
+      });
       const o = await ours([...env.args, '--type=full', 'backup']);
       const t = await theirs([...env.args, '--type=full', 'backup']);
       expect(o.code).toBe(50);
@@ -103,6 +111,26 @@ describe('backup command', () => {
     } finally {
       holder.kill('SIGKILL');
       await gone;
+    }
+  }, 60_000);
+
+  // needs root to make a lock file the tools (run as postgres) cannot open
+  it.skipIf(process.getuid?.() !== 0)('fails with [050] and pgBackRest\'s hint when the lock file belongs to another user', async () => {
+    const lockFile = join(env.dir, 'lock', 'demo-backup.lock');
+    // root's, so postgres cannot open it for writing (the last test's holder may have left its own)
+    rmSync(lockFile, { force: true });
+    writeFileSync(lockFile, '', { mode: 0o644 });
+    expect(statSync(lockFile).uid).toBe(0);
+    try {
+      const o = await ours([...env.args, '--type=full', 'backup']);
+      const t = await theirs([...env.args, '--type=full', 'backup']);
+      expect(o.code).toBe(50);
+      expect(t.code).toBe(50);
+      expect(o.stderr).toBe(t.stderr);
+      expect(o.stderr).toContain(`unable to acquire lock on file '${lockFile}': Permission denied`);
+      expect(o.stderr).toContain(`HINT: does 'postgres:postgres' running pgBackRest have permissions on the '${lockFile}' file?`);
+    } finally {
+      rmSync(lockFile, { force: true });
     }
   }, 60_000);
 

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newBackupLabel } from '../../src/backup/label.js';
@@ -306,7 +306,23 @@ describe('two backups at once, then archive-push racing backups and expire', () 
     await env?.cluster.cleanup();
   });
 
-  const lockHeld = () => existsSync(lockFile) && spawnSync('flock', ['-n', lockFile, 'true']).status !== 0;
+  /**
+   * Is the backup lock held? Opens the file without O_CREAT: flock(1) given a path would create it
+   * as root when a release has just unlinked it, and a root-owned lock file fails every later backup.
+   */
+  const lockHeld = () => {
+    let fd: number;
+    try {
+      fd = openSync(lockFile, 'r');
+    } catch {
+      return false;
+    }
+    try {
+      return spawnSync('flock', ['-n', '3'], { stdio: ['ignore', 'ignore', 'ignore', fd] }).status !== 0;
+    } finally {
+      closeSync(fd);
+    }
+  };
   async function whenLocked(): Promise<void> {
     for (let i = 0; i < 200 && !lockHeld(); i++) await new Promise((r) => setTimeout(r, 25));
     expect(lockHeld()).toBe(true);
