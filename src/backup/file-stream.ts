@@ -1,6 +1,7 @@
 import { closeSync, fchmodSync, fstatSync, fsyncSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { pipeline, Readable, type Duplex } from 'node:stream';
 import { PgbrError } from '../error/error.js';
+import { chunkPassed } from '../io/chunk-gc.js';
 import type { Codec } from '../io/codec.js';
 import { sysErr } from '../storage/errno.js';
 import { checkPath, parentPath } from '../storage/path.js';
@@ -61,6 +62,7 @@ async function* coalesced(input: AsyncIterable<Buffer>, size: number): AsyncGene
     parts.push(chunk);
     length += chunk.length;
     if (length >= size) {
+      chunkPassed(length);
       yield parts.length === 1 ? parts[0]! : Buffer.concat(parts, length);
       parts = [];
       length = 0;
@@ -96,6 +98,7 @@ async function* readChunks(fd: number, file: string, offset: number, limit: numb
       if (read === 0) break;
       position += read;
       left -= read;
+      chunkPassed(read);
       yield read === buf.length ? buf : buf.subarray(0, read);
     }
   } finally {
