@@ -14,12 +14,15 @@ export async function waitForSegment(opts: {
   archiveId: string;
   segment: string;
   timeoutMs: number;
+  /** Aborting stops the polling: the wait then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }): Promise<string> {
   const dir = `${archiveIdPath(opts.stanza, opts.archiveId)}/${walSegmentDir(opts.segment)}`;
   const pattern = walSegmentStoredRegex(opts.segment);
   const begun = Date.now();
   const deadline = begun + opts.timeoutMs;
   for (;;) {
+    opts.signal?.throwIfAborted();
     const found = await opts.storage.list(dir, { expression: pattern });
     if (found.length > 0) return `${dir}/${found[0].name}`;
     if (Date.now() >= deadline) {

@@ -3,6 +3,7 @@ import { encryptBuffer } from '../io/cipher-key.js';
 import { sha1Hex } from '../io/hash.js';
 import { backupSetPath } from '../repo/layout.js';
 import { PG_DATA, type Manifest, type ManifestFile } from '../repo/manifest.js';
+import type { Logger } from '../log/logger.js';
 import type { StorageDriver } from '../storage/storage.js';
 import { compareBytes } from '../repo/json.js';
 
@@ -19,6 +20,7 @@ export async function storeLabelFiles(o: {
   compressLevel?: number;
   cipherPass?: string;
   timestamp: number;
+  log?: Logger;
 }): Promise<void> {
   const pgData = o.manifest.paths.find((p) => p.name === PG_DATA);
   for (const [name, content] of Object.entries(o.files)) {
@@ -28,6 +30,7 @@ export async function storeLabelFiles(o: {
     if (o.cipherPass !== undefined) stored = encryptBuffer(stored, o.cipherPass);
     const manifestName = `${PG_DATA}/${name}`;
     await o.storage.write(`${backupSetPath(o.stanza, o.manifest.backup.label)}/${manifestName}${extensionOf(o.compressType)}`, stored);
+    o.log?.detail(`wrote '${name}' file returned from backup stop function`);
     const entry: ManifestFile = {
       name: manifestName,
       size: bytes.length,

@@ -26,7 +26,7 @@ import { systemOwnerLookup } from './manifest-owner.js';
 import { choosePrior } from './prior.js';
 import { newBackupLabel } from './label.js';
 import { copyFiles } from './copy.js';
-import { startBackup, stopBackup, type ArchiveTarget } from './start-stop.js';
+import { checkStopArchive, startBackup, stopBackup, type ArchiveTarget } from './start-stop.js';
 import { storeLabelFiles } from './label-files.js';
 import { completeBackup } from './complete.js';
 import { findResumable, resumeFiles } from './resume.js';
@@ -58,6 +58,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
   });
   if (!cfg.bool('online')) throw err('FeatureNotSupportedError', 'offline backups are not implemented yet in pgbackrest-ts');
   const conn = await connectPrimary(cfg, log);
+  let abandonArchiveCheck = (): void => undefined;
   try {
     const session = await BackupSession.open(conn, pgPath, { check: cfg.bool('archive-check'), modeCheck: cfg.bool('archive-mode-check') });
     const archive: ArchiveTarget | undefined = cfg.bool('archive-check')
@@ -70,7 +71,9 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
         }
       : undefined;
     const startTime = new Date();
-    const start = await startBackup({ session, startFast: cfg.bool('start-fast'), archive, log });
+    const started = await startBackup({ session, startFast: cfg.bool('start-fast'), archive, log });
+    abandonArchiveCheck = started.abandon;
+    const start = started.start;
     const compressType = (prior?.manifest.options.compressType ?? cfg.str('compress-type')) as CompressType;
     const checksumPage = prior?.manifest.options.checksumPage ?? (cfg.get('checksum-page') as boolean | undefined) ?? control.pageChecksum;
     const resumable = cfg.bool('resume')
@@ -110,6 +113,9 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
     const manifest = built.manifest;
     // files changed in the current second might change again unseen: copy starts in the next second
     const copyStart = Math.floor(Date.now() / 1000) * 1000 + 1000;
+    // the manifest was built while the start's segment was archived; nothing is written to the
+    // repo before that is proven, so a failed check leaves no backup behind, as in pgBackRest
+    await started.archived;
     await savePartialManifest(repo, stanza, manifest, info.cipherPass);
     await createSetPaths(repo.storage, stanza, manifest);
     await new Promise((r) => setTimeout(r, Math.max(0, copyStart - Date.now())));
@@ -133,8 +139,9 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
     });
     await fileSync?.finish();
     await syncSetPaths(repo.storage, stanza, manifest);
-    const stop = await stopBackup({ session, start, archive, log });
+    const stop = await stopBackup({ session, log });
     const stopTime = Math.floor(Date.now() / 1000);
+    // stored while PostgreSQL's archiver pushes the stop segment, as pgBackRest does
     await storeLabelFiles({
       storage: repo.storage,
       stanza,
@@ -144,13 +151,16 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
       compressLevel: cfg.intOpt('compress-level'),
       cipherPass: manifest.cipherPass,
       timestamp: stopTime,
+      log,
     });
+    await checkStopArchive({ start, stop, archive, log });
     Object.assign(manifest.backup, { timestampStop: stopTime, lsnStop: stop.lsn, archiveStop: stop.segment });
     const entry = await completeBackup({ storage: repo.storage, stanza, manifest, info, manifestPass: info.cipherPass, repoPass: repo.cipherPass });
     log.info(`new backup label = ${label}`);
     log.info(`${type} backup size = ${formatSize(entry.sizeDelta)}, file total = ${manifest.files.length}`);
     lock.progress(10000);
   } finally {
+    abandonArchiveCheck();
     await conn.close();
   }
 }

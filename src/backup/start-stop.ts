@@ -12,42 +12,56 @@ export interface ArchiveTarget {
   segmentSize: number;
 }
 
+/** A started backup, and the proof that archiving works, which may still be arriving. */
+export interface StartedBackup {
+  start: BackupStart;
+  /**
+   * Settles when the archive check of the start has found its segment (at once without
+   * archive-check). It is already being waited on, so it never rejects unhandled; await it before
+   * any file is copied.
+   */
+  archived: Promise<void>;
+  /** Stops the check's polling when the backup fails before awaiting it. */
+  abandon(): void;
+}
+
 /**
- * Start the backup and prove archiving works before any data is copied (backup-procedure §8.1
- * steps 6–9): when the start did not move to a new segment, force a switch and wait for the start
- * segment; otherwise wait for the segment before it.
+ * Start the backup and begin proving that archiving works (backup-procedure §8.1 steps 6–9): when
+ * the start did not move to a new segment, force a switch and wait for the start segment;
+ * otherwise wait for the segment before it. The wait is usually one archive_command run of the
+ * segment the start completed; the caller builds the manifest meanwhile, and awaits `archived`
+ * before copying, so no data is copied before the proof.
  */
-export async function startBackup(o: { session: BackupSession; startFast: boolean; archive?: ArchiveTarget; log: Logger }): Promise<BackupStart> {
+export async function startBackup(o: { session: BackupSession; startFast: boolean; archive?: ArchiveTarget; log: Logger }): Promise<StartedBackup> {
   const before = o.archive ? await o.session.currentWal() : undefined;
   const when = o.startFast ? 'the requested immediate checkpoint' : 'the next regular checkpoint';
   o.log.info(`execute non-exclusive backup start: backup begins after ${when} completes`);
   const start = await o.session.start(o.startFast);
   o.log.info(`backup start archive = ${start.segment}, lsn = ${start.lsn}`);
-  if (o.archive && before) {
-    // pgBackRest checks the segment that was current before the start; when the start did not leave
-    // it, a switch makes it complete (so "prior" only when the start moved on)
-    if (before.segment === start.segment) await o.session.switchWal();
-    o.log.info(`check archive for ${before.segment === start.segment ? '' : 'prior '}segment ${before.segment}`);
-    await waitForSegment({ ...o.archive, segment: before.segment });
-  }
-  return start;
+  if (!o.archive || !before) return { start, archived: Promise.resolve(), abandon: () => undefined };
+  // pgBackRest checks the segment that was current before the start; when the start did not leave
+  // it, a switch makes it complete (so "prior" only when the start moved on)
+  if (before.segment === start.segment) await o.session.switchWal();
+  o.log.info(`check archive for ${before.segment === start.segment ? '' : 'prior '}segment ${before.segment}`);
+  const stop = new AbortController();
+  const archived = waitForSegment({ ...o.archive, segment: before.segment, signal: stop.signal }).then(() => undefined);
+  archived.catch(() => undefined);
+  return { start, archived, abandon: () => stop.abort() };
 }
 
-/** Stop the backup, then wait until every WAL segment the backup needs is in the archive. */
-export async function stopBackup(o: {
-  session: BackupSession;
-  start: BackupStart;
-  archive?: ArchiveTarget;
-  log: Logger;
-}): Promise<BackupStop> {
+/** Stop the backup (PostgreSQL completes the stop segment and hands it to its archiver). */
+export async function stopBackup(o: { session: BackupSession; log: Logger }): Promise<BackupStop> {
   o.log.info('execute non-exclusive backup stop and wait for all WAL segments to archive');
   const stop = await o.session.stop();
   o.log.info(`backup stop archive = ${stop.segment}, lsn = ${stop.lsn}`);
-  if (o.archive) {
-    o.log.info(`check archive for segment(s) ${o.start.segment}:${stop.segment}`);
-    for (const segment of walSegmentRange(o.start.segment, stop.segment, o.archive.segmentSize)) {
-      await waitForSegment({ ...o.archive, segment });
-    }
-  }
   return stop;
+}
+
+/** Wait until every WAL segment from the start to the stop is in the archive. */
+export async function checkStopArchive(o: { start: BackupStart; stop: BackupStop; archive?: ArchiveTarget; log: Logger }): Promise<void> {
+  if (!o.archive) return;
+  o.log.info(`check archive for segment(s) ${o.start.segment}:${o.stop.segment}`);
+  for (const segment of walSegmentRange(o.start.segment, o.stop.segment, o.archive.segmentSize)) {
+    await waitForSegment({ ...o.archive, segment });
+  }
 }

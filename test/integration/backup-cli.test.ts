@@ -173,6 +173,31 @@ describe('backup command', () => {
     expect(existsSync(join(setDir, leftover[0]))).toBe(false);
   }, 180_000);
 
+  it('fails with [082] when archiving does not work, before anything of the backup is stored', async () => {
+    const setDir = join(env.dir, 'repo', 'backup', 'demo');
+    const before = readdirSync(setDir).sort();
+    const command = (await env.cluster.psql('SHOW archive_command')).trim();
+    // contains "pgbackrest", which both tools require, and always fails
+    await env.cluster.psql("ALTER SYSTEM SET archive_command = '/bin/false pgbackrest'");
+    await env.cluster.psql('SELECT pg_reload_conf()');
+    try {
+      const args = [...env.args, '--type=full', '--archive-timeout=3', 'backup'];
+      const o = await ours(args);
+      const t = await theirs(args);
+      expect(o.code, o.stderr).toBe(82);
+      expect(t.code, t.stderr).toBe(82);
+      // each run waits for its own segment
+      const masked = (text: string) => text.replace(/[0-9A-F]{24}/g, 'SEG');
+      expect(masked(o.stderr)).toBe(masked(t.stderr));
+      expect(o.stderr).toMatch(/^ERROR: \[082\]: WAL segment [0-9A-F]{24} was not archived before the 3000ms timeout\n/);
+      // the manifest was built during the wait, but nothing reached the repo
+      expect(readdirSync(setDir).sort()).toEqual(before);
+    } finally {
+      await env.cluster.psql(`ALTER SYSTEM SET archive_command = '${command.replace(/'/g, "''")}'`);
+      await env.cluster.psql('SELECT pg_reload_conf()');
+    }
+  }, 120_000);
+
   it('refuses archive_mode=off with pgBackRest\'s [087] and lists nothing new', async () => {
     const before = (await theirInfo(env))[0].backup.length;
     await env.cluster.psql('ALTER SYSTEM SET archive_mode = off');
