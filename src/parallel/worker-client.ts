@@ -22,7 +22,8 @@ export class WorkerClient<J, R> {
   private nextId = 1;
 
   constructor(
-    private readonly processId: number,
+    /** 1..threads; with fewer threads than processes, thread N serves processes N, N + threads, … */
+    private readonly threadNo: number,
     private readonly module: URL | string,
     private readonly data: unknown,
   ) {}
@@ -41,7 +42,7 @@ export class WorkerClient<J, R> {
     worker.on('message', (msg: FromWorker<R>) => this.settle(msg));
     worker.on('error', (e) => this.fail(worker, e));
     worker.on('exit', (code) =>
-      this.fail(worker, err('ExecuteError', `worker process ${this.processId} exited unexpectedly with code ${code}`)),
+      this.fail(worker, err('ExecuteError', `worker thread ${this.threadNo} exited unexpectedly with code ${code}`)),
     );
     this.worker = worker;
     return worker;
@@ -68,7 +69,7 @@ export class WorkerClient<J, R> {
     const worker = this.worker;
     if (worker === undefined) return;
     this.worker = undefined;
-    for (const p of this.pending.values()) p.reject(err('AssertError', `process ${this.processId} closed with a job in flight`));
+    for (const p of this.pending.values()) p.reject(err('AssertError', `worker thread ${this.threadNo} closed with a job in flight`));
     this.pending.clear();
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.postMessage({ type: 'close' } satisfies ToWorker<J>);

@@ -3,11 +3,11 @@ import { threadId } from 'node:worker_threads';
 import { err } from '../../src/error/error.js';
 import type { JobRunner } from '../../src/parallel/worker-runtime.js';
 
-/** Test jobs for the pool: sleep, then succeed, fail, or crash the thread. */
+/** Test jobs for the pool: sleep, then succeed, fail, crash the thread, or end it with exit code 3. */
 export interface SleepJob {
   name: string;
   ms: number;
-  outcome?: 'ok' | 'fail' | 'crash';
+  outcome?: 'ok' | 'fail' | 'crash' | 'exit';
   /** File that gets a `start <name>` line when the job begins. */
   log?: string;
 }
@@ -26,6 +26,7 @@ export async function runSleepJob(job: SleepJob): Promise<SleepResult> {
   if (job.outcome === 'fail') throw err('FileReadError', `job ${job.name} failed`, { hints: ['a hint'] });
   if (job.outcome === 'crash') setImmediate(() => { throw new Error(`job ${job.name} crashed`); });
   if (job.outcome === 'crash') await new Promise((r) => setTimeout(r, 1000));
+  if (job.outcome === 'exit') process.exit(3);
   return { name: job.name, threadId, start, end: Date.now() };
 }
 

@@ -131,6 +131,16 @@ describe('worker pool', () => {
     }
   });
 
+  it('fails the job of a thread that exits, naming the thread, which serves processes 2 and 4 of 4', async () => {
+    const p = pool(4, undefined, 2);
+    try {
+      await expect(p.run(4, { name: 'x', ms: 5, outcome: 'exit' })).rejects.toThrow('worker thread 2 exited unexpectedly with code 3');
+      await expect(p.run(2, { name: 'y', ms: 5 })).resolves.toMatchObject({ name: 'y' });
+    } finally {
+      await p.close();
+    }
+  });
+
   for (const [label, jobs, status, last] of [
     ['succeeds', [{ name: 'a', ms: 50 }, { name: 'b', ms: 10 }, { name: 'c', ms: 10 }], 0, 'done'],
     ['fails', [{ name: 'a', ms: 50 }, { name: 'b', ms: 10, outcome: 'fail' }, { name: 'c', ms: 10 }], 3, 'error job b failed'],
