@@ -59,13 +59,14 @@ export async function pushWalFile(opts: PushOptions): Promise<string[]> {
   const targets = await pushRepos(opts);
   // The look-ups for an archived copy go out now and come back while the segment is read, hashed
   // and compressed (a round trip each on an object store).
-  const lookups = SEGMENT.test(name) ? targets.map((t) => findSegment(t, opts.stanza, name)) : [];
+  const isSegment = SEGMENT.test(name);
+  const lookups = isSegment ? targets.map((t) => findSegment(t, opts.stanza, name)) : [];
   for (const lookup of lookups) lookup.catch(() => undefined);
   // One synchronous read of the whole file: an async read goes through the thread pool in 512 KiB
   // pieces, about 25 ms of a 0.3 s archive-push, and nothing else runs meanwhile.
   const data = readSegment(opts.path);
   const warnings: string[] = [];
-  if (!SEGMENT.test(name)) {
+  if (!isSegment) {
     await writeAll(targets, opts.stanza, name, () => data);
     return warnings;
   }
