@@ -58,7 +58,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
   });
   if (!cfg.bool('online')) throw err('FeatureNotSupportedError', 'offline backups are not implemented yet in pgbackrest-ts');
   const conn = await connectPrimary(cfg, log);
-  let abandonArchiveCheck = (): void => undefined;
+  const ended = new AbortController();
   try {
     const session = await BackupSession.open(conn, pgPath, { check: cfg.bool('archive-check'), modeCheck: cfg.bool('archive-mode-check') });
     const archive: ArchiveTarget | undefined = cfg.bool('archive-check')
@@ -71,8 +71,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
         }
       : undefined;
     const startTime = new Date();
-    const started = await startBackup({ session, startFast: cfg.bool('start-fast'), archive, log });
-    abandonArchiveCheck = started.abandon;
+    const started = await startBackup({ session, startFast: cfg.bool('start-fast'), archive, log, signal: ended.signal });
     const start = started.start;
     const compressType = (prior?.manifest.options.compressType ?? cfg.str('compress-type')) as CompressType;
     const checksumPage = prior?.manifest.options.checksumPage ?? (cfg.get('checksum-page') as boolean | undefined) ?? control.pageChecksum;
@@ -160,7 +159,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
     log.info(`${type} backup size = ${formatSize(entry.sizeDelta)}, file total = ${manifest.files.length}`);
     lock.progress(10000);
   } finally {
-    abandonArchiveCheck();
+    ended.abort();
     await conn.close();
   }
 }

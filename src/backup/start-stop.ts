@@ -21,8 +21,6 @@ export interface StartedBackup {
    * any file is copied.
    */
   archived: Promise<void>;
-  /** Stops the check's polling when the backup fails before awaiting it. */
-  abandon(): void;
 }
 
 /**
@@ -32,21 +30,27 @@ export interface StartedBackup {
  * segment the start completed; the caller builds the manifest meanwhile, and awaits `archived`
  * before copying, so no data is copied before the proof.
  */
-export async function startBackup(o: { session: BackupSession; startFast: boolean; archive?: ArchiveTarget; log: Logger }): Promise<StartedBackup> {
+export async function startBackup(o: {
+  session: BackupSession;
+  startFast: boolean;
+  archive?: ArchiveTarget;
+  log: Logger;
+  /** Aborted when the backup ends: stops the check's polling if the backup failed before awaiting it. */
+  signal: AbortSignal;
+}): Promise<StartedBackup> {
   const before = o.archive ? await o.session.currentWal() : undefined;
   const when = o.startFast ? 'the requested immediate checkpoint' : 'the next regular checkpoint';
   o.log.info(`execute non-exclusive backup start: backup begins after ${when} completes`);
   const start = await o.session.start(o.startFast);
   o.log.info(`backup start archive = ${start.segment}, lsn = ${start.lsn}`);
-  if (!o.archive || !before) return { start, archived: Promise.resolve(), abandon: () => undefined };
+  if (!o.archive || !before) return { start, archived: Promise.resolve() };
   // pgBackRest checks the segment that was current before the start; when the start did not leave
   // it, a switch makes it complete (so "prior" only when the start moved on)
   if (before.segment === start.segment) await o.session.switchWal();
   o.log.info(`check archive for ${before.segment === start.segment ? '' : 'prior '}segment ${before.segment}`);
-  const stop = new AbortController();
-  const archived = waitForSegment({ ...o.archive, segment: before.segment, signal: stop.signal }).then(() => undefined);
+  const archived = waitForSegment({ ...o.archive, segment: before.segment, signal: o.signal }).then(() => undefined);
   archived.catch(() => undefined);
-  return { start, archived, abandon: () => stop.abort() };
+  return { start, archived };
 }
 
 /** Stop the backup (PostgreSQL completes the stop segment and hands it to its archiver). */
