@@ -23,10 +23,13 @@ describe('worker job runner', () => {
 
   it('refuses file jobs when it was given no repo storage', async () => {
     const runner = await workerJobRunner(undefined);
-    const job = { kind: 'restore', job: { name: 'x', pgFile: '/nonexistent/x', size: 1, checksum: '', mode: 0o600, timestamp: 0, repoFile: 'x', compressType: 'none' } } as WorkerJob;
-    const e = await runner.run(job).catch((x: unknown) => x);
-    expect(isPgbrError(e, 'AssertError'), String(e)).toBe(true);
-    expect((e as Error).message).toBe('file worker has no repo storage');
-    await runner.close();
+    try {
+      const job = { kind: 'restore', job: { name: 'x', pgFile: '/nonexistent/x', size: 1, checksum: '', mode: 0o600, timestamp: 0, repoFile: 'x', compressType: 'none' } } as WorkerJob;
+      const e = await runner.run(job).catch((x: unknown) => x);
+      expect(isPgbrError(e, 'AssertError'), String(e)).toBe(true);
+      expect((e as Error).message).toBe('file worker has no repo storage');
+    } finally {
+      await runner.close();
+    }
   });
 });

@@ -8,12 +8,12 @@
  *  4. archive-push (PostgreSQL's archiver) racing backups and `expire --repo1-retention-full=1`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newBackupLabel } from '../../src/backup/label.js';
+import { lockStatus } from '../../src/lock/lock.js';
 import { labelTimestamp } from '../../src/repo/layout.js';
 import { PosixStorage } from '../../src/storage/posix.js';
 import { withRestoredCluster } from '../harness/restored.js';
@@ -306,23 +306,8 @@ describe('two backups at once, then archive-push racing backups and expire', () 
     await env?.cluster.cleanup();
   });
 
-  /**
-   * Is the backup lock held? Opens the file without O_CREAT: flock(1) given a path would create it
-   * as root when a release has just unlinked it, and a root-owned lock file fails every later backup.
-   */
-  const lockHeld = () => {
-    let fd: number;
-    try {
-      fd = openSync(lockFile, 'r');
-    } catch {
-      return false;
-    }
-    try {
-      return spawnSync('flock', ['-n', '3'], { stdio: ['ignore', 'ignore', 'ignore', fd] }).status !== 0;
-    } finally {
-      closeSync(fd);
-    }
-  };
+  // lockStatus opens the file without O_CREAT, so root never creates a lock file postgres cannot open
+  const lockHeld = () => lockStatus(join(env.dir, 'lock'), 'demo', 'backup').held;
   async function whenLocked(): Promise<void> {
     for (let i = 0; i < 200 && !lockHeld(); i++) await new Promise((r) => setTimeout(r, 25));
     expect(lockHeld()).toBe(true);
