@@ -18,6 +18,16 @@ const MAX_DEPTH = 256;
 /** strcmp on UTF-8 bytes, the order pgBackRest sorts keys, sections and labels in. */
 export function compareBytes(a: string, b: string): number {
   if (a === b) return 0;
+  // UTF-16 units order like code points, and so like UTF-8 bytes, unless the first difference
+  // involves a surrogate (a code point above U+FFFF); only then are the bytes compared. No buffers
+  // in the common case: encoding sorts the keys of every object it writes.
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  if (i === n) return a.length - b.length;
+  const x = a.charCodeAt(i);
+  const y = b.charCodeAt(i);
+  if ((x & 0xf800) !== 0xd800 && (y & 0xf800) !== 0xd800) return x - y;
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
@@ -85,6 +95,17 @@ export function jsonDecode(text: string): JsonValue {
 
 /** Null when `text` is one valid JSON value, otherwise the reason. Never throws. */
 export function jsonInvalidReason(text: string): string | null {
+  // The common answer (valid) comes from a scan that builds nothing; a failure is decoded again
+  // for its message, which names keys the scan does not keep.
+  try {
+    const p = new Parser(text, false);
+    p.skipSpace();
+    p.value(0);
+    p.skipSpace();
+    if (p.pos === text.length) return null;
+  } catch {
+    // reported below
+  }
   try {
     jsonDecode(text);
     return null;
@@ -95,7 +116,8 @@ export function jsonInvalidReason(text: string): string | null {
 
 class Parser {
   pos = 0;
-  constructor(private readonly text: string) {}
+  /** `build` false: check the syntax only; strings come back empty and containers are not filled. */
+  constructor(private readonly text: string, private readonly build = true) {}
 
   fail(message: string): never {
     throw err('JsonFormatError', message);
@@ -150,13 +172,14 @@ class Parser {
       const c = t.charCodeAt(this.pos);
       if (c === 0x22) break;
       if (c === 0x5c) {
-        out += t.slice(start, this.pos) + this.escape();
+        if (this.build) out += t.slice(start, this.pos) + this.escape();
+        else this.escape();
         start = this.pos;
         continue;
       }
       this.pos++;
     }
-    out += t.slice(start, this.pos);
+    if (this.build) out += t.slice(start, this.pos);
     this.pos++;
     return out;
   }
@@ -184,7 +207,8 @@ class Parser {
     }
     for (;;) {
       this.skipSpace();
-      out.push(this.value(depth + 1));
+      const value = this.value(depth + 1);
+      if (this.build) out.push(value);
       if (this.endOfList(']')) return out;
     }
   }
@@ -205,7 +229,15 @@ class Parser {
       if (this.text[this.pos] !== ':') this.fail(`expected ':' after key '${key}'`);
       this.pos++;
       this.skipSpace();
-      Object.defineProperty(out, key, { value: this.value(depth + 1), enumerable: true, writable: true, configurable: true });
+      const value = this.value(depth + 1);
+      // A plain store is several times faster; only `__proto__` would not make an own property.
+      if (!this.build) {
+        // syntax only
+      } else if (key === '__proto__') {
+        Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      } else {
+        out[key] = value;
+      }
       if (this.endOfList('}')) return out;
     }
   }

@@ -76,6 +76,9 @@ describe('parseInfo errors (2.45 wording)', () => {
     ['[backrest]\nbackrest-format=5\n[db]\nfoo\n', "missing '=' in key/value at line 4: foo"],
     ['[backrest]\nbackrest-format=5\n[db]\n=1\n', 'key is zero-length at line 4: =1'],
     ['[backrest]\nbackrest-format=5\n[db]\nfoo=bar\n', "invalid JSON value at line 4 'foo=bar': invalid type at: bar"],
+    // the reason names the key, which the syntax-only scan does not keep
+    ['[backrest]\nbackrest-format=5\n[db]\nfoo={"k\\"ey" 1}\n', `invalid JSON value at line 4 'foo={"k\\"ey" 1}': expected ':' after key 'k"ey'`],
+    ['[backrest]\nbackrest-format=5\n[db]\nfoo=[1,{"a":1.5}]\n', "invalid JSON value at line 4 'foo=[1,{\"a\":1.5}]': only integers are supported at: 1.5}]"],
   ])('format error for %j', (text, message) => {
     const e = parseError(text);
     expect([e.code, e.message]).toEqual([29, message]);

@@ -38,6 +38,21 @@ describe('jsonEncode', () => {
     // U+FF61 is 0xEF 0xBD 0xA1, U+1F600 is 0xF0..: byte order puts U+FF61 first; UTF-16 does not.
     expect(['\u{1F600}', '\uFF61'].sort(compareBytes)).toEqual(['\uFF61', '\u{1F600}']);
   });
+
+  it('orders any two strings as Buffer.compare orders their UTF-8 bytes', () => {
+    // Characters from each range that matters: ASCII, 2- and 3-byte BMP, above the surrogates
+    // (U+E000..U+FFFF) and astral (surrogate pairs); short strings so prefixes and ties come up.
+    const alphabet = ['a', 'b', '/', '_', '\u00e9', '\u0800', '\u4e2d', '\ue000', '\uffee', '\u{1F600}', '\u{10000}'];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const word = () => Array.from({ length: next() % 4 }, () => alphabet[next() % alphabet.length]).join('');
+    for (let i = 0; i < 5000; i++) {
+      const a = word();
+      const b = word();
+      const expected = Math.sign(Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+      expect(Math.sign(compareBytes(a, b)), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`).toBe(expected);
+    }
+  });
 });
 
 describe('jsonDecode', () => {
