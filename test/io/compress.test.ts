@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   compressStream,
   compressSync,
+  decompressCodec,
   decompressStream,
   decompressSync,
   extensionOf,
@@ -166,6 +167,26 @@ describe('compression formats', () => {
   it('zst and bz2 report garbage input as format errors', async () => {
     await expectFormatError(through(Buffer.from('garbage garbage'), [decompressStream('zst')]), 'zst error: [-10] Unknown frame descriptor');
     await expectFormatError(through(Buffer.from('garbage garbage'), [decompressStream('bz2')]), 'bz2 error: [-5] data error magic');
+  });
+
+  it('zst decoders stay correct when contexts are reused, also after a failed one', () => {
+    const decode = (frame: Buffer): Buffer => {
+      const dec = decompressCodec('zst')!;
+      return Buffer.concat([...dec.update(frame), ...dec.finish()]);
+    };
+    const inputs = [data, Buffer.from('x'), sampleData(5_000), Buffer.alloc(200_000, 7), data.subarray(1000)];
+    const frames = inputs.map((b) => Buffer.from(compressSync('zst', b)));
+    for (let round = 0; round < 3; round++) {
+      // a decoder left mid-frame (its input cut short) is never given back
+      const cut = decompressCodec('zst')!;
+      [...cut.update(frames[0]!.subarray(0, frames[0]!.length >> 1))];
+      expect(() => cut.finish()).toThrow(/unexpected eof/);
+      // nor is one that failed on corrupt input
+      const bad = Buffer.from(frames[3]!);
+      bad.fill(0xff, 4, 12);
+      expect(() => [...decompressCodec('zst')!.update(bad)]).toThrow(/zst error/);
+      inputs.forEach((b, i) => expect(decode(frames[i]!).equals(b), `round ${round} input ${i}`).toBe(true));
+    }
   });
 
   it('maps extensions both ways', () => {
