@@ -6,7 +6,7 @@ import { runCmd } from '../test/harness/run.js';
 import { chownToPostgres } from '../test/harness/tmp.js';
 import { buildSmallFilesCluster, waitArchiverIdle } from './data.js';
 import {
-  dropRepo, makeRepo, mustRun, setArchiveMode,
+  discard, dropRepo, makeRepo, mustRun, setArchiveMode,
   type BenchEnv, type Repo, type RepoType, type Tool, type ToolName,
 } from './env.js';
 import { measure, type Sample } from './measure.js';
@@ -128,13 +128,13 @@ function restoreCase(env: BenchEnv, type: RepoType, fx: ReturnType<typeof fixtur
     targets: [TIME_08],
     setup: async (tool) => void (await fx.get(tool, type)),
     async run(tool) {
-      rmSync(target, { recursive: true, force: true });
+      discard(env, target);
       mkdirSync(target, { mode: 0o700 });
       chownToPostgres(target);
       try {
         return await mustRun(env, await fx.get(tool, type), [`--pg1-path=${target}`, '--process-max=4', 'restore']);
       } finally {
-        rmSync(target, { recursive: true, force: true });
+        discard(env, target);
       }
     },
   };
@@ -248,7 +248,7 @@ function archiveAsyncCase(env: BenchEnv, type: RepoType, s: CaseSettings): Bench
       } finally {
         await waitNoProcessWith(repo.conf);
         dropRepo(env, repo);
-        rmSync(pgPath, { recursive: true, force: true });
+        discard(env, pgPath);
       }
     },
   };

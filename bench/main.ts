@@ -11,14 +11,16 @@ import { startS3rver, type S3Server } from '../test/harness/s3.js';
 import { makeTempDir, removeTempDir } from '../test/harness/tmp.js';
 import { allCases, selectCases, type BenchCase } from './cases.js';
 import { buildMainCluster } from './data.js';
-import { tools, writeDispatcher, type BenchEnv, type ToolName } from './env.js';
+import { emptyTrash, tools, writeDispatcher, type BenchEnv, type ToolName } from './env.js';
 import { emptyResult, renderTable, summarise, TARGET_TEXT, type CaseResult } from './report.js';
 
-function intEnv(name: string, dflt: number): number {
+function intEnv(name: string, dflt: number, zeroAllowed = false): number {
   const v = process.env[name];
   if (v === undefined || v === '') return dflt;
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, not '${v}'`);
+  if (!Number.isInteger(n) || n < (zeroAllowed ? 0 : 1)) {
+    throw new Error(`${name} must be a ${zeroAllowed ? 'non-negative' : 'positive'} integer, not '${v}'`);
+  }
   return n;
 }
 
@@ -31,6 +33,7 @@ const settings = {
   smallFiles: intEnv('BENCH_SMALL_FILES', 100_000),
   fixtureCompress: (process.env.BENCH_FIXTURE_COMPRESS ?? 'lz4') as 'lz4' | 'zst' | 'gz',
   cases: process.env.BENCH_CASES,
+  settleSeconds: intEnv('BENCH_SETTLE_S', 35, true),
 };
 
 const log = (msg: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
@@ -103,6 +106,22 @@ function cleanEnvironment(): string[] {
   return dropped.sort();
 }
 
+/**
+ * Deletes what the case left in the trash (env.ts `discard`) and, before another case, waits
+ * until the kernel no longer treats those inodes as just freed, so that no timed run pays for
+ * the deletion (BENCH_SETTLE_S, 0 to skip).
+ */
+async function clearUp(env: BenchEnv, more: boolean): Promise<void> {
+  const entries = emptyTrash(env);
+  if (!more || entries < SETTLE_AFTER_ENTRIES || settings.settleSeconds === 0) return;
+  log(`deleted ${entries} files and directories; waiting ${settings.settleSeconds} s before the next case`);
+  settle();
+  await new Promise((r) => setTimeout(r, settings.settleSeconds * 1000));
+}
+
+/** Fewer deleted entries than this cost a following run too little to wait for. */
+const SETTLE_AFTER_ENTRIES = 1000;
+
 async function main(): Promise<void> {
   const dropped = cleanEnvironment();
   if (dropped.length > 0) log(`environment: not passed on to the tools: ${dropped.join(' ')}`);
@@ -137,9 +156,11 @@ async function main(): Promise<void> {
     const all = allCases(env, settings);
     cleanupCases = all.cleanup;
     const results: CaseResult[] = [];
-    for (const c of selectCases(all.cases, settings.cases)) {
+    const selected = selectCases(all.cases, settings.cases);
+    for (const [n, c] of selected.entries()) {
       log(`case ${c.id}`);
       results.push(await runCase(c, env, settings.pairs));
+      await clearUp(env, n < selected.length - 1);
     }
     const summaries = results.map(summarise);
     const table = renderTable(summaries);
