@@ -119,7 +119,7 @@ export function dropRepo(env: BenchEnv, repo: Repo): void {
  */
 export function discard(env: BenchEnv, path: string): void {
   if (!existsSync(path)) return;
-  const trash = join(env.work, 'trash');
+  const trash = trashDir(env);
   mkdirSync(trash, { recursive: true });
   try {
     renameSync(path, join(trash, `${Date.now()}-${++discarded}`));
@@ -131,9 +131,11 @@ export function discard(env: BenchEnv, path: string): void {
 
 let discarded = 0;
 
+const trashDir = (env: BenchEnv): string => join(env.work, 'trash');
+
 /** Deletes the trash; returns how many entries it held (directories and files). */
 export function emptyTrash(env: BenchEnv): number {
-  const trash = join(env.work, 'trash');
+  const trash = trashDir(env);
   if (!existsSync(trash)) return 0;
   const count = readdirSync(trash, { recursive: true }).length;
   rmSync(trash, { recursive: true, force: true });

@@ -85,12 +85,7 @@ function encodeObject(obj: JsonObject): string {
 
 /** Decode one JSON value (surrounding whitespace allowed). Malformed input is JsonFormatError. */
 export function jsonDecode(text: string): JsonValue {
-  const p = new Parser(text);
-  p.skipSpace();
-  const value = p.value(0);
-  p.skipSpace();
-  if (p.pos < text.length) p.fail(`unexpected characters after value at: ${text.slice(p.pos, p.pos + 40)}`);
-  return value;
+  return parseWhole(text, true);
 }
 
 /** Null when `text` is one valid JSON value, otherwise the reason. Never throws. */
@@ -98,11 +93,8 @@ export function jsonInvalidReason(text: string): string | null {
   // The common answer (valid) comes from a scan that builds nothing; a failure is decoded again
   // for its message, which names keys the scan does not keep.
   try {
-    const p = new Parser(text, false);
-    p.skipSpace();
-    p.value(0);
-    p.skipSpace();
-    if (p.pos === text.length) return null;
+    parseWhole(text, false);
+    return null;
   } catch {
     // reported below
   }
@@ -112,6 +104,16 @@ export function jsonInvalidReason(text: string): string | null {
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
   }
+}
+
+/** One value and nothing but whitespace around it; `build` as in Parser. */
+function parseWhole(text: string, build: boolean): JsonValue {
+  const p = new Parser(text, build);
+  p.skipSpace();
+  const value = p.value(0);
+  p.skipSpace();
+  if (p.pos < text.length) p.fail(`unexpected characters after value at: ${text.slice(p.pos, p.pos + 40)}`);
+  return value;
 }
 
 class Parser {
