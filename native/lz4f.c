@@ -5,10 +5,12 @@
  *
  * encoderCreate(level) -> handle; encoderUpdate(handle, chunk) -> Buffer; encoderEnd(handle) -> Buffer
  * decoderCreate() -> handle; decoderUpdate(handle, chunk) -> [Buffer, frameDone]; decoderFree(handle)
+ * decoderInto(handle, chunk, offset, out, state) -> bytes written to out (see decoderInto below)
  * encoderEnd and decoderFree release the native memory at once (the finalizer only covers handles
  * dropped early, and V8 is told of the scratch buffers' size so it collects such handles soon).
  * Errors are thrown as Error objects with `code` = the LZ4F error name and `errno` = -code.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <node_api.h>
@@ -228,6 +230,51 @@ static napi_value decoderUpdate(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * Decodes from chunk[offset..] into the caller's `out` until `out` is full or the input is used up
+ * and nothing is left buffered in the context. Returns the bytes written; sets state[0] to the input
+ * bytes consumed and state[1] to 1 when the last frame ended exactly there. No buffer is allocated:
+ * the caller reuses `out` for the next call once it has dealt with these bytes.
+ */
+static napi_value decoderInto(napi_env env, napi_callback_info info) {
+  napi_value argv[5], result;
+  Decoder *d = handleArg(env, info, 5, argv);
+  void *src, *dst, *stateData;
+  size_t srcLen, dstLen, stateLen, srcPos, outPos = 0, hint = 1;
+  uint32_t offset;
+  napi_typedarray_type stateType;
+  if (d == NULL || d->dctx == NULL) {
+    napi_throw_type_error(env, NULL, "lz4f: bad or freed decoder handle");
+    return NULL;
+  }
+  CHECK(napi_get_buffer_info(env, argv[1], &src, &srcLen));
+  CHECK(napi_get_value_uint32(env, argv[2], &offset));
+  CHECK(napi_get_buffer_info(env, argv[3], &dst, &dstLen));
+  CHECK(napi_get_typedarray_info(env, argv[4], &stateType, &stateLen, &stateData, NULL, NULL));
+  if (stateType != napi_uint32_array || stateLen < 2 || offset > srcLen) {
+    napi_throw_type_error(env, NULL, "lz4f: bad decoderInto arguments");
+    return NULL;
+  }
+  srcPos = offset;
+  while (outPos < dstLen) {
+    size_t dstSize = dstLen - outPos;
+    size_t inSize = srcLen - srcPos;
+    size_t rc = LZ4F_decompress(d->dctx, (char *)dst + outPos, &dstSize, (const char *)src + srcPos, &inSize, NULL);
+    if (LZ4F_isError(rc)) {
+      LZ4F_resetDecompressionContext(d->dctx);
+      return throwLz4(env, rc);
+    }
+    srcPos += inSize;
+    outPos += dstSize;
+    if (inSize == 0 && dstSize == 0) break;
+    hint = rc;
+  }
+  ((uint32_t *)stateData)[0] = (uint32_t)(srcPos - offset);
+  ((uint32_t *)stateData)[1] = hint == 0 ? 1 : 0;
+  CHECK(napi_create_uint32(env, (uint32_t)outPos, &result));
+  return result;
+}
+
 static napi_value decoderFree(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   Decoder *d = handleArg(env, info, 1, argv);
@@ -242,6 +289,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"encoderEnd", NULL, encoderEnd, NULL, NULL, NULL, napi_default, NULL},
     {"decoderCreate", NULL, decoderCreate, NULL, NULL, NULL, napi_default, NULL},
     {"decoderUpdate", NULL, decoderUpdate, NULL, NULL, NULL, napi_default, NULL},
+    {"decoderInto", NULL, decoderInto, NULL, NULL, NULL, napi_default, NULL},
     {"decoderFree", NULL, decoderFree, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;

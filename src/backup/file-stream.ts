@@ -2,7 +2,7 @@ import { closeSync, fchmodSync, fstatSync, fsyncSync, readSync, unlinkSync, writ
 import { pipeline, Readable, type Duplex } from 'node:stream';
 import { PgbrError } from '../error/error.js';
 import { chunkPassed } from '../io/chunk-gc.js';
-import type { Codec } from '../io/codec.js';
+import type { Codec, IntoCodec } from '../io/codec.js';
 import { sysErr } from '../storage/errno.js';
 import { checkPath, parentPath } from '../storage/path.js';
 import { FILE_MODE, openReadFd, openWriteFd, PosixStorage } from '../storage/posix.js';
@@ -132,6 +132,22 @@ export function codecStage(codec: Codec): Stage {
     for await (const chunk of input) {
       const out = joined(codec.update(chunk));
       if (out.length > 0) yield out;
+    }
+    const last = joined(codec.finish());
+    if (last.length > 0) yield last;
+  };
+}
+
+/**
+ * Like codecStage for a consumer that is done with each chunk before it asks for the next (a hash
+ * tap into writeAll): the codec writes every piece into one reused buffer of `size` bytes, so no
+ * chunk is allocated, nothing is copied twice and the bytes are still in cache when hashed and written.
+ */
+export function transientCodecStage(codec: IntoCodec, size: number): Stage {
+  return async function* (input) {
+    const out = Buffer.allocUnsafeSlow(size);
+    for await (const chunk of input) {
+      for (const piece of codec.updateInto(chunk, out)) yield piece;
     }
     const last = joined(codec.finish());
     if (last.length > 0) yield last;

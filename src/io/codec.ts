@@ -16,6 +16,14 @@ export interface Codec {
   finish(): Iterable<Buffer>;
 }
 
+/**
+ * A decoder that can also write into a buffer its caller reuses (the native lz4 decoder): each
+ * piece `updateInto` yields is a view of `out`, overwritten by the iterator's next step.
+ */
+export interface IntoCodec extends Codec {
+  updateInto(chunk: Buffer, out: Buffer): Iterable<Buffer>;
+}
+
 /** Stream adapter for a Codec that honours backpressure between output buffers. */
 export class CodecStream extends Duplex {
   private pending: { iter: Iterator<Buffer>; done: (e?: Error | null) => void } | undefined;

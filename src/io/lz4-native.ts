@@ -1,5 +1,5 @@
 import { err, type PgbrError } from '../error/error.js';
-import { eofError, type Codec } from './codec.js';
+import { eofError, type Codec, type IntoCodec } from './codec.js';
 import { loadAddon } from './native-addon.js';
 
 /**
@@ -14,6 +14,8 @@ interface Lz4fAddon {
   encoderEnd(handle: unknown): Buffer;
   decoderCreate(): unknown;
   decoderUpdate(handle: unknown, chunk: Buffer): [Buffer, boolean];
+  /** Decodes chunk[offset..] into `out`; returns bytes written, state[0] = input consumed, state[1] = 1 if a frame just ended. */
+  decoderInto(handle: unknown, chunk: Buffer, offset: number, out: Buffer, state: Uint32Array): number;
   decoderFree(handle: unknown): void;
 }
 
@@ -56,10 +58,11 @@ export class NativeLz4Encoder implements Codec {
 /** Input is fed in slices so one highly compressed chunk never expands into one huge buffer. */
 const DECODE_SLICE = 32 * 1024;
 
-export class NativeLz4Decoder implements Codec {
+export class NativeLz4Decoder implements IntoCodec {
   private readonly handle: unknown;
   private frameDone = false;
   private any = false;
+  private readonly state = new Uint32Array(2);
 
   constructor(private readonly addon: Lz4fAddon) {
     this.handle = addon.decoderCreate();
@@ -76,6 +79,28 @@ export class NativeLz4Decoder implements Codec {
       }
       this.any = true;
       if (out.length > 0) yield out;
+    }
+  }
+
+  /** As `update`, without allocating: each piece is a view of `out`, valid until the next step. */
+  *updateInto(chunk: Buffer, out: Buffer): Generator<Buffer> {
+    for (let offset = 0; ; ) {
+      let written: number;
+      try {
+        written = this.addon.decoderInto(this.handle, chunk, offset, out, this.state);
+      } catch (e) {
+        this.addon.decoderFree(this.handle);
+        throw mapped(e);
+      }
+      const used = this.state[0]!;
+      // a call without progress says nothing about the frame: the previous answer stands
+      if (written === 0 && used === 0) return;
+      offset += used;
+      this.frameDone = this.state[1] === 1;
+      this.any = true;
+      if (written > 0) yield out.subarray(0, written);
+      // out not filled: all input is consumed and nothing is left buffered in the context
+      if (written < out.length && offset >= chunk.length) return;
     }
   }
 

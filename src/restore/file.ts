@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { closeSync, fchmodSync, fchownSync, fstatSync, ftruncateSync, futimesSync } from 'node:fs';
 import { chmod, chown, truncate, utimes } from 'node:fs/promises';
 import {
-  closeQuietly, codecStage, localFiles, localPath, openSource, plainPosix, streamStage, tap, unlinkQuietly, writeAll,
-  writeChunks, type Source, type Stage,
+  closeQuietly, codecStage, localFiles, localPath, openSource, plainPosix, streamStage, tap, transientCodecStage, unlinkQuietly,
+  writeAll, writeChunks, type Source, type Stage,
 } from '../backup/file-stream.js';
 import { err } from '../error/error.js';
 import { decryptStream } from '../io/cipher.js';
+import type { Codec, IntoCodec } from '../io/codec.js';
 import { decompressCodec, decompressStream, type CompressType } from '../io/compress.js';
 import { SHA1_EMPTY } from '../io/hash.js';
 import { openWriteFd } from '../storage/posix.js';
@@ -65,7 +66,7 @@ export async function restoreFile(
   if (plainPosix(pg, 'write')) {
     // one descriptor per file: write, attributes, close; the main thread syncs it (files.ts)
     if (empty) await writeLocal(job, pg.abs(localPath(job.pgFile)), []);
-    else await copyFromRepo(job, repo, (chunks) => writeLocal(job, pg.abs(localPath(job.pgFile)), chunks), pg);
+    else await copyFromRepo(job, repo, (chunks) => writeLocal(job, pg.abs(localPath(job.pgFile)), chunks), pg, true);
     return { written: true, size: job.size };
   }
   const target = localPath(job.pgFile);
@@ -85,6 +86,8 @@ async function copyFromRepo(
   repo: StorageDriver,
   write: (chunks: AsyncIterable<Buffer>) => Promise<void>,
   pg: StorageDriver,
+  /** `write` is done with each chunk before it asks for the next, so decoders may reuse one buffer. */
+  transient = false,
 ): Promise<void> {
   const source = (await openSource(repo, job.repoFile, { offset: job.repoOffset, limit: job.repoLength })) as Source;
   let size = 0;
@@ -92,7 +95,7 @@ async function copyFromRepo(
   let data = source.chunks;
   const pass = job.cipherPass;
   if (pass !== undefined) data = streamStage(() => decryptStream(pass))(data);
-  if (job.compressType !== 'none') data = decompressStage(job.compressType)(data);
+  if (job.compressType !== 'none') data = decompressStage(job.compressType, transient)(data);
   data = tap(data, (chunk) => {
     size += chunk.length;
     hash.update(chunk);
@@ -112,9 +115,17 @@ async function copyFromRepo(
   }
 }
 
-function decompressStage(type: CompressType): Stage {
+/** Output piece size when a decoder writes into a reused buffer: fits in a core's L2 with room to spare. */
+const TRANSIENT_OUT = 128 * 1024;
+
+function decompressStage(type: CompressType, transient: boolean): Stage {
   const codec = decompressCodec(type);
-  return codec !== undefined ? codecStage(codec) : streamStage(() => decompressStream(type));
+  if (codec === undefined) return streamStage(() => decompressStream(type));
+  return transient && isIntoCodec(codec) ? transientCodecStage(codec, TRANSIENT_OUT) : codecStage(codec);
+}
+
+function isIntoCodec(codec: Codec): codec is IntoCodec {
+  return typeof (codec as Partial<IntoCodec>).updateInto === 'function';
 }
 
 /**

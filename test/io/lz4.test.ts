@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lz4Decoder, lz4Encoder } from '../../src/io/lz4.js';
 import { lz4Addon } from '../../src/io/lz4-native.js';
-import { runCodec } from '../../src/io/codec.js';
+import { runCodec, type IntoCodec } from '../../src/io/codec.js';
 import { isPgbrError } from '../../src/error/error.js';
 import { REPO_ROOT } from '../harness/run.js';
 import { sampleData, tool } from './helpers.js';
@@ -76,5 +76,59 @@ describe('lz4 implementations', () => {
     const best = encode('auto', text, 12);
     expect(best.length).toBeLessThan(fast.length);
     expect(decode('frame', best).equals(text)).toBe(true);
+  });
+
+  describe.skipIf(lz4Addon() === undefined)('the native decoder writing into a reused buffer', () => {
+    /** Decodes `input` fed in `step`-byte chunks into one `outSize`-byte buffer, copying each piece before the next step. */
+    function decodeInto(input: Buffer, step: number, outSize: number): { data: Buffer; largest: number } {
+      const codec = lz4Decoder() as IntoCodec;
+      const out = Buffer.alloc(outSize);
+      const pieces: Buffer[] = [];
+      let largest = 0;
+      for (let i = 0; i < input.length; i += step) {
+        for (const piece of codec.updateInto(input.subarray(i, i + step), out)) {
+          expect(piece.buffer).toBe(out.buffer);
+          largest = Math.max(largest, piece.length);
+          pieces.push(Buffer.from(piece));
+        }
+      }
+      for (const piece of codec.finish()) pieces.push(piece);
+      return { data: Buffer.concat(pieces), largest };
+    }
+
+    it.each([
+      [1_000_000, 128 * 1024],
+      [4096, 4096],
+      [7, 1000],
+      [65_536, 257],
+    ])('returns the same bytes as update with %i-byte input and a %i-byte buffer', (step, outSize) => {
+      const packed = encode('auto', data);
+      const { data: got, largest } = decodeInto(packed, step, outSize);
+      expect(got.equals(data)).toBe(true);
+      expect(largest).toBeLessThanOrEqual(outSize);
+    });
+
+    it('reads concatenated frames, and a buffer that fills exactly at a frame end', () => {
+      const first = sampleData(65_536);
+      const second = sampleData(100_000).subarray(7);
+      const packed = Buffer.concat([encode('auto', first), encode('frame', second)]);
+      expect(decodeInto(packed, packed.length, 65_536).data.equals(Buffer.concat([first, second]))).toBe(true);
+      expect(decodeInto(packed, 333, 65_536).data.equals(Buffer.concat([first, second]))).toBe(true);
+    });
+
+    it('fails like update on bad, truncated and empty input', () => {
+      const out = Buffer.alloc(8192);
+      const run = (input: Buffer) => () => {
+        const codec = lz4Decoder() as IntoCodec;
+        for (const _ of codec.updateInto(input, out)) continue;
+        codec.finish();
+      };
+      expect(failure(run(Buffer.from('not an lz4 frame'))).message).toBe('lz4 error: [-13] ERROR_frameType_unknown');
+      const packed = Buffer.from(encode('frame', data));
+      packed[packed.length - 1]! ^= 0xff;
+      expect(failure(run(packed)).message).toBe('lz4 error: [-18] ERROR_contentChecksum_invalid');
+      expect(failure(run(encode('frame', data).subarray(0, 5000))).message).toBe('unexpected eof in compressed data');
+      expect(failure(run(Buffer.alloc(0))).message).toBe('unexpected eof in compressed data');
+    });
   });
 });

@@ -51,6 +51,21 @@ describe('restoreFile', () => {
     expect(existsSync(job.pgFile)).toBe(false);
   });
 
+  it('restores an lz4 file that decodes to many pieces of the reused output buffer', async () => {
+    const big = sampleData(1_500_000, 5);
+    await stored('big.lz4', 'lz4', big);
+    const job = restoreJob('t-big-lz4', 'big.lz4', { compressType: 'lz4', size: big.length, checksum: sha1Hex(big) });
+    expect(await restoreFile(job, repo)).toEqual({ written: true, size: big.length });
+    expect(readFileSync(job.pgFile).equals(big)).toBe(true);
+
+    const bytes = readFileSync(join(env.repoPath, 'big.lz4'));
+    bytes[bytes.length >> 1]! ^= 0xff;
+    writeFileSync(join(env.repoPath, 'big.lz4'), bytes);
+    const bad = restoreJob('t-big-lz4-bad', 'big.lz4', { compressType: 'lz4', size: big.length, checksum: sha1Hex(big) });
+    await expect(restoreFile(bad, repo)).rejects.toBeInstanceOf(Error);
+    expect(existsSync(bad.pgFile)).toBe(false);
+  });
+
   it('restores a byte range of a bundle', async () => {
     const other = sampleData(3000, 2);
     const a = await stored('part-a.zst', 'zst', other);
