@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { PgbrError } from '../../src/error/error.js';
-import { compareBytes, jsonDecode, jsonEncode, jsonString } from '../../src/repo/json.js';
+import { compareBytes, jsonDecode, jsonEncode, jsonInvalidReason, jsonString } from '../../src/repo/json.js';
 
 function decodeError(text: string): PgbrError {
   try {
@@ -80,6 +80,10 @@ describe('jsonDecode', () => {
     ['{"a":1,}', `expected '"' at: }`],
     ['[1 2]', `expected ',' or ']' but found '2'`],
     ['1.5', 'only integers are supported at: 1.5'],
+    // JSON.parse would take these as integers; the dialect refuses them all the same
+    ['1.0', 'only integers are supported at: 1.0'],
+    ['[1e3]', 'only integers are supported at: 1e3]'],
+    ['{"a": -2E1}', 'only integers are supported at: -2E1}'],
     ['01', 'invalid number at: 01'],
     ['1 x', 'unexpected characters after value at: x'],
     ['"\\x"', `invalid escape character 'x'`],
@@ -89,6 +93,33 @@ describe('jsonDecode', () => {
     expect(e).toBeInstanceOf(PgbrError);
     expect(e.code).toBe(99);
     expect(e.message).toBe(message);
+  });
+
+  it('gives the same answers whether or not the engine JSON.parse can take the text', () => {
+    // 16 digits: possibly unsafe, so decoded here; the text inside strings changes nothing
+    expect(jsonDecode('[1234567890123456,9007199254740993]')).toEqual([1234567890123456, 9007199254740993n]);
+    expect(jsonDecode('{"a":"x:1.5","b":"3e5","c":[0,-0]}')).toEqual({ a: 'x:1.5', b: '3e5', c: [0, -0] });
+    // raw control characters, which JSON.parse refuses and pgBackRest writes unescaped
+    expect(jsonDecode('"a\u0001b\u001fc"')).toBe('a\u0001b\u001fc');
+    expect(jsonInvalidReason('{"a":1.0}')).toBe('only integers are supported at: 1.0}');
+    expect(jsonInvalidReason('{"a":[1,2]}')).toBeNull();
+    const nested = (n: number): string => '['.repeat(n) + ']'.repeat(n);
+    expect(jsonInvalidReason(nested(256))).toBeNull();
+    expect(jsonInvalidReason(nested(300))).toBe('json nested deeper than 256 levels');
+  });
+
+  it('decodes random text as its own parser does', () => {
+    // trailing spaces past 512 characters keep a text from JSON.parse: the parser alone decides
+    const outcome = (text: string): unknown => {
+      try {
+        return { value: jsonDecode(text) };
+      } catch (e) {
+        return { failed: (e as PgbrError).code };
+      }
+    };
+    fc.assert(fc.property(fc.string({ unit: fc.constantFrom(...'{}[]",:\\u0123456789-.eE truefalsenul'.split('')), maxLength: 60 }), (s) => {
+      expect(outcome(s)).toStrictEqual(outcome(s + ' '.repeat(513)));
+    }), { numRuns: 5000 });
   });
 
   it('refuses deep nesting without overflowing the stack', () => {
