@@ -30,6 +30,8 @@ export interface BackupFileJob {
   repoFile: string;
   compressType: CompressType;
   compressLevel?: number;
+  /** Threads the compressor may use for this file (zst only; default 1). See copy.ts. */
+  compressThreads?: number;
   /** Backup-set cipher pass (the manifest's `[cipher] cipher-pass`); absent when not encrypted. */
   cipherPass?: string;
 }
@@ -97,8 +99,8 @@ function sourceOf(job: BackupFileJob, pg: StorageDriver): Promise<Source | null>
   return openSource(pg, localPath(job.pgFile), { ignoreMissing: true, limit: job.pgFileSize });
 }
 
-function compressStage(type: CompressType, level: number | undefined): Stage {
-  const codec = compressCodec(type, level);
+function compressStage(type: CompressType, level: number | undefined, threads: number | undefined): Stage {
+  const codec = compressCodec(type, level, threads);
   return codec !== undefined ? codecStage(codec) : streamStage(() => compressStream(type, level));
 }
 
@@ -124,7 +126,7 @@ async function copyFile(job: BackupFileJob, repo: StorageDriver, pg: StorageDriv
     },
     () => page?.finish(),
   );
-  if (job.compressType !== 'none') data = compressStage(job.compressType, job.compressLevel)(data);
+  if (job.compressType !== 'none') data = compressStage(job.compressType, job.compressLevel, job.compressThreads)(data);
   const pass = job.cipherPass;
   if (pass !== undefined) data = streamStage(() => encryptStream(pass))(data);
   data = tap(data, (chunk) => {

@@ -27,11 +27,12 @@ export function compressStream(type: CompressType, level?: number): Duplex {
 /**
  * The synchronous codec of a type whose codec runs in this thread (lz4, zst); undefined for types
  * that only stream (gz, bz2) and for `none`. Callers that can drive a codec directly skip a stream.
+ * `threads` lets zst compress one stream on several threads (see ZstEncoder); others ignore it.
  */
-export function compressCodec(type: CompressType, level?: number): Codec | undefined {
+export function compressCodec(type: CompressType, level?: number, threads = 1): Codec | undefined {
   const lvl = resolveLevel(type, level);
   if (type === 'lz4') return lz4Encoder(lvl);
-  if (type === 'zst') return new ZstEncoder(lvl);
+  if (type === 'zst') return new ZstEncoder(lvl, threads);
   return undefined;
 }
 

@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { copyFiles } from '../../src/backup/copy.js';
+import { compressThreads, copyFiles } from '../../src/backup/copy.js';
+import { workerThreads } from '../../src/parallel/file-pool.js';
 import type { CopyJob } from '../../src/backup/manifest-jobs.js';
 import { parseManifest } from '../../src/repo/manifest.js';
 import { Logger } from '../../src/log/logger.js';
@@ -61,5 +62,16 @@ describe('copyFiles', () => {
     expect(text).toContain(`P01 DETAIL: backup file ${join(pg, kept!.name.slice(8))} (10B, `);
     const stored = join(dir, 'repo/backup/demo', manifest.backup.label, kept!.name);
     expect(readFileSync(stored).equals(data)).toBe(true);
+  });
+});
+
+describe('compressThreads', () => {
+  it('lets a large zst file use every core only when process-max is above them, nothing else more than one thread', () => {
+    for (const pm of [2, 4, 8, 64]) {
+      const threads = workerThreads(pm);
+      expect(compressThreads('zst', pm), `process-max ${pm}`).toBe(pm > threads ? threads : 1);
+    }
+    expect(compressThreads('zst', 1)).toBe(1);
+    for (const type of ['lz4', 'gz', 'bz2', 'none'] as const) expect(compressThreads(type, 4)).toBe(1);
   });
 });

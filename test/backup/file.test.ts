@@ -58,6 +58,20 @@ describe('backupFile → restoreFile round trip', () => {
     }
   }
 
+  it('zst on several threads (a large file at process-max > 1) stores what restores to the source', async () => {
+    const large = sampleData(6 * 1024 * 1024, 11);
+    const file = env.source('base/1/16999', large);
+    const one = (await backupFile(job(file, large.length, { repoFile: 'mt/1.zst', compressType: 'zst' }), env.repo, env.pg)) as BackupFileCopied;
+    const two = (await backupFile(job(file, large.length, { repoFile: 'mt/2.zst', compressType: 'zst', compressThreads: 2 }), env.repo, env.pg)) as BackupFileCopied;
+    const stored = readFileSync(join(env.repoPath, 'mt/2.zst'));
+    expect(stored.equals(readFileSync(join(env.repoPath, 'mt/1.zst')))).toBe(false);
+    expect(two).toMatchObject({ copied: true, size: large.length, checksum: one.checksum, repoSize: stored.length, rck: sha1Hex(stored) });
+    const target = join(env.dir, 'restore-mt');
+    await restoreFile({ name: 'pg_data/base/1/16999', pgFile: target, size: two.size, checksum: two.checksum, mode: 0o600,
+      timestamp: 1795650900, repoFile: 'mt/2.zst', compressType: 'zst' }, env.repo);
+    expect(readFileSync(target).equals(large)).toBe(true);
+  });
+
   it('stores an empty file as one empty compressed stream (sizes of spec §5)', async () => {
     const empty = env.source('empty', Buffer.alloc(0));
     const sizes: Partial<Record<CompressType, number>> = { gz: 20, lz4: 15, zst: 9, bz2: 14, none: 0 };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  compressCodec,
   compressStream,
   compressSync,
   decompressCodec,
@@ -187,6 +188,25 @@ describe('compression formats', () => {
       expect(() => [...decompressCodec('zst')!.update(bad)]).toThrow(/zst error/);
       inputs.forEach((b, i) => expect(decode(frames[i]!).equals(b), `round ${round} input ${i}`).toBe(true));
     }
+  });
+
+  it('zst on several threads writes one frame that the zstd tool (libzstd, as pgBackRest) and ours read', () => {
+    const big = sampleData(12 * 1024 * 1024, 3);
+    const encode = (threads: number): Buffer => {
+      const codec = compressCodec('zst', 3, threads)!;
+      const parts: Buffer[] = [];
+      for (let i = 0; i < big.length; i += 1024 * 1024) parts.push(...codec.update(big.subarray(i, i + 1024 * 1024)));
+      return Buffer.concat([...parts, ...codec.finish()]);
+    };
+    const single = encode(1);
+    const multi = encode(2);
+    // several 2 MiB jobs: not the single-threaded bytes, but the same content
+    expect(multi.equals(single)).toBe(false);
+    expect(decompressSync('zst', multi).equals(big)).toBe(true);
+    expect(tool('zstd', ['-dc'], multi).equals(big)).toBe(true);
+    // a context is reused only with its own thread count: single-threaded output is unchanged
+    expect(encode(1).equals(single)).toBe(true);
+    expect(encode(2).equals(multi)).toBe(true);
   });
 
   it('maps extensions both ways', () => {
