@@ -95,20 +95,21 @@ export async function copyFiles(o: CopyOptions): Promise<void> {
   if (removed.size > 0) o.manifest.files = o.manifest.files.filter((f) => !removed.has(f.name));
 }
 
-/** Files at least this large may be compressed on several threads (eight or more 2 MiB zst jobs). */
+/** Files at least this large may be compressed on several threads (eight or more 2 MiB zst jobs, 1 MiB gz pieces). */
 const PARALLEL_COMPRESS_MIN = 16 * 1024 * 1024;
 
 /**
  * Threads one large file may compress on. With process-max above the cores, the worker threads are
- * capped at the cores (file-pool.ts) and the user has let every core be busy: a large zst file may
+ * capped at the cores (file-pool.ts) and the user has let every core be busy: a large file may
  * then compress on all of them, so it ends with the other files instead of alone on one core long
- * after them (process-max 4 on two cores, a 134 MB file: backup 3.8 s instead of 4.0). At or below
- * the cores every file keeps one thread, so no more cores compress than process-max allows.
- * pgBackRest compresses each file in one process. Only zst compresses a stream on several threads.
+ * after them (process-max 4 on two cores, a 134 MB file: zst backup 3.8 s instead of 4.0). At or
+ * below the cores every file keeps one thread, so no more cores compress than process-max allows.
+ * pgBackRest compresses each file in one process. zst uses libzstd's threads, gz pieces on libuv's
+ * pool (io/gz.ts); the other types compress on one thread.
  */
 export function compressThreads(type: CompressType, processMax: number): number {
   const threads = workerThreads(processMax);
-  return type === 'zst' && processMax > threads ? threads : 1;
+  return (type === 'zst' || type === 'gz') && processMax > threads ? threads : 1;
 }
 
 function record(log: Logger, file: ManifestFile, job: CopyJob, r: BackupFileResult, pct: string, pid: number, removed: Set<string>): void {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { encryptStream } from '../io/cipher.js';
-import { compressCodec, compressStream, type CompressType } from '../io/compress.js';
+import { compressCodec, compressStream, resolveLevel, type CompressType } from '../io/compress.js';
+import { gzCompressPieces } from '../io/gz.js';
 import { PageChecksumFilter, segmentNoOf, type PageChecksumResult } from '../io/page-checksum.js';
 import type { StorageDriver } from '../storage/storage.js';
 import { FailedPageCapture, stillFailingPages } from './file-page.js';
@@ -30,7 +31,7 @@ export interface BackupFileJob {
   repoFile: string;
   compressType: CompressType;
   compressLevel?: number;
-  /** Threads the compressor may use for this file (zst only; default 1). See copy.ts. */
+  /** Threads the compressor may use for this file (zst and gz; default 1). See copy.ts. */
   compressThreads?: number;
   /** Backup-set cipher pass (the manifest's `[cipher] cipher-pass`); absent when not encrypted. */
   cipherPass?: string;
@@ -100,6 +101,7 @@ function sourceOf(job: BackupFileJob, pg: StorageDriver): Promise<Source | null>
 }
 
 function compressStage(type: CompressType, level: number | undefined, threads: number | undefined): Stage {
+  if (type === 'gz' && threads !== undefined && threads > 1) return (input) => gzCompressPieces(input, resolveLevel('gz', level), threads);
   const codec = compressCodec(type, level, threads);
   return codec !== undefined ? codecStage(codec) : streamStage(() => compressStream(type, level));
 }

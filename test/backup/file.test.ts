@@ -58,17 +58,18 @@ describe('backupFile → restoreFile round trip', () => {
     }
   }
 
-  it('zst on several threads (a large file at process-max > 1) stores what restores to the source', async () => {
+  it.each(['zst', 'gz'] as const)('%s on several threads (a large file at process-max > cores) stores what restores to the source', async (type) => {
     const large = sampleData(6 * 1024 * 1024, 11);
-    const file = env.source('base/1/16999', large);
-    const one = (await backupFile(job(file, large.length, { repoFile: 'mt/1.zst', compressType: 'zst' }), env.repo, env.pg)) as BackupFileCopied;
-    const two = (await backupFile(job(file, large.length, { repoFile: 'mt/2.zst', compressType: 'zst', compressThreads: 2 }), env.repo, env.pg)) as BackupFileCopied;
-    const stored = readFileSync(join(env.repoPath, 'mt/2.zst'));
-    expect(stored.equals(readFileSync(join(env.repoPath, 'mt/1.zst')))).toBe(false);
+    const file = env.source(`base/1/16999-${type}`, large);
+    const ext = extensionOf(type);
+    const one = (await backupFile(job(file, large.length, { repoFile: `mt/1${ext}`, compressType: type }), env.repo, env.pg)) as BackupFileCopied;
+    const two = (await backupFile(job(file, large.length, { repoFile: `mt/2${ext}`, compressType: type, compressThreads: 2 }), env.repo, env.pg)) as BackupFileCopied;
+    const stored = readFileSync(join(env.repoPath, `mt/2${ext}`));
+    expect(stored.equals(readFileSync(join(env.repoPath, `mt/1${ext}`)))).toBe(false);
     expect(two).toMatchObject({ copied: true, size: large.length, checksum: one.checksum, repoSize: stored.length, rck: sha1Hex(stored) });
-    const target = join(env.dir, 'restore-mt');
+    const target = join(env.dir, `restore-mt-${type}`);
     await restoreFile({ name: 'pg_data/base/1/16999', pgFile: target, size: two.size, checksum: two.checksum, mode: 0o600,
-      timestamp: 1795650900, repoFile: 'mt/2.zst', compressType: 'zst' }, env.repo);
+      timestamp: 1795650900, repoFile: `mt/2${ext}`, compressType: type }, env.repo);
     expect(readFileSync(target).equals(large)).toBe(true);
   });
 

@@ -13,7 +13,7 @@ import {
   type CompressType,
 } from '../../src/io/compress.js';
 import { isPgbrError } from '../../src/error/error.js';
-import { gzCompressParallel, gzCompressSync } from '../../src/io/gz.js';
+import { gzCompressParallel, gzCompressPieces, gzCompressSync } from '../../src/io/gz.js';
 import { sampleData, through, tool } from './helpers.js';
 
 const TYPES = ['gz', 'lz4', 'zst', 'bz2'] as const;
@@ -91,6 +91,41 @@ describe('compression formats', () => {
       }
     })();
     expect(isPgbrError(e, 'FormatError') || isPgbrError(e, 'AssertError'), String(e)).toBe(true);
+  });
+
+  it.each([
+    [1, 1024 * 1024, 5_000_000],
+    [2, 1024 * 1024, 5_000_000],
+    [3, 777_777, 4_200_001],
+    [2, 4096, 1_500_000],
+    [2, 3_000_000, 1024 * 1024],
+    [2, 1000, 0],
+  ])('gz of a stream in pieces, %i at a time from %i-byte chunks (%i bytes), is one member gzip and we read', async (inFlight, chunk, size) => {
+    const input = sampleData(size, 9);
+    async function* chunks(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < input.length; i += chunk) yield input.subarray(i, i + chunk);
+    }
+    const parts: Buffer[] = [];
+    for await (const p of gzCompressPieces(chunks(), 6, inFlight)) parts.push(Buffer.from(p));
+    const out = Buffer.concat(parts);
+    expect(tool('gzip', ['-dc'], out).equals(input)).toBe(true);
+    expect(decompressSync('gz', out).equals(input)).toBe(true);
+    // a few bytes per 1 MiB piece more than one stream
+    expect(out.length).toBeLessThanOrEqual(gzCompressSync(input, 6).length * 1.01 + 64);
+  });
+
+  it('gz of a stream in pieces fails with its source and leaves nothing unhandled', async () => {
+    const input = sampleData(3_500_000, 2);
+    async function* failing(): AsyncGenerator<Buffer> {
+      yield input.subarray(0, 2_000_000);
+      yield input.subarray(2_000_000, 3_000_000);
+      throw new Error('read failed');
+    }
+    const seen: Buffer[] = [];
+    await expect((async () => {
+      for await (const p of gzCompressPieces(failing(), 6, 2)) seen.push(p);
+    })()).rejects.toThrow('read failed');
+    expect(seen.length).toBeGreaterThan(0);
   });
 
   it.each(TYPES)('%s: stream round trip and CLI tool decodes ours', async (type) => {
