@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { encryptStream } from '../io/cipher.js';
 import { compressCodec, compressStream, resolveLevel, type CompressType } from '../io/compress.js';
-import { gzCompressPieces } from '../io/gz.js';
+import { gzCompressPieces, gzPiecesAvailable } from '../io/gz.js';
 import { PageChecksumFilter, segmentNoOf, type PageChecksumResult } from '../io/page-checksum.js';
 import type { StorageDriver } from '../storage/storage.js';
 import { FailedPageCapture, stillFailingPages } from './file-page.js';
@@ -101,7 +101,9 @@ function sourceOf(job: BackupFileJob, pg: StorageDriver): Promise<Source | null>
 }
 
 function compressStage(type: CompressType, level: number | undefined, threads: number | undefined): Stage {
-  if (type === 'gz' && threads !== undefined && threads > 1) return (input) => gzCompressPieces(input, resolveLevel('gz', level), threads);
+  if (type === 'gz' && threads !== undefined && threads > 1 && gzPiecesAvailable()) {
+    return (input) => gzCompressPieces(input, resolveLevel('gz', level), threads);
+  }
   const codec = compressCodec(type, level, threads);
   return codec !== undefined ? codecStage(codec) : streamStage(() => compressStream(type, level));
 }

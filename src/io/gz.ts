@@ -1,5 +1,5 @@
 import zlib from 'node:zlib';
-import { Readable, type Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { err } from '../error/error.js';
 import { WrappedStream } from './wrap.js';
 import { eofError } from './codec.js';
@@ -64,7 +64,7 @@ const WINDOW = 32 * 1024;
  * (before 20.15) or the data is small.
  */
 export async function gzCompressParallel(data: Buffer, level: number, pieces: number): Promise<Buffer> {
-  const crc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+  const crc32 = zlibCrc32();
   const count = Math.min(pieces, Math.floor(data.length / PARALLEL_PIECE_MIN));
   if (crc32 === undefined || count < 2) return gzCompressSync(data, level);
   const size = Math.ceil(data.length / count);
@@ -87,6 +87,15 @@ export async function gzCompressParallel(data: Buffer, level: number, pieces: nu
   return Buffer.concat([gzipHeader(level), ...(await Promise.all(deflated)), trailer]);
 }
 
+function zlibCrc32(): ((data: Uint8Array, value?: number) => number) | undefined {
+  return (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+}
+
+/** Whether gzCompressPieces can run here; otherwise compress with one gzip stream. */
+export function gzPiecesAvailable(): boolean {
+  return zlibCrc32() !== undefined;
+}
+
 /** Input bytes per piece of gzCompressPieces. */
 const STREAM_PIECE = 1024 * 1024;
 
@@ -98,15 +107,11 @@ const STREAM_PIECE = 1024 * 1024;
  * deflate stream. An empty final block, the CRC-32 and the size close the single gzip member (as
  * pigz does; the output is a few bytes per piece larger than one stream's). One deflate stream per
  * slot, not per piece: a deflate state released only with its wrapper object grew a 134 MB file's
- * compression by 80 MB of dead states. Where Node has no zlib.crc32 (before 20.15), one gzip
- * stream does it all.
+ * compression by 80 MB of dead states. Needs zlib.crc32 (Node 20.15 or later): see gzPiecesAvailable.
  */
 export async function* gzCompressPieces(input: AsyncIterable<Buffer>, level: number, inFlight: number): AsyncGenerator<Buffer> {
-  const crc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
-  if (crc32 === undefined) {
-    yield* Readable.from(input, { objectMode: false }).pipe(gzCompressStream(level)) as AsyncIterable<Buffer>;
-    return;
-  }
+  const crc32 = zlibCrc32();
+  if (crc32 === undefined) throw err('AssertError', 'gz pieces need zlib.crc32 (Node 20.15 or later)');
   const slots = Array.from({ length: Math.max(1, inFlight) }, () => new DeflateSlot(level));
   try {
     yield gzipHeader(level);

@@ -45,12 +45,13 @@ type CCtx = InstanceType<ZstdBinding['CCtx']>;
  * a new context per file mostly feeds the garbage collector. A context that finished its frame
  * starts the next one cleanly with the same (sticky) parameters, so finished ones are reused.
  */
-const MT_JOB_SIZE = 2 * 1024 * 1024;
-
-/** Free contexts by level and thread count (both are sticky parameters). */
 const freeContexts = new Map<string, CCtx[]>();
 const FREE_MAX = 8;
 
+/** Bytes per libzstd job when a context compresses on several threads (see takeContext). */
+const MT_JOB_SIZE = 2 * 1024 * 1024;
+
+/** A free context for `level` and `threads` (both sticky parameters, so both key the pool), or a new one. */
 function takeContext(level: number, threads: number): CCtx {
   const ctx = freeContexts.get(`${level}/${threads}`)?.pop();
   if (ctx !== undefined) return ctx;
