@@ -192,6 +192,30 @@ static napi_value decoderCreate(napi_env env, napi_callback_info info) {
   return handle;
 }
 
+/*
+ * One LZ4F_decompress call from src[*srcPos..srcLen) into dst[*outPos..dstCap), moving both
+ * positions. Returns 1 when the call consumed or produced anything (*hint then holds LZ4F's answer,
+ * 0 when a frame ended), else 0 with *error = 0, or 0 with *error set to the LZ4F error (the
+ * context is reset for reuse).
+ */
+static int decodeStep(Decoder *d, char *dst, size_t dstCap, size_t *outPos, const char *src, size_t srcLen, size_t *srcPos,
+                      size_t *hint, size_t *error) {
+  size_t dstSize = dstCap - *outPos;
+  size_t inSize = srcLen - *srcPos;
+  size_t rc = LZ4F_decompress(d->dctx, dst + *outPos, &dstSize, src + *srcPos, &inSize, NULL);
+  *error = 0;
+  if (LZ4F_isError(rc)) {
+    LZ4F_resetDecompressionContext(d->dctx);
+    *error = rc;
+    return 0;
+  }
+  *srcPos += inSize;
+  *outPos += dstSize;
+  if (inSize == 0 && dstSize == 0) return 0;
+  *hint = rc;
+  return 1;
+}
+
 /* Decodes all of `chunk`; returns [output, frameDone] where frameDone means the last frame ended exactly at the chunk's end. */
 static napi_value decoderUpdate(napi_env env, napi_callback_info info) {
   napi_value argv[2], result, out, done;
@@ -207,20 +231,13 @@ static napi_value decoderUpdate(napi_env env, napi_callback_info info) {
   // Until a call makes no progress: all input consumed and nothing left buffered in the context
   // (output stays buffered there when the destination filled up).
   for (;;) {
+    size_t error;
     if (d->outCap - outPos < 64 * 1024 && !ensure(env, &d->out, &d->outCap, d->outCap * 2)) {
       return throwLz4(env, (size_t)-LZ4F_ERROR_allocation_failed);
     }
-    size_t dstSize = d->outCap - outPos;
-    size_t inSize = srcLen - srcPos;
-    size_t rc = LZ4F_decompress(d->dctx, d->out + outPos, &dstSize, (const char *)src + srcPos, &inSize, NULL);
-    if (LZ4F_isError(rc)) {
-      LZ4F_resetDecompressionContext(d->dctx);
-      return throwLz4(env, rc);
-    }
-    srcPos += inSize;
-    outPos += dstSize;
-    if (inSize == 0 && dstSize == 0) break;
-    hint = rc;
+    if (decodeStep(d, d->out, d->outCap, &outPos, src, srcLen, &srcPos, &hint, &error)) continue;
+    if (error != 0) return throwLz4(env, error);
+    break;
   }
   CHECK(napi_create_buffer_copy(env, outPos, d->out, NULL, &out));
   CHECK(napi_get_boolean(env, hint == 0, &done));
@@ -257,17 +274,10 @@ static napi_value decoderInto(napi_env env, napi_callback_info info) {
   }
   srcPos = offset;
   while (outPos < dstLen) {
-    size_t dstSize = dstLen - outPos;
-    size_t inSize = srcLen - srcPos;
-    size_t rc = LZ4F_decompress(d->dctx, (char *)dst + outPos, &dstSize, (const char *)src + srcPos, &inSize, NULL);
-    if (LZ4F_isError(rc)) {
-      LZ4F_resetDecompressionContext(d->dctx);
-      return throwLz4(env, rc);
-    }
-    srcPos += inSize;
-    outPos += dstSize;
-    if (inSize == 0 && dstSize == 0) break;
-    hint = rc;
+    size_t error;
+    if (decodeStep(d, dst, dstLen, &outPos, src, srcLen, &srcPos, &hint, &error)) continue;
+    if (error != 0) return throwLz4(env, error);
+    break;
   }
   ((uint32_t *)stateData)[0] = (uint32_t)(srcPos - offset);
   ((uint32_t *)stateData)[1] = hint == 0 ? 1 : 0;
