@@ -112,7 +112,7 @@ const NOT_NATIVE = /[0-9]{16}|(?:^|[:[,])[ \t\n\r]*-?[0-9]+[.eE]/;
 /** Null when `text` is one valid JSON value, otherwise the reason. Never throws. */
 export function jsonInvalidReason(text: string): string | null {
   if (nativeDecode(text) !== undefined) return null;
-  // The common answer (valid) comes from a scan that builds nothing; a failure is decoded again
+  // What the fast path leaves is checked by a scan that builds nothing; a failure is decoded again
   // for its message, which names keys the scan does not keep.
   try {
     parseWhole(text, false);
@@ -121,7 +121,7 @@ export function jsonInvalidReason(text: string): string | null {
     // reported below
   }
   try {
-    jsonDecode(text);
+    parseWhole(text, true);
     return null;
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
