@@ -81,9 +81,7 @@ export async function gzCompressParallel(data: Buffer, level: number, pieces: nu
     );
   });
   // the checksum is computed here while the pool compresses
-  const trailer = Buffer.alloc(8);
-  trailer.writeUInt32LE(crc32(data) >>> 0, 0);
-  trailer.writeUInt32LE(data.length % 2 ** 32, 4);
+  const trailer = gzipTrailer(crc32(data), data.length);
   return Buffer.concat([gzipHeader(level), ...(await Promise.all(deflated)), trailer]);
 }
 
@@ -141,11 +139,8 @@ export async function* gzCompressPieces(input: AsyncIterable<Buffer>, level: num
       start();
     }
     while (queue.length > 0) yield await queue.shift()!;
-    const end = Buffer.alloc(10);
-    end[0] = 0x03; // an empty final block with fixed codes
-    end.writeUInt32LE(crc >>> 0, 2);
-    end.writeUInt32LE(total % 2 ** 32, 6);
-    yield end;
+    // an empty final block with fixed codes, then the trailer
+    yield Buffer.concat([Buffer.from([0x03, 0x00]), gzipTrailer(crc, total)]);
   } finally {
     for (const slot of slots) slot.close();
   }
@@ -192,6 +187,14 @@ class DeflateSlot {
   close(): void {
     this.stream.destroy();
   }
+}
+
+/** The 8-byte gzip trailer: CRC-32 and the input size modulo 2^32, both little-endian. */
+function gzipTrailer(crc: number, size: number): Buffer {
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc >>> 0, 0);
+  trailer.writeUInt32LE(size % 2 ** 32, 4);
+  return trailer;
 }
 
 /** The 10-byte header zlib writes for gzip: no name, mtime 0, OS 3 (Unix), XFL from the level as zlib sets it. */
