@@ -139,10 +139,10 @@ async function writeLocal(job: RestoreFileJob, file: string, chunks: AsyncIterab
   const fd = openWriteFd(file, job.mode);
   try {
     await writeAll(fd, file, chunks);
-    if (job.zeroed === true && job.size > 0) ftruncateSync(fd, job.size);
     // Not synced here: the main thread syncs written files a few at a time (files.ts), while fsyncs
-    // from several worker threads that also write cost far more CPU. The disk starts on the data now,
-    // so those syncs do not all wait at the end (300 MB: 80 ms left to sync instead of 300).
+    // from several worker threads that also write cost far more CPU. The disk starts on written data
+    // now, so those syncs do not all wait at the end (300 MB: 80 ms left to sync instead of 300).
+    if (job.zeroed === true && job.size > 0) ftruncateSync(fd, job.size);
     else startWriteback(fd);
     // Attributes already right are kept.
     const st = fstatSync(fd);
