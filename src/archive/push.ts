@@ -35,12 +35,22 @@ export interface PushOptions {
   /** Warn when a segment is already archived with the same checksum (archive-mode-check). */
   warnDuplicate: boolean;
   /**
-   * Compresses a segment with compressType and compressLevel. By default gz is compressed in
-   * pieces on the thread pool (one segment, several cores: the latency of archive_command) and
-   * other types in this thread; the asynchronous archiver passes its worker pool's instead, which
-   * compresses several segments at once.
+   * Reads, hashes and compresses a segment (with compressType and compressLevel). By default the
+   * segment is read in this thread and gz is compressed in pieces on the thread pool (one
+   * segment, several cores: the latency of archive_command), other types in this thread; the
+   * asynchronous archiver passes its worker pool's instead, which works on several segments at
+   * once and hands back only the compressed copy.
    */
-  compress?: (data: Buffer) => Promise<Buffer>;
+  prepare?: (path: string) => Promise<PreparedSegment>;
+}
+
+/** A WAL segment read, hashed and compressed. */
+export interface PreparedSegment {
+  size: number;
+  /** The first PG_WAL_HEADER_SIZE bytes (fewer in a shorter file). */
+  head: Buffer;
+  sha1: string;
+  compressed: Promise<Buffer>;
 }
 
 const SEGMENT = /^[0-F]{24}(\.partial)?$/;
@@ -49,9 +59,9 @@ const COMPRESS_PIECES = Math.min(availableParallelism(), 4);
 
 /**
  * Push one WAL file to every repo, acknowledging only when every copy is durable. A segment is
- * read once into memory (16 MiB by default), hashed, checked against the stanza, compressed once
- * and encrypted per repo. A repo that already holds the same content is skipped with a warning; a
- * different content there is error 45 and nothing is written anywhere.
+ * read once into memory (16 MiB by default; see `prepare`), hashed, checked against the stanza,
+ * compressed once and encrypted per repo. A repo that already holds the same content is skipped
+ * with a warning; a different content there is error 45 and nothing is written anywhere.
  * Returns the warnings to log.
  */
 export async function pushWalFile(opts: PushOptions): Promise<string[]> {
@@ -62,20 +72,17 @@ export async function pushWalFile(opts: PushOptions): Promise<string[]> {
   const isSegment = SEGMENT.test(name);
   const lookups = isSegment ? targets.map((t) => findSegment(t, opts.stanza, name)) : [];
   for (const lookup of lookups) lookup.catch(() => undefined);
-  // One synchronous read of the whole file: an async read goes through the thread pool in 512 KiB
-  // pieces, about 25 ms of a 0.3 s archive-push, and nothing else runs meanwhile.
-  const data = readSegment(opts.path);
   const warnings: string[] = [];
   if (!isSegment) {
+    const data = readSegment(opts.path);
     await writeAll(targets, opts.stanza, name, () => data);
     return warnings;
   }
-  if (opts.headerCheck) checkHeader(data, opts.path, name, targets[0]);
-  // Compression starts first, so the hash runs while it works; when the segment turns out to be
-  // archived already its result is dropped.
-  const compressing = opts.compress?.(data) ?? compressParallel(opts.compressType, data, opts.compressLevel, COMPRESS_PIECES);
-  compressing.catch(() => undefined);
-  const sha1 = sha1Hex(data);
+  const segment = await (opts.prepare?.(opts.path) ?? prepareHere(opts));
+  // Settled below unless the segment turns out to be archived already or refused.
+  segment.compressed.catch(() => undefined);
+  if (opts.headerCheck) checkHeader(segment, opts.path, name, targets[0]);
+  const sha1 = segment.sha1;
   const pending: PushRepo[] = [];
   for (const [i, t] of targets.entries()) {
     const existing = await lookups[i];
@@ -92,9 +99,20 @@ export async function pushWalFile(opts: PushOptions): Promise<string[]> {
     }
   }
   if (pending.length === 0) return warnings;
-  const compressed = await compressing;
+  const compressed = await segment.compressed;
   await writeAll(pending, opts.stanza, walStoredName(name, sha1, opts.compressType), () => compressed);
   return warnings;
+}
+
+/**
+ * One synchronous read of the whole file (an async read goes through the thread pool in 512 KiB
+ * pieces, about 25 ms of a 0.3 s archive-push, and nothing else runs meanwhile). Compression
+ * starts first, so the hash runs while gz pieces compress on the pool.
+ */
+function prepareHere(opts: PushOptions): PreparedSegment {
+  const data = readSegment(opts.path);
+  const compressed = compressParallel(opts.compressType, data, opts.compressLevel, COMPRESS_PIECES);
+  return { size: data.length, head: data.subarray(0, PG_WAL_HEADER_SIZE), sha1: sha1Hex(data), compressed };
 }
 
 function readSegment(path: string): Buffer {
@@ -139,12 +157,12 @@ async function pushRepos(opts: PushOptions): Promise<PushRepo[]> {
  * The segment must be WAL of the stanza's cluster and, unlike pgBackRest (which accepts a cut-short
  * segment), exactly one segment long: a truncated copy archived would break every restore past it.
  */
-function checkHeader(data: Buffer, path: string, name: string, t: PushRepo | undefined): void {
+function checkHeader(segment: PreparedSegment, path: string, name: string, t: PushRepo | undefined): void {
   if (t === undefined) return;
-  if (data.length < PG_WAL_HEADER_SIZE) throw err('FileReadError', `unable to read ${PG_WAL_HEADER_SIZE} byte(s) from '${path}'`);
-  const header = parseWalHeader(data);
-  if (!name.endsWith('.partial') && data.length !== header.segmentSize) {
-    throw err('FormatError', `WAL file '${path}' is ${data.length} byte(s) but its header gives a segment size of ${header.segmentSize}`, {
+  if (segment.head.length < PG_WAL_HEADER_SIZE) throw err('FileReadError', `unable to read ${PG_WAL_HEADER_SIZE} byte(s) from '${path}'`);
+  const header = parseWalHeader(segment.head);
+  if (!name.endsWith('.partial') && segment.size !== header.segmentSize) {
+    throw err('FormatError', `WAL file '${path}' is ${segment.size} byte(s) but its header gives a segment size of ${header.segmentSize}`, {
       hints: ['was the file truncated or copied while it was being written?'],
     });
   }

@@ -1,23 +1,34 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { backupFile, type BackupFileJob, type BackupFileResult } from '../backup/file.js';
 import { err } from '../error/error.js';
 import { compressSync, type CompressType } from '../io/compress.js';
+import { sha1Hex } from '../io/hash.js';
+import { openReadError } from '../postgres/file-error.js';
+import { PG_WAL_HEADER_SIZE } from '../postgres/wal.js';
+import { sysErr } from '../storage/errno.js';
 import type { StorageDriver } from '../storage/storage.js';
 import { restoreFile, type RestoreFileJob, type RestoreFileResult } from '../restore/file.js';
 import { storageFromDescription, type StorageDescription } from './storage-desc.js';
 import type { JobRunner } from './worker-runtime.js';
 
 /**
- * Compression of bytes already in memory: the asynchronous archive-push reads and hashes each WAL
- * segment itself and has the workers compress them, `process-max` segments at once.
+ * One WAL segment of the asynchronous archive-push, read, hashed and compressed in a worker, so
+ * `process-max` segments compress at once and the archiver's main thread never holds a whole
+ * segment: only the compressed copy comes back, moved rather than copied.
  */
-export interface CompressJob {
-  /** Arrives as a plain Uint8Array (structured clone). */
-  data: Uint8Array;
+export interface SegmentJob {
+  path: string;
   compressType: CompressType;
   level?: number;
 }
 
-export interface CompressResult {
+export interface SegmentResult {
+  /** Bytes read. */
+  size: number;
+  /** The first PG_WAL_HEADER_SIZE bytes (fewer in a shorter file). */
+  head: Uint8Array;
+  sha1: string;
+  /** The compressed segment. */
   data: Uint8Array;
 }
 
@@ -26,10 +37,10 @@ export type FileJob = { kind: 'backup'; job: BackupFileJob } | { kind: 'restore'
 export type FileJobResult = BackupFileResult | RestoreFileResult;
 
 /** Everything a worker thread (pgbackrest-worker.mjs) runs. */
-export type WorkerJob = FileJob | { kind: 'compress'; job: CompressJob };
-export type WorkerJobResult = FileJobResult | CompressResult;
+export type WorkerJob = FileJob | { kind: 'segment'; job: SegmentJob };
+export type WorkerJobResult = FileJobResult | SegmentResult;
 
-/** `workerData` of a file worker. Compress jobs need no storage. */
+/** `workerData` of a file worker. Segment jobs need no storage. */
 export interface FileWorkerData {
   storage?: StorageDescription;
 }
@@ -55,10 +66,18 @@ export async function workerJobRunner(desc: StorageDescription | undefined): Pro
     if (desc === undefined) return Promise.reject(err('AssertError', 'file worker has no repo storage'));
     return (repo ??= storageFromDescription(desc));
   };
+  const segments = new SegmentReader();
   return {
     run: async (j) => {
-      if (j.kind === 'compress') return compressJob(j.job);
+      if (j.kind === 'segment') return segments.run(j.job);
       return j.kind === 'backup' ? backupFile(j.job, await storage()) : restoreFile(j.job, await storage());
+    },
+    // A compressed segment goes back by moving its memory when it owns all of it (never a slice of
+    // Node's shared pool of small buffers, which must not be detached).
+    transfer: (r) => {
+      if (!('head' in r)) return [];
+      const { buffer, byteOffset, byteLength } = r.data;
+      return buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength ? [buffer] : [];
     },
     close: async () => {
       await (await repo?.catch(() => undefined))?.close?.();
@@ -66,7 +85,45 @@ export async function workerJobRunner(desc: StorageDescription | undefined): Pro
   };
 }
 
-function compressJob(job: CompressJob): CompressResult {
-  const data = Buffer.from(job.data.buffer, job.data.byteOffset, job.data.length);
-  return { data: compressSync(job.compressType, data, job.level) };
+/** Reads each segment into one buffer kept for the next (segments are all the same size). */
+class SegmentReader {
+  private buf: Buffer | undefined;
+
+  run(job: SegmentJob): SegmentResult {
+    const data = this.read(job.path);
+    const compressed = compressSync(job.compressType, data, job.level);
+    return {
+      size: data.length,
+      head: Buffer.from(data.subarray(0, PG_WAL_HEADER_SIZE)),
+      sha1: sha1Hex(data),
+      // `none` hands back its input, which is this reader's buffer
+      data: compressed === data ? Buffer.from(data) : compressed,
+    };
+  }
+
+  private read(path: string): Buffer {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (e) {
+      throw openReadError(path, e);
+    }
+    try {
+      let length = 0;
+      for (;;) {
+        if (this.buf === undefined || length === this.buf.length) {
+          const grown = Buffer.allocUnsafeSlow(Math.max(fstatSync(fd).size + 1, (this.buf?.length ?? 0) * 2, 64 * 1024));
+          if (this.buf !== undefined) this.buf.copy(grown, 0, 0, length);
+          this.buf = grown;
+        }
+        const n = readSync(fd, this.buf, length, this.buf.length - length, null);
+        if (n === 0) return this.buf.subarray(0, length);
+        length += n;
+      }
+    } catch (e) {
+      throw sysErr('FileReadError', `unable to read '${path}'`, e);
+    } finally {
+      closeSync(fd);
+    }
+  }
 }

@@ -4,6 +4,11 @@ import { errorToWire, type FromWorker, type ToWorker } from './wire.js';
 /** What a pool runs jobs with, in a worker thread or (size 1) in the main thread. */
 export interface JobRunner<J, R> {
   run(job: J): Promise<R>;
+  /**
+   * Memory of a result to move to the main thread instead of copying it; the result must not use
+   * it afterwards. Only called in a worker thread.
+   */
+  transfer?(result: R): ArrayBuffer[];
   close(): Promise<void>;
 }
 
@@ -27,11 +32,10 @@ export function serveJobs<J, R>(createRunner: (data: unknown) => Promise<JobRunn
       return;
     }
     void getRunner()
-      .then((r) => r.run(msg.job))
+      .then(async (jobs) => ({ jobs, result: await jobs.run(msg.job) }))
       .then(
-        (result): FromWorker<R> => ({ id: msg.id, ok: true, result }),
-        (e: unknown): FromWorker<R> => ({ id: msg.id, ok: false, error: errorToWire(e) }),
-      )
-      .then((reply) => port.postMessage(reply));
+        ({ jobs, result }) => port.postMessage({ id: msg.id, ok: true, result } satisfies FromWorker<R>, jobs.transfer?.(result)),
+        (e: unknown) => port.postMessage({ id: msg.id, ok: false, error: errorToWire(e) } satisfies FromWorker<R>),
+      );
   });
 }

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from '../harness/pg.js';
@@ -117,6 +117,57 @@ describe('archive-async=y', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(`WARN: dropped WAL file '${seg}' because archive queue exceeded 1MB\n`);
     expect(existsSync(join(dir, 'repo/archive/demo'))).toBe(false);
+  });
+
+  it('pushes from worker threads and still refuses a wrong-cluster segment (44) and a changed duplicate (45)', async () => {
+    // A copy of the control file and three ready segments, pushed to the suite's repo at process-max 2:
+    // a new one (on a timeline PostgreSQL here never reaches), one from another system, and a stored
+    // one with a changed byte.
+    const dir = makeTempDir('pgbr-asyncerr-');
+    const pgdata = join(dir, 'pgdata');
+    mkdirSync(join(pgdata, 'global'), { recursive: true });
+    mkdirSync(join(pgdata, 'pg_wal/archive_status'), { recursive: true });
+    copyFileSync(join(cluster.pgdata, 'global/pg_control'), join(pgdata, 'global/pg_control'));
+    const stored = [...storedSegments().keys()].sort()[0];
+    const got = await ours([`--config=${conf}`, '--stanza=demo', '--no-archive-async', 'archive-get', stored, join(dir, 'src')]);
+    expect(got.code).toBe(0);
+    const src = readFileSync(join(dir, 'src'));
+    const fresh = '0000000F0000000000000001';
+    const foreign = '0000000F0000000000000002';
+    const ready = (name: string, data: Buffer) => {
+      writeFileSync(join(pgdata, 'pg_wal', name), data);
+      writeFileSync(join(pgdata, 'pg_wal/archive_status', `${name}.ready`), '');
+    };
+    ready(fresh, src);
+    const otherSystem = Buffer.from(src);
+    otherSystem.writeBigUInt64LE(otherSystem.readBigUInt64LE(24) ^ 1n, 24); // xlp_sysid of the long page header
+    ready(foreign, otherSystem);
+    const changed = Buffer.from(src);
+    changed[changed.length - 1] ^= 0xff;
+    ready(stored, changed);
+    if (isRoot) execFileSync('chown', ['-R', 'postgres:postgres', dir]);
+    const file = writeConf(dir, {
+      global: {
+        'repo1-path': join(work, 'repo'), 'lock-path': join(dir, 'lock'), 'spool-path': join(dir, 'spool'), 'log-level-file': 'off',
+        'archive-async': 'y', 'process-max': '2', 'compress-type': 'lz4',
+      },
+      demo: { 'pg1-path': pgdata },
+    });
+    const push = (name: string) => ours([`--config=${file}`, '--stanza=demo', 'archive-push', join(pgdata, 'pg_wal', name)]);
+    const ok = await push(fresh);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(storedSegments().has(fresh)).toBe(true);
+    const restored = join(dir, 'fresh');
+    expect((await ours([`--config=${conf}`, '--stanza=demo', '--no-archive-async', 'archive-get', fresh, restored])).code).toBe(0);
+    expect(readFileSync(restored).equals(src)).toBe(true);
+    const mismatch = await push(foreign);
+    expect(mismatch.code, mismatch.stderr).toBe(44);
+    expect(mismatch.stderr).toContain(`WAL file '${join(pgdata, 'pg_wal', foreign)}' version 15, system-id`);
+    expect(storedSegments().has(foreign)).toBe(false);
+    const duplicate = await push(stored);
+    expect(duplicate.code, duplicate.stderr).toBe(45);
+    expect(duplicate.stderr).toContain(`WAL file '${stored}' already exists in the repo1 archive with a different checksum`);
+    expect(storedSegments().get(stored)).toBe(sha1(src));
   });
 });
 

@@ -10,6 +10,8 @@ export interface SleepJob {
   outcome?: 'ok' | 'fail' | 'crash' | 'exit';
   /** File that gets a `start <name>` line when the job begins. */
   log?: string;
+  /** Return this many bytes of `name`'s first character, moved to the caller (see sleepRunner). */
+  bytes?: number;
 }
 
 export interface SleepResult {
@@ -17,6 +19,9 @@ export interface SleepResult {
   threadId: number;
   start: number;
   end: number;
+  data?: Uint8Array;
+  /** Whether the memory of this runner's previous `data` has left its thread (detached). */
+  previousMoved?: boolean;
 }
 
 export async function runSleepJob(job: SleepJob): Promise<SleepResult> {
@@ -31,5 +36,16 @@ export async function runSleepJob(job: SleepJob): Promise<SleepResult> {
 }
 
 export async function sleepRunner(): Promise<JobRunner<SleepJob, SleepResult>> {
-  return { run: runSleepJob, close: async () => undefined };
+  let previous: Uint8Array | undefined;
+  return {
+    run: async (job) => {
+      const r = await runSleepJob(job);
+      if (job.bytes === undefined) return r;
+      const moved = previous === undefined ? undefined : previous.buffer.byteLength === 0;
+      previous = new Uint8Array(job.bytes).fill(job.name.charCodeAt(0));
+      return { ...r, data: previous, ...(moved !== undefined ? { previousMoved: moved } : {}) };
+    },
+    transfer: (r) => (r.data === undefined ? [] : [r.data.buffer as ArrayBuffer]),
+    close: async () => undefined,
+  };
 }

@@ -98,6 +98,21 @@ describe('worker pool', () => {
     expect(out.every((r) => r.threadId !== threadId)).toBe(true);
   });
 
+  it("moves a result's memory out of a worker instead of copying it, when the runner names it", async () => {
+    const p = pool(2);
+    try {
+      const first = await p.run(1, { name: 'a', ms: 1, bytes: 1 << 20 });
+      expect(first.data?.length).toBe(1 << 20);
+      expect(first.data?.every((b) => b === 97)).toBe(true);
+      const second = await p.run(1, { name: 'b', ms: 1, bytes: 10 });
+      expect(Buffer.from(second.data!).toString()).toBe('b'.repeat(10));
+      // The worker no longer has the first result's memory: it was moved, not cloned.
+      expect(second.previousMoved).toBe(true);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('stops handing out jobs after the first error, lets running jobs settle, rejects with it', async () => {
     const log = join(makeTempDir('pgbr-pool-'), 'log');
     const jobs: SleepJob[] = [

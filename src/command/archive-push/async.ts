@@ -12,7 +12,7 @@ import { spoolQueuePath, writeStatus } from '../../archive/spool.js';
 import { formatSize } from '../../util/format.js';
 import { repoTargets } from '../common/repos.js';
 import type { Pool } from '../../parallel/pool.js';
-import type { CompressResult, FileWorkerData, WorkerJob, WorkerJobResult } from '../../parallel/file-job.js';
+import type { FileWorkerData, SegmentResult, WorkerJob, WorkerJobResult } from '../../parallel/file-job.js';
 
 /**
  * `archive-push:async`: push every segment PostgreSQL has marked ready, `process-max` at a time,
@@ -36,9 +36,9 @@ export async function runAsyncPush({ cfg, log }: CommandContext): Promise<void> 
     await mkdir(queue, { recursive: true, mode: 0o750 });
     const pg = await readPgControl(cfg.str('pg1-path'));
     const processMax = cfg.intOpt('process-max') ?? 1;
-    const compressors = processMax > 1 ? await compressPool(processMax) : undefined;
+    const segmentWorkers = processMax > 1 ? await segmentPool(processMax) : undefined;
     try {
-      const push = pusher(cfg, stanza, { version: pg.version, systemId: pg.systemId }, await repoTargets(cfg), compressors);
+      const push = pusher(cfg, stanza, { version: pg.version, systemId: pg.systemId }, await repoTargets(cfg), segmentWorkers);
       for (let progress = true; progress; ) {
         const ready = await readyWal(walDir);
         await cleanQueue(queue, new Set(ready));
@@ -48,7 +48,7 @@ export async function runAsyncPush({ cfg, log }: CommandContext): Promise<void> 
         progress = await pushAll(todo, walDir, queue, push, processMax, cfg.intOpt('archive-push-queue-max'), log);
       }
     } finally {
-      await compressors?.close();
+      await segmentWorkers?.close();
     }
   } catch (e) {
     await writeStatus(queue, 'global', { ok: false, error: toPgbrError(e) });
@@ -61,14 +61,15 @@ export async function runAsyncPush({ cfg, log }: CommandContext): Promise<void> 
 /** Pushes one segment; `processId` (1..process-max) is the lane pushing it. */
 type Push = (path: string, processId: number) => Promise<string[]>;
 
-type Compressors = Pool<WorkerJob, WorkerJobResult>;
+type SegmentWorkers = Pool<WorkerJob, WorkerJobResult>;
 
 /**
- * Worker threads that compress the segments, one per process: compression is synchronous CPU
- * work, so segments pushed from this thread alone would use one core whatever process-max says.
+ * Worker threads that read, hash and compress the segments, one per process: compression is
+ * synchronous CPU work, so segments pushed from this thread alone would use one core whatever
+ * process-max says.
  * Loaded only here, so the foreground archive-push does not pay for it.
  */
-async function compressPool(processMax: number): Promise<Compressors> {
+async function segmentPool(processMax: number): Promise<SegmentWorkers> {
   const { createPool } = await import('../../parallel/pool.js');
   const { defaultWorkerModule, workerThreads } = await import('../../parallel/file-pool.js');
   const { workerJobRunner } = await import('../../parallel/file-job.js');
@@ -86,7 +87,7 @@ function pusher(
   stanza: string,
   pg: { version: string; systemId: bigint },
   repos: Awaited<ReturnType<typeof repoTargets>>,
-  compressors: Compressors | undefined,
+  segmentWorkers: SegmentWorkers | undefined,
 ): Push {
   const compressType = cfg.str('compress-type') as CompressType;
   const compressLevel = cfg.intOpt('compress-level');
@@ -100,12 +101,13 @@ function pusher(
       compressLevel,
       headerCheck: cfg.bool('archive-header-check'),
       warnDuplicate: cfg.bool('archive-mode-check'),
-      ...(compressors !== undefined
+      ...(segmentWorkers !== undefined
         ? {
-            compress: async (data: Buffer) => {
-              const job = { data, compressType, ...(compressLevel !== undefined ? { level: compressLevel } : {}) };
-              const r = (await compressors.run(processId, { kind: 'compress', job })) as CompressResult;
-              return Buffer.from(r.data.buffer, r.data.byteOffset, r.data.length);
+            prepare: async (segment: string) => {
+              const job = { path: segment, compressType, ...(compressLevel !== undefined ? { level: compressLevel } : {}) };
+              const r = (await segmentWorkers.run(processId, { kind: 'segment', job })) as SegmentResult;
+              const bytes = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.length);
+              return { size: r.size, head: bytes(r.head), sha1: r.sha1, compressed: Promise.resolve(bytes(r.data)) };
             },
           }
         : {}),
