@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import { lookup } from 'node:dns';
 import { readdirSync, readFileSync } from 'node:fs';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { Agent, request as httpsRequest } from 'node:https';
 import { err } from '../error/error.js';
+import { Http1Client, type Http1Body, type Http1Headers, type Http1Request } from './http1.js';
 import { mapS3Error, S3StatusError, S3TimeoutError, isRetryable, type S3RequestDesc } from './s3-error.js';
 import { canonicalQuery, EMPTY_SHA256, signV4, uriEncode, type S3Credentials } from './s3-sign.js';
 import { parseError } from './s3-xml.js';
@@ -60,7 +58,7 @@ export interface S3Request {
 
 export interface S3Response {
   status: number;
-  headers: IncomingHttpHeaders;
+  headers: Http1Headers;
   body: Buffer;
 }
 
@@ -68,7 +66,7 @@ const BASE_DELAY_MS = 100;
 const MAX_DELAY_MS = 20_000;
 
 /**
- * A small S3 client on node:https: SigV4 signing with the payload hash (what pgBackRest sends; no
+ * A small S3 client on our own HTTP/1.1 client (http1.ts): SigV4 signing with the payload hash (what pgBackRest sends; no
  * chunked or trailing-checksum encodings, which MinIO and Ceph RGW refuse), keep-alive
  * connections, and retries with jittered exponential backoff of what is worth retrying (resets,
  * timeouts, 5xx, throttling). Failures come out as catalogue errors (see s3-error.ts).
@@ -77,9 +75,8 @@ export class S3Client {
   readonly hostPort: string;
   /** Test hook: called once per attempt, before it is sent. */
   observer?: (op: S3Operation, req: S3Request) => void;
-  private readonly agent: Agent;
+  private readonly http: Http1Client;
   private readonly hostHeader: string;
-  private readonly connectHost: string;
   private readonly port: number;
   private readonly pathPrefix: string;
   private readonly credentials: () => Promise<S3Credentials>;
@@ -92,14 +89,8 @@ export class S3Client {
     this.hostPort = `${host}:${this.port}`;
     const virtualHost = o.uriStyle === 'path' ? host : `${o.bucket}.${host}`;
     this.hostHeader = this.port === 443 ? virtualHost : `${virtualHost}:${this.port}`;
-    this.connectHost = virtualHost;
     this.pathPrefix = o.uriStyle === 'path' ? `/${uriEncode(o.bucket)}/` : '/';
-    this.agent = new Agent({
-      keepAlive: true,
-      rejectUnauthorized: o.verifyTls ?? true,
-      ca: loadCa(o),
-      lookup: o.host === undefined ? undefined : (_h, opts, cb) => lookup(o.host!, opts, cb as never),
-    });
+    this.http = new Http1Client({ host: virtualHost, port: this.port, connectHost: o.host, ca: loadCa(o), rejectUnauthorized: o.verifyTls ?? true });
     this.credentials = credentials(o);
     this.maxAttempts = Math.max(1, o.maxAttempts ?? 5);
     this.timeoutMs = o.timeoutMs ?? 60_000;
@@ -117,34 +108,43 @@ export class S3Client {
 
   /** Sends a request with retries and returns the whole answer; a status of 300 or more throws. */
   async request(req: S3Request): Promise<S3Response> {
-    return this.withRetries(req, async (res) => {
-      const body = await readBody(res, req.method === 'HEAD');
-      return { status: res.statusCode!, headers: res.headers, body };
-    });
+    return this.withRetries(req, (r) => this.http.request(r), (res) => res);
   }
 
   /**
    * Sends a GET with retries up to the response headers, then hands over the body as it arrives.
-   * The body stream fails (FileReadError) when the connection ends or stalls before Content-Length
-   * bytes arrived; a body is never silently short.
+   * The body stream fails when the connection ends or stalls before Content-Length bytes arrived;
+   * a body is never silently short.
    */
-  async stream(req: S3Request): Promise<IncomingMessage> {
-    return this.withRetries(req, async (res) => res);
+  async stream(req: S3Request): Promise<Http1Body> {
+    return this.withRetries(
+      req,
+      (r) => this.http.stream(r),
+      async (res) => ({ status: res.status, headers: res.headers, body: await collect(res) }),
+    );
   }
 
-  private async withRetries<T>(req: S3Request, onOk: (res: IncomingMessage) => Promise<T>): Promise<T> {
+  /**
+   * Runs `send` until it answers below 300, a failure is not worth retrying, or attempts run out.
+   * `whole` reads an error answer's body (S3's error code and message are in it).
+   */
+  private async withRetries<T extends { status: number }>(
+    req: S3Request,
+    send: (r: Http1Request) => Promise<T>,
+    whole: (res: T) => Promise<S3Response> | S3Response,
+  ): Promise<T> {
     const pieces = bodyPieces(req.body);
     const payloadHash = pieces.length === 0 ? EMPTY_SHA256 : digestOf('sha256', pieces, 'hex');
     for (let attempt = 1; ; attempt++) {
       try {
         this.observer?.(req.op, req);
-        const res = await this.send(req, pieces, payloadHash);
-        if (res.statusCode! >= 300) {
-          const body = await readBody(res, true).catch(() => Buffer.alloc(0));
+        const res = await send(await this.signed(req, pieces, payloadHash));
+        if (res.status >= 300) {
+          const body = await Promise.resolve(whole(res)).then((r) => r.body, () => Buffer.alloc(0));
           const parsed = parseError(body.toString('utf8'));
-          throw new S3StatusError(res.statusCode!, parsed?.code, parsed?.message);
+          throw new S3StatusError(res.status, parsed?.code, parsed?.message);
         }
-        return await onOk(res);
+        return res;
       } catch (e) {
         if (attempt >= this.maxAttempts || !isRetryable(e)) throw mapS3Error(e, this.hostPort, this.describe(req));
         const throttled = e instanceof S3StatusError && (e.status === 503 || e.status === 429);
@@ -154,10 +154,10 @@ export class S3Client {
     }
   }
 
-  private async send(req: S3Request, pieces: readonly Buffer[], payloadHash: string): Promise<IncomingMessage> {
+  private async signed(req: S3Request, pieces: readonly Buffer[], payloadHash: string): Promise<Http1Request> {
     const headers: Record<string, string> = { host: this.hostHeader };
     for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
-    if (req.body !== undefined) {
+    if (req.body !== undefined || req.method === 'PUT' || req.method === 'POST') {
       headers['content-length'] = String(pieces.reduce((n, p) => n + p.length, 0));
       if (req.md5) headers['content-md5'] = digestOf('md5', pieces, 'base64');
     }
@@ -166,30 +166,18 @@ export class S3Client {
     const signed = signV4({
       method: req.method, path, query: req.query ?? {}, headers, payloadHash, region: this.o.region, credentials: await this.credentials(),
     });
-    return new Promise<IncomingMessage>((resolve, reject) => {
-      const r = httpsRequest({
-        agent: this.agent,
-        host: this.connectHost,
-        port: this.port,
-        method: req.method,
-        path: query === '' ? path : `${path}?${query}`,
-        headers: signed,
-      });
-      r.setTimeout(this.timeoutMs, () => r.destroy(new S3TimeoutError(this.timeoutMs)));
-      // Kept for the request's life: a late socket error must not go unhandled.
-      r.on('error', reject);
-      r.once('response', (res) => {
-        // The idle timer stays on while the body is read; a stall fails the body stream.
-        res.setTimeout(this.timeoutMs, () => res.destroy(new S3TimeoutError(this.timeoutMs)));
-        resolve(res);
-      });
-      for (const p of pieces) r.write(p);
-      r.end();
-    });
+    return {
+      method: req.method,
+      path: query === '' ? path : `${path}?${query}`,
+      headers: signed,
+      body: pieces,
+      timeoutMs: this.timeoutMs,
+      timeoutError: () => new S3TimeoutError(this.timeoutMs),
+    };
   }
 
   close(): void {
-    this.agent.destroy();
+    this.http.close();
   }
 }
 
@@ -204,21 +192,11 @@ function digestOf(algorithm: 'sha256' | 'md5', pieces: readonly Buffer[], encodi
   return h.digest(encoding);
 }
 
-/** The whole body; fails if the connection ends before Content-Length bytes arrived (HEAD has none). */
-function readBody(res: IncomingMessage, noLengthCheck: boolean): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.once('error', reject);
-    res.once('aborted', () => reject(Object.assign(new Error('response aborted'), { code: 'ECONNRESET' })));
-    res.once('end', () => {
-      const body = Buffer.concat(chunks);
-      const expected = res.headers['content-length'];
-      if (expected !== undefined && !noLengthCheck && Number(expected) !== body.length) {
-        reject(Object.assign(new Error(`response body has ${body.length} bytes, expected ${expected}`), { code: 'ECONNRESET' }));
-      } else resolve(body);
-    });
-  });
+/** The rest of a streamed body. */
+async function collect(body: Http1Body): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of body) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
 }
 
 function loadCa(o: S3Options): string[] | undefined {

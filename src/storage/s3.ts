@@ -133,7 +133,6 @@ export class S3Storage implements StorageDriver {
     };
     body.on('data', (c: Buffer) => (received += c.length));
     body.once('error', fail);
-    body.once('aborted', () => fail(new Error(`connection closed after ${received} of ${expected} bytes`)));
     body.once('end', () => {
       if (!Number.isNaN(expected) && received !== expected) fail(new Error(`response body ended after ${received} of ${expected} bytes`));
     });
