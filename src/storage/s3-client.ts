@@ -66,10 +66,10 @@ const BASE_DELAY_MS = 100;
 const MAX_DELAY_MS = 20_000;
 
 /**
- * A small S3 client on our own HTTP/1.1 client (http1.ts): SigV4 signing with the payload hash (what pgBackRest sends; no
- * chunked or trailing-checksum encodings, which MinIO and Ceph RGW refuse), keep-alive
- * connections, and retries with jittered exponential backoff of what is worth retrying (resets,
- * timeouts, 5xx, throttling). Failures come out as catalogue errors (see s3-error.ts).
+ * A small S3 client on our HTTP/1.1 client (http1.ts): SigV4 signing with the payload hash (what
+ * pgBackRest sends; no chunked or trailing-checksum encodings, which MinIO and Ceph RGW refuse),
+ * keep-alive connections, and retries with jittered exponential backoff of what is worth retrying
+ * (resets, timeouts, 5xx, throttling). Failures come out as catalogue errors (see s3-error.ts).
  */
 export class S3Client {
   readonly hostPort: string;
