@@ -372,12 +372,20 @@ class Exchange<T = unknown> {
     if (m === null) throw protocolError(`invalid status line '${lines[0].slice(0, 80)}'`);
     const status = Number(m[2]);
     const headers: Http1Headers = {};
+    let last: string | undefined;
     for (let i = 1; i < lines.length; i++) {
-      const colon = lines[i].indexOf(':');
-      if (colon <= 0) throw protocolError(`invalid header line '${lines[i].slice(0, 80)}'`);
-      const name = lines[i].slice(0, colon).trim().toLowerCase();
-      const value = lines[i].slice(colon + 1).trim();
+      const line = lines[i];
+      // An obsolete folded line continues the header before it (RFC 9112 5.2: one space instead).
+      if ((line[0] === ' ' || line[0] === '\t') && last !== undefined) {
+        headers[last] = `${headers[last]} ${line.trim()}`;
+        continue;
+      }
+      const colon = line.indexOf(':');
+      if (colon <= 0) throw protocolError(`invalid header line '${line.slice(0, 80)}'`);
+      const name = line.slice(0, colon).trim().toLowerCase();
+      const value = line.slice(colon + 1).trim();
       headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
+      last = name;
     }
     const rest = buf.subarray(end + 4);
     // 1xx: an interim answer; the real one follows.

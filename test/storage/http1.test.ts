@@ -118,7 +118,8 @@ const ok = (body: string, extra = ''): string => `HTTP/1.1 200 OK\r\ncontent-len
 
 describe('Http1Client', () => {
   it('sends the request as given, reads length-framed answers and keeps one connection for all', async () => {
-    reset((r, s) => void s.write(ok(`echo ${createHash('sha1').update(r.body).digest('hex')}`, 'ETag: "abc"\r\nx-amz-Meta: 1\r\nX-Amz-Meta: 2\r\n')));
+    const extra = 'ETag: "abc"\r\nx-amz-Meta: 1\r\nX-Amz-Meta: 2\r\nx-folded: a\r\n \tb\r\n';
+    reset((r, s) => void s.write(ok(`echo ${createHash('sha1').update(r.body).digest('hex')}`, extra)));
     const c = client();
     try {
       const pieces = [Buffer.from('hello '), Buffer.alloc(0), Buffer.from('world')];
@@ -129,6 +130,7 @@ describe('Http1Client', () => {
         expect(res.body.toString()).toBe(`echo ${createHash('sha1').update('hello world').digest('hex')}`);
         expect(res.headers.etag).toBe('"abc"');
         expect(res.headers['x-amz-meta']).toBe('1, 2');
+        expect(res.headers['x-folded']).toBe('a b');
       }
       expect(requests.map((r) => r.head.split('\r\n')[0])).toEqual([0, 1, 2].map((i) => `PUT /b/k${i}?partNumber=1 HTTP/1.1`));
       expect(requests[0].head).toContain('\r\nx-amz-date: 20261126T000000Z');
