@@ -29,6 +29,8 @@ let connections = 0;
 const requests: Received[] = [];
 /** Numbers of the connections the client has closed. */
 const closed = new Set<number>();
+/** Numbers of the connections that resumed an earlier TLS session. */
+const resumed = new Set<number>();
 
 beforeAll(async () => {
   const dir = makeTempDir('pgbr-http1-');
@@ -60,6 +62,7 @@ beforeAll(async () => {
     });
     socket.on('error', () => undefined);
     socket.on('close', () => closed.add(connection));
+    if (socket.isSessionReused()) resumed.add(connection);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as { port: number }).port;
@@ -75,6 +78,7 @@ function reset(a: Answer): void {
   requests.length = 0;
   connections = 0;
   closed.clear();
+  resumed.clear();
 }
 
 async function waitFor(check: () => boolean): Promise<boolean> {
@@ -291,6 +295,20 @@ describe('Http1Client', () => {
       await expect(c.request(req({ path: '/a b' }))).rejects.toThrow('invalid character in the request path');
       expect(requests).toEqual([]);
       await expect(c.request(req())).rejects.toMatchObject({ code: 'EPROTO_HTTP', message: "invalid HTTP response: invalid status line 'SSH-2.0-OpenSSH'" });
+    } finally {
+      c.close();
+    }
+  });
+
+  it('opens a second connection when two requests overlap, resuming the first one\'s TLS session', async () => {
+    reset((_r, s) => void setTimeout(() => s.write(ok('x')), 20));
+    const c = client();
+    try {
+      expect((await c.request(req())).body.toString()).toBe('x');
+      const both = await Promise.all([c.request(req()), c.request(req())]);
+      expect(both.map((r) => r.body.toString())).toEqual(['x', 'x']);
+      expect(requests.map((r) => r.connection).sort()).toEqual([1, 1, 2]);
+      expect([...resumed]).toEqual([2]);
     } finally {
       c.close();
     }
