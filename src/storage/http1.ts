@@ -205,7 +205,9 @@ class Streamer implements Sink<Http1Body> {
   }
   fail(e: Error): void {
     this.body.onDestroy = () => undefined;
-    this.body.destroy(e);
+    // Not before the next turn of the event loop: the failure may come in the same read as the
+    // head, and the caller attaches its listeners only once its await of the head resumes.
+    setImmediate(() => this.body.destroy(e));
   }
 }
 

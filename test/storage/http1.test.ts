@@ -236,6 +236,19 @@ describe('Http1Client', () => {
     }
   });
 
+  it('hands a streamed body over before failing it, when the head and a broken body come in one read', async () => {
+    reset((_r, s) => void s.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nabcde\r\nzz\r\n'));
+    const c = client();
+    try {
+      const body = await c.stream(req());
+      // What a caller does right after the await: its listener must see the failure.
+      const failed = new Promise<unknown>((resolve) => body.once('error', resolve));
+      expect(await failed).toMatchObject({ code: 'EPROTO_HTTP', message: "invalid HTTP response: invalid chunk size line 'zz'" });
+    } finally {
+      c.close();
+    }
+  });
+
   it('fails with the caller\'s timeout error when the server stalls, before or during the body', async () => {
     reset((r, s) => {
       if (r.head.includes('/body')) s.write('HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc');
