@@ -1,11 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/parse.js';
 import { parseSize } from '../../src/config/values.js';
 import { isPgbrError } from '../../src/error/error.js';
+import { removeAllTempDirs, tempConf } from '../harness/tmp.js';
 
 // Codes and messages checked against /usr/bin/pgbackrest 2.45.
 function fails(argv: string[], env: NodeJS.ProcessEnv = {}): string {
@@ -18,11 +16,8 @@ function fails(argv: string[], env: NodeJS.ProcessEnv = {}): string {
   return 'no error';
 }
 
-function conf(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'pgbr-conf-')), 'pgbackrest.conf');
-  writeFileSync(path, text);
-  return path;
-}
+const conf = tempConf;
+afterAll(() => removeAllTempDirs());
 
 const N = ['--no-config', '--stanza=a'];
 const P = [...N, '--pg1-path=/p'];

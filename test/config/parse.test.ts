@@ -1,9 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/parse.js';
 import { isPgbrError } from '../../src/error/error.js';
+import { removeAllTempDirs, tempConf } from '../harness/tmp.js';
 
 const SEED = new URL('./fixtures/seed.conf', import.meta.url).pathname;
 const NOENV = {};
@@ -18,12 +16,8 @@ function fails(fn: () => unknown): { code: number; full: string } {
   throw new Error('expected an error');
 }
 
-function conf(text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pgbr-conf-'));
-  const path = join(dir, 'pgbackrest.conf');
-  writeFileSync(path, text);
-  return path;
-}
+const conf = tempConf;
+afterAll(() => removeAllTempDirs());
 
 describe('seed configuration (S3 repo, [global:archive-push])', () => {
   const args = (cmd: string) => [`--config=${SEED}`, '--stanza=demo', cmd];

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -41,6 +41,13 @@ export function makeTempDir(prefix = 'pgbr-test-'): string {
 export function removeTempDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
   created.delete(dir);
+}
+
+/** A `pgbackrest.conf` holding `text`, in a fresh directory from makeTempDir(). */
+export function tempConf(text: string): string {
+  const path = join(makeTempDir('pgbr-conf-'), 'pgbackrest.conf');
+  writeFileSync(path, text);
+  return path;
 }
 
 /** Removes every directory made by makeTempDir() that is still there (for afterAll hooks). */
