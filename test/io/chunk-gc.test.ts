@@ -19,8 +19,9 @@ describe('chunkPassed', () => {
     const withHook = peakOf(chunkPassed) - base;
     // without it, dead chunks pile up towards V8's own threshold (about 64 MB)
     expect(without).toBeGreaterThan(24 * 1024 * 1024);
-    // with it, what was not yet collected plus what V8's concurrent sweeper has not yet freed
-    expect(withHook).toBeLessThan(8 * COLLECT_EVERY);
+    // with it, what was not yet collected plus what V8's concurrent sweeper has not yet freed;
+    // the sweeper lags when the machine is busy (16.2 MiB once in a full CI run, usually far less)
+    expect(withHook).toBeLessThan(12 * COLLECT_EVERY);
     expect(withHook).toBeLessThan(without / 2);
   });
 });
