@@ -120,21 +120,14 @@ export class S3Storage implements StorageDriver {
 
   /**
    * The response body with its failures (connection reset or timeout mid-body, body shorter than
-   * Content-Length) reported as catalogue errors, like every other S3 failure.
+   * Content-Length: http1.ts fails those) reported as catalogue errors, like every other S3 failure.
    */
-  private mappedBody(body: Readable & { headers?: Record<string, unknown> }, req: S3Request): Readable {
+  private mappedBody(body: Readable, req: S3Request): Readable {
     const out = new PassThrough({ highWaterMark: 1024 * 1024 });
-    const expected = Number(body.headers?.['content-length'] ?? NaN);
-    let received = 0;
     // A stall is io-timeout's FileReadError; a body that breaks off or ends early is a read error of this file.
-    const fail = (e: unknown): void => {
+    body.once('error', (e: unknown) => {
       const mapped = e instanceof S3TimeoutError ? mapS3Error(e, this.conn.hostPort, this.conn.describe(req)) : undefined;
       out.destroy(mapped instanceof PgbrError ? mapped : err('FileReadError', `unable to read '/${req.key}': ${(e as Error).message}`, { cause: e }));
-    };
-    body.on('data', (c: Buffer) => (received += c.length));
-    body.once('error', fail);
-    body.once('end', () => {
-      if (!Number.isNaN(expected) && received !== expected) fail(new Error(`response body ended after ${received} of ${expected} bytes`));
     });
     out.once('close', () => body.destroy());
     return body.pipe(out);
