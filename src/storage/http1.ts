@@ -219,7 +219,6 @@ type Framing = { kind: 'none' } | { kind: 'length'; left: number } | { kind: 'ch
  */
 class Connection {
   used = false;
-  private keepAlive = true;
   private current: Exchange | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private dead = false;
@@ -242,7 +241,7 @@ class Connection {
   }
 
   reusable(): boolean {
-    return !this.dead && this.keepAlive && !this.socket.destroyed;
+    return !this.dead && !this.socket.destroyed;
   }
 
   run<T>(req: Http1Request, head: string, sink: Sink<T>): Promise<T> {
@@ -260,8 +259,7 @@ class Connection {
   done(keepAlive: boolean): void {
     this.current = undefined;
     this.used = true;
-    this.keepAlive &&= keepAlive;
-    if (!this.reusable()) {
+    if (!keepAlive || !this.reusable()) {
       this.socket.destroy();
       return;
     }
