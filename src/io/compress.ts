@@ -2,6 +2,7 @@ import { PassThrough, type Duplex } from 'node:stream';
 import { Bz2Stream, bz2Sync } from './bz2.js';
 import { CodecStream, runCodec, type Codec } from './codec.js';
 import { gzCompressParallel, gzCompressStream, gzCompressSync, gzDecompressStream, gzDecompressSync } from './gz.js';
+import { gzAddon, NativeGzDecoder } from './gz-native.js';
 import { lz4Decoder, lz4Encoder } from './lz4.js';
 import { ZstDecoder, ZstEncoder } from './zst.js';
 
@@ -36,18 +37,27 @@ export function compressCodec(type: CompressType, level?: number, threads = 1): 
   return undefined;
 }
 
+/** The synchronous decoder of a type (gz only with the native decoder, see gz-native.ts); undefined for types that only stream. */
 export function decompressCodec(type: CompressType): Codec | undefined {
   if (type === 'lz4') return lz4Decoder();
   if (type === 'zst') return new ZstDecoder();
+  if (type === 'gz') return gzDecoder();
   return undefined;
+}
+
+function gzDecoder(): NativeGzDecoder | undefined {
+  const addon = gzAddon();
+  return addon === undefined ? undefined : new NativeGzDecoder(addon);
 }
 
 export function decompressStream(type: CompressType): Duplex {
   switch (type) {
     case 'none':
       return new PassThrough();
-    case 'gz':
-      return gzDecompressStream();
+    case 'gz': {
+      const codec = gzDecoder();
+      return codec === undefined ? gzDecompressStream() : new CodecStream(codec);
+    }
     case 'lz4':
       return new CodecStream(lz4Decoder());
     case 'zst':

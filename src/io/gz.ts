@@ -18,7 +18,7 @@ const ZLIB_MESSAGES: Record<number, [string, 'FormatError' | 'AssertError' | 'Me
 };
 
 
-function gzError(e: unknown): Error {
+export function gzError(e: unknown): Error {
   const errno = (e as { errno?: number }).errno;
   // Node reports a truncated stream as Z_BUF_ERROR at the end; pgBackRest sees it as an early end
   if (errno === zlib.constants.Z_BUF_ERROR) return eofError(e);

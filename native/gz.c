@@ -1,0 +1,171 @@
+/*
+ * Optional native gzip decoder for pgbackrest-ts, on the zlib that Node itself carries (its
+ * headers come with Node's, and the symbols resolve against the running node binary, so nothing
+ * else is linked). src/io/gz-native.ts loads it when the build could compile it; otherwise gz is
+ * decoded by node:zlib's stream, which runs each piece on libuv's pool and costs a round trip per
+ * 64 KiB. This runs inflate in the calling thread instead, into a buffer the caller reuses.
+ *
+ * create() -> handle
+ * into(handle, chunk, offset, out, state) -> bytes written to out (see inflaterInto below)
+ * free(handle) releases the zlib state at once (the finalizer only covers handles dropped early).
+ * Errors are thrown as Error objects with `errno` = zlib's return code.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <node_api.h>
+#include <zlib.h>
+
+#define CHECK(call)                                                                                \
+  do {                                                                                             \
+    if ((call) != napi_ok) {                                                                       \
+      napi_throw_error(env, NULL, "gz: node-api call failed");                                     \
+      return NULL;                                                                                 \
+    }                                                                                              \
+  } while (0)
+
+/* zlib's inflate state and 32 KiB window, for V8's accounting of external memory. */
+#define STATE_SIZE (48 * 1024)
+
+typedef struct {
+  z_stream strm;
+  int live;  /* inflateInit2 succeeded and inflateEnd has not run */
+  int ended; /* the last member seen ended (Z_STREAM_END) */
+} Inflater;
+
+static void inflaterRelease(napi_env env, Inflater *d) {
+  int64_t adjusted;
+  if (!d->live) return;
+  inflateEnd(&d->strm);
+  d->live = 0;
+  napi_adjust_external_memory(env, -STATE_SIZE, &adjusted);
+}
+
+static void inflaterFinalize(napi_env env, void *data, void *hint) {
+  (void)hint;
+  inflaterRelease(env, data);
+  free(data);
+}
+
+static napi_value throwZlib(napi_env env, int code) {
+  napi_value err, msg, errnoVal;
+  napi_create_string_utf8(env, "gz: inflate failed", NAPI_AUTO_LENGTH, &msg);
+  napi_create_error(env, NULL, msg, &err);
+  napi_create_int32(env, code, &errnoVal);
+  napi_set_named_property(env, err, "errno", errnoVal);
+  napi_throw(env, err);
+  return NULL;
+}
+
+static napi_value inflaterCreate(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value handle;
+  int64_t adjusted;
+  Inflater *d = calloc(1, sizeof(Inflater));
+  if (d == NULL) return throwZlib(env, Z_MEM_ERROR);
+  // windowBits 15 + 16: gzip only, as pgBackRest decodes (a zlib-wrapped stream is a data error)
+  int rc = inflateInit2(&d->strm, 15 + 16);
+  if (rc != Z_OK) {
+    free(d);
+    return throwZlib(env, rc);
+  }
+  d->live = 1;
+  napi_adjust_external_memory(env, STATE_SIZE, &adjusted);
+  CHECK(napi_create_external(env, d, inflaterFinalize, NULL, &handle));
+  return handle;
+}
+
+static Inflater *handleArg(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) return NULL;
+  if (napi_get_value_external(env, argv[0], &data) != napi_ok) return NULL;
+  return data;
+}
+
+/*
+ * Inflates chunk[offset..] into the caller's `out` until `out` is full or the input is used up.
+ * Returns the bytes written; sets state[0] to the input bytes consumed and state[1] to 1 when the
+ * last member seen has ended. After a member's end, more input is decoded as the next member,
+ * unless it starts with a zero byte: then it is padding, consumed and dropped (node:zlib's rule).
+ * No buffer is allocated: the caller reuses `out` once it has dealt with these bytes.
+ */
+static napi_value inflaterInto(napi_env env, napi_callback_info info) {
+  napi_value argv[5], result;
+  Inflater *d = handleArg(env, info, 5, argv);
+  void *src, *dst, *stateData;
+  size_t srcLen, dstLen, stateLen;
+  uint32_t offset;
+  napi_typedarray_type stateType;
+  if (d == NULL || !d->live) {
+    napi_throw_type_error(env, NULL, "gz: bad or freed inflater handle");
+    return NULL;
+  }
+  CHECK(napi_get_buffer_info(env, argv[1], &src, &srcLen));
+  CHECK(napi_get_value_uint32(env, argv[2], &offset));
+  CHECK(napi_get_buffer_info(env, argv[3], &dst, &dstLen));
+  CHECK(napi_get_typedarray_info(env, argv[4], &stateType, &stateLen, &stateData, NULL, NULL));
+  if (stateType != napi_uint32_array || stateLen < 2 || offset > srcLen || srcLen > UINT32_MAX || dstLen > UINT32_MAX) {
+    napi_throw_type_error(env, NULL, "gz: bad into arguments");
+    return NULL;
+  }
+  const unsigned char *in = (const unsigned char *)src + offset;
+  size_t inLeft = srcLen - offset;
+  size_t outPos = 0;
+  // also with no input left: a call that filled `out` may have left output pending in zlib
+  while (outPos < dstLen) {
+    if (d->ended) {
+      if (inLeft == 0) break;
+      if (in[0] == 0) {
+        inLeft = 0; /* zero padding after the last member */
+        break;
+      }
+      inflateReset(&d->strm);
+      d->ended = 0;
+    }
+    d->strm.next_in = (Bytef *)in;
+    d->strm.avail_in = (uInt)inLeft;
+    d->strm.next_out = (Bytef *)dst + outPos;
+    d->strm.avail_out = (uInt)(dstLen - outPos);
+    int rc = inflate(&d->strm, Z_NO_FLUSH);
+    size_t used = inLeft - d->strm.avail_in;
+    size_t made = (dstLen - outPos) - d->strm.avail_out;
+    in += used;
+    inLeft -= used;
+    outPos += made;
+    if (rc == Z_STREAM_END) {
+      d->ended = 1;
+      continue;
+    }
+    if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      inflaterRelease(env, d);
+      return throwZlib(env, rc);
+    }
+    if (used == 0 && made == 0) break; /* needs more input */
+  }
+  ((uint32_t *)stateData)[0] = (uint32_t)(srcLen - offset - inLeft);
+  ((uint32_t *)stateData)[1] = d->ended ? 1 : 0;
+  CHECK(napi_create_uint32(env, (uint32_t)outPos, &result));
+  return result;
+}
+
+static napi_value inflaterFree(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  Inflater *d = handleArg(env, info, 1, argv);
+  if (d != NULL) inflaterRelease(env, d);
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    {"create", NULL, inflaterCreate, NULL, NULL, NULL, napi_default, NULL},
+    {"into", NULL, inflaterInto, NULL, NULL, NULL, napi_default, NULL},
+    {"free", NULL, inflaterFree, NULL, NULL, NULL, napi_default, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
+  return exports;
+}
+
+NAPI_MODULE_INIT() {
+  return init(env, exports);
+}

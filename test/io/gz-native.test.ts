@@ -1,0 +1,128 @@
+/**
+ * The native gzip decoder (dist/gz.node, built when Node's headers and a C compiler are present, as
+ * in CI) against node:zlib's gunzip stream, which it replaces: same bytes out, same errors, for every
+ * way of feeding it and every size of output buffer.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import zlib from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { decompressCodec, decompressStream } from '../../src/io/compress.js';
+import { type IntoCodec } from '../../src/io/codec.js';
+import { isPgbrError } from '../../src/error/error.js';
+import { gzCompressParallel, gzDecompressStream } from '../../src/io/gz.js';
+import { gzAddon } from '../../src/io/gz-native.js';
+import { REPO_ROOT } from '../harness/run.js';
+import { sampleData, through, tool } from './helpers.js';
+
+const data = sampleData(700_000);
+const packed = zlib.gzipSync(data, { level: 6, memLevel: 9 });
+/** Smaller, for the cases fed a byte at a time. */
+const part = data.subarray(0, 30_000);
+const partPacked = zlib.gzipSync(part);
+
+/** What node:zlib's stream makes of `input`: the bytes, or the error's class and message. */
+async function viaStream(input: Buffer, chunk = 7919): Promise<Buffer | string> {
+  return through(input, [gzDecompressStream()], chunk).catch((e: Error) => `${(e as { name: string }).name}: ${e.message}`);
+}
+
+/** The same through the native decoder, writing into one reused `outSize`-byte buffer. */
+function viaNative(input: Buffer, step: number, outSize: number): Buffer | string {
+  const codec = decompressCodec('gz') as IntoCodec;
+  const out = Buffer.alloc(outSize);
+  const pieces: Buffer[] = [];
+  let views = true;
+  try {
+    for (let i = 0; i === 0 || i < input.length; i += step) {
+      for (const piece of codec.updateInto(input.subarray(i, i + step), out)) {
+        views &&= piece.buffer === out.buffer && piece.length > 0;
+        pieces.push(Buffer.from(piece));
+      }
+    }
+    codec.finish();
+  } catch (e) {
+    expect(isPgbrError(e), String(e)).toBe(true);
+    return `${(e as { name: string }).name}: ${(e as Error).message}`;
+  }
+  // every piece is a non-empty view of the caller's buffer
+  expect(views).toBe(true);
+  return Buffer.concat(pieces);
+}
+
+describe('native gz decoder', () => {
+  it('loads whenever the build produced it', () => {
+    expect(gzAddon() !== undefined).toBe(existsSync(join(REPO_ROOT, 'dist', 'gz.node')) && process.env.PGBR_GZ_NATIVE !== '0');
+  });
+
+  describe.skipIf(gzAddon() === undefined)('with the addon', () => {
+    it.each([
+      [1_000_000, 128 * 1024],
+      [65_536, 65_536],
+      [4096, 1000],
+      [7, 257],
+      [1, 65_536],
+    ])('reads the gzip tool, zlib and parallel pieces with %i-byte input and a %i-byte buffer', async (step, outSize) => {
+      const small = step < 10 ? data.subarray(0, 20_000) : data;
+      const big = sampleData(step < 10 ? 40_000 : 2_500_000, 4);
+      for (const [input, want] of [
+        [step < 10 ? zlib.gzipSync(small) : packed, small],
+        [tool('gzip', ['-c'], small), small],
+        [await gzCompressParallel(big, 6, 2), big],
+      ] as const) {
+        const got = viaNative(input, step, outSize);
+        expect(Buffer.isBuffer(got) && got.equals(want), String(got).slice(0, 100)).toBe(true);
+      }
+    });
+
+    it('allocating update gives the same bytes in pieces the caller keeps', () => {
+      const codec = decompressCodec('gz')!;
+      const pieces: Buffer[] = [];
+      for (let i = 0; i < packed.length; i += 50_000) pieces.push(...codec.update(packed.subarray(i, i + 50_000)));
+      pieces.push(...codec.finish());
+      // kept pieces were not overwritten by later ones
+      expect(Buffer.concat(pieces).equals(data)).toBe(true);
+      expect(new Set(pieces.map((p) => p.buffer)).size).toBe(pieces.length);
+    });
+
+    const corrupt = Buffer.from(partPacked);
+    corrupt[partPacked.length >> 1]! ^= 0xff;
+    const zlibWrapped = zlib.deflateSync(data.subarray(0, 1000));
+    const cases: [string, Buffer][] = [
+      ['empty', Buffer.alloc(0)],
+      ['truncated', partPacked.subarray(0, partPacked.length - 3)],
+      ['header only', partPacked.subarray(0, 10)],
+      ['corrupt', corrupt],
+      ['zlib-wrapped', zlibWrapped],
+      ['two members', Buffer.concat([partPacked, zlib.gzipSync(Buffer.from('second member'))])],
+      ['zero padding after the member', Buffer.concat([partPacked, Buffer.alloc(100)])],
+      ['garbage after the member', Buffer.concat([partPacked, Buffer.from('garbage')])],
+      ['an empty file as pgBackRest stores it', zlib.gzipSync(Buffer.alloc(0))],
+    ];
+    it.each(cases)('%s: the same outcome as node:zlib, however it is fed', async (_name, input) => {
+      const want = await viaStream(input);
+      for (const [step, outSize] of [[input.length + 1, 65_536], [333, 4096], [1, 100_000]] as const) {
+        const got = viaNative(input, step, outSize);
+        expect(Buffer.isBuffer(got) ? got.toString('hex').slice(0, 64) + got.length : got).toBe(
+          Buffer.isBuffer(want) ? want.toString('hex').slice(0, 64) + want.length : want,
+        );
+        if (Buffer.isBuffer(want)) expect((got as Buffer).equals(want)).toBe(true);
+      }
+    });
+
+    it('is what decompressStream uses for gz, with pgBackRest-shaped errors', async () => {
+      expect((await through(packed, [decompressStream('gz')])).equals(data)).toBe(true);
+      const e = await through(zlibWrapped, [decompressStream('gz')]).then(() => undefined, (x: unknown) => x);
+      expect(isPgbrError(e, 'FormatError'), String(e)).toBe(true);
+      expect((e as Error).message).toBe('zlib threw error: [-3] data error');
+      const eof = await through(packed.subarray(0, 1000), [decompressStream('gz')]).then(() => undefined, (x: unknown) => x);
+      expect((eof as Error).message).toBe('unexpected eof in compressed data');
+    });
+
+    it('a decoder that failed cannot be used again', () => {
+      const codec = decompressCodec('gz') as IntoCodec;
+      const out = Buffer.alloc(4096);
+      expect(() => [...codec.updateInto(corrupt, out)]).toThrow('zlib threw error: [-3] data error');
+      expect(() => [...codec.updateInto(partPacked, out)]).toThrow();
+    });
+  });
+});
