@@ -72,14 +72,14 @@ function fullCase(env: BenchEnv, type: RepoType, pm: number, compress: 'lz4' | '
 }
 
 /** One repo per tool and type with one full backup, shared by the restore and info cases. */
-function fixtures(env: BenchEnv, compress: 'lz4' | 'zst' | 'gz') {
+function fixtures(env: BenchEnv, compress: 'lz4' | 'zst' | 'gz', name = 'fixture') {
   const made = new Map<string, Repo>();
   return {
     async get(tool: Tool, type: RepoType): Promise<Repo> {
       const key = `${type}-${tool.name}`;
       const have = made.get(key);
       if (have !== undefined) return have;
-      const repo = makeRepo(env, tool, `fixture-${type}`, { type, compress, processMax: 4 });
+      const repo = makeRepo(env, tool, `${name}-${type}`, { type, compress, processMax: 4 });
       await mustRun(env, repo, ['stanza-create']);
       await withArchive(env, env.cluster, env.active, repo, () => mustRun(env, repo, ['--type=full', 'backup']));
       made.set(key, repo);
@@ -121,10 +121,10 @@ function incrCase(env: BenchEnv, type: RepoType, s: CaseSettings): BenchCase {
   };
 }
 
-function restoreCase(env: BenchEnv, type: RepoType, fx: ReturnType<typeof fixtures>): BenchCase {
+function restoreCase(env: BenchEnv, type: RepoType, fx: ReturnType<typeof fixtures>, suffix = ''): BenchCase {
   const target = join(env.work, 'restore-target');
   return {
-    id: `restore-${type}-pm4`,
+    id: `restore-${type}-pm4${suffix}`,
     targets: [TIME_08],
     setup: async (tool) => void (await fx.get(tool, type)),
     async run(tool) {
@@ -286,11 +286,20 @@ export function allCases(env: BenchEnv, s: CaseSettings): { cases: BenchCase[]; 
   for (const type of TYPES) for (const pm of [1, 4]) for (const c of ['lz4', 'zst', 'gz'] as const) cases.push(fullCase(env, type, pm, c));
   for (const type of TYPES) cases.push(incrCase(env, type, s));
   for (const type of TYPES) cases.push(restoreCase(env, type, fx));
+  // gz is pgBackRest's default compress-type: restore from it too, on posix (S3 adds only the server)
+  const fxGz = s.fixtureCompress === 'gz' ? undefined : fixtures(env, 'gz', 'fixture-gz');
+  if (fxGz !== undefined) cases.push(restoreCase(env, 'posix', fxGz, '-gz'));
   for (const type of TYPES) cases.push(archivePushCase(env, type));
   for (const type of TYPES) cases.push(archiveAsyncCase(env, type, s));
   for (const type of TYPES) cases.push(infoCase(env, type, fx));
   cases.push(versionCase(env), smallFilesCase(env, s));
-  return { cases, cleanup: () => fx.dropAll() };
+  return {
+    cases,
+    cleanup: () => {
+      fx.dropAll();
+      fxGz?.dropAll();
+    },
+  };
 }
 
 /** Cases whose id matches one of the comma-separated patterns (`*` is a wildcard); all when empty. */
