@@ -16,6 +16,7 @@ import { backupManifestPath, type BackupType } from '../repo/layout.js';
 import { currentHistory } from '../repo/pg-history.js';
 import { renderManifest, type Manifest } from '../repo/manifest.js';
 import { repoStorageDescription } from '../parallel/storage-desc.js';
+import { prestartFileWorkers } from '../parallel/file-pool.js';
 import { formatSize } from '../util/format.js';
 import type { RepoTarget } from '../command/common/repos.js';
 import { connectPrimary } from '../command/common/pg-cluster.js';
@@ -41,6 +42,10 @@ export interface BackupRun {
 
 export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<void> {
   const stanza = cfg.str('stanza');
+  const storage = repoStorageDescription(cfg, repo.idx);
+  const processMax = cfg.intOpt('process-max') ?? 1;
+  // the threads load while the backup starts (checkpoint, manifest of the cluster)
+  prestartFileWorkers(processMax, storage);
   const infoOpts = { cipherPass: repo.cipherPass, displayPath: repo.display };
   const info = (await loadBackupInfo(repo.storage, stanza, infoOpts)).value;
   const archiveInfo = (await loadArchiveInfo(repo.storage, stanza, infoOpts)).value;
@@ -126,8 +131,8 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
       jobs,
       manifest,
       stanza,
-      storage: repoStorageDescription(cfg, repo.idx),
-      processMax: cfg.intOpt('process-max') ?? 1,
+      storage,
+      processMax,
       compressType,
       compressLevel: cfg.intOpt('compress-level'),
       cipherPass: manifest.cipherPass,

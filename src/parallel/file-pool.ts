@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { err } from '../error/error.js';
 import { fileJobRunner, fileJobSize, type FileJob, type FileJobResult, type FileWorkerData } from './file-job.js';
 import { createPool, runJobs } from './pool.js';
+import { prestartWorkers } from './worker-client.js';
 import type { StorageDescription } from './storage-desc.js';
 
 export const WORKER_FILE = 'pgbackrest-worker.mjs';
@@ -48,6 +49,22 @@ const OBJECT_STORE_DEPTH = 2;
  */
 export function workerThreads(processMax: number): number {
   return Math.min(processMax, availableParallelism());
+}
+
+/**
+ * Starts the worker threads of a later `runFileJobs` with the same `processMax` and `storage` now
+ * (see `prestartWorkers`). Nothing to start for process-max 1, or where no built worker entry
+ * exists (code run from source).
+ */
+export function prestartFileWorkers(processMax: number, storage: StorageDescription): void {
+  if (processMax <= 1) return;
+  let module: URL;
+  try {
+    module = defaultWorkerModule();
+  } catch {
+    return;
+  }
+  prestartWorkers(module, { storage } satisfies FileWorkerData, workerThreads(processMax));
 }
 
 /** Runs every file job, largest first, `processMax` processes on `workerThreads` threads. See `runJobs`. */

@@ -6,6 +6,7 @@ import { threadId } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgbrError } from '../../src/error/error.js';
 import { createPool, runJobs, type Pool } from '../../src/parallel/pool.js';
+import { prestartWorkers } from '../../src/parallel/worker-client.js';
 import { makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
 import { buildEntries } from './build.js';
 import { sleepRunner, type SleepJob, type SleepResult } from './fixture-jobs.js';
@@ -136,6 +137,18 @@ describe('worker pool', () => {
     expect(reported).toEqual([]);
   });
 
+  it('uses threads started before the pool with the same module and data, and only those', async () => {
+    const ids = prestartWorkers(built.url('fixture-worker'), undefined, 2);
+    const other = prestartWorkers(built.url('fixture-worker'), { other: true }, 1);
+    const jobs = Array.from({ length: 6 }, (_, i) => ({ name: `j${i}`, ms: 30 }));
+    const out = await collect(pool(2), jobs);
+    expect(new Set(out.map((r) => r.threadId))).toEqual(new Set(ids));
+    expect(out.some((r) => other.includes(r.threadId))).toBe(false);
+    // taken once: the next pool starts threads of its own
+    const again = await collect(pool(2), jobs);
+    expect(again.some((r) => ids.includes(r.threadId) || other.includes(r.threadId))).toBe(false);
+  });
+
   it('fails the job of a crashed worker and starts a new thread for the next one', async () => {
     const p = pool(2);
     try {
@@ -156,13 +169,15 @@ describe('worker pool', () => {
     }
   });
 
-  for (const [label, jobs, status, last] of [
-    ['succeeds', [{ name: 'a', ms: 50 }, { name: 'b', ms: 10 }, { name: 'c', ms: 10 }], 0, 'done'],
-    ['fails', [{ name: 'a', ms: 50 }, { name: 'b', ms: 10, outcome: 'fail' }, { name: 'c', ms: 10 }], 3, 'error job b failed'],
+  for (const [label, jobs, status, last, prestart] of [
+    ['succeeds', [{ name: 'a', ms: 50 }, { name: 'b', ms: 10 }, { name: 'c', ms: 10 }], 0, 'done', []],
+    ['fails', [{ name: 'a', ms: 50 }, { name: 'b', ms: 10, outcome: 'fail' }, { name: 'c', ms: 10 }], 3, 'error job b failed', []],
+    ['started threads it never took', [], 0, 'done', ['2']],
+    ['took one of the threads started before it', [{ name: 'a', ms: 10 }], 0, 'done', ['3']],
   ] as const) {
     it(`lets the process exit on its own when a run ${label}`, () => {
       const main = fileURLToPath(built.url('fixture-main'));
-      const r = spawnSync(process.execPath, [main, fileURLToPath(built.url('fixture-worker')), '2', JSON.stringify(jobs)], {
+      const r = spawnSync(process.execPath, [main, fileURLToPath(built.url('fixture-worker')), '2', JSON.stringify(jobs), ...prestart], {
         encoding: 'utf8',
         timeout: 20_000,
       });
