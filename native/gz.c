@@ -13,16 +13,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <node_api.h>
 #include <zlib.h>
-
-#define CHECK(call)                                                                                \
-  do {                                                                                             \
-    if ((call) != napi_ok) {                                                                       \
-      napi_throw_error(env, NULL, "gz: node-api call failed");                                     \
-      return NULL;                                                                                 \
-    }                                                                                              \
-  } while (0)
+#define ADDON_NAME "gz"
+#include "addon.h"
 
 /* zlib's inflate state and 32 KiB window, for V8's accounting of external memory. */
 #define STATE_SIZE (48 * 1024)
@@ -75,14 +68,6 @@ static napi_value inflaterCreate(napi_env env, napi_callback_info info) {
   return handle;
 }
 
-static Inflater *handleArg(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
-  size_t argc = want;
-  void *data = NULL;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) return NULL;
-  if (napi_get_value_external(env, argv[0], &data) != napi_ok) return NULL;
-  return data;
-}
-
 /*
  * Inflates chunk[offset..] into the caller's `out` until `out` is full or the input is used up.
  * Returns the bytes written; sets state[0] to the input bytes consumed and state[1] to 1 when the
@@ -93,27 +78,17 @@ static Inflater *handleArg(napi_env env, napi_callback_info info, size_t want, n
 static napi_value inflaterInto(napi_env env, napi_callback_info info) {
   napi_value argv[5], result;
   Inflater *d = handleArg(env, info, 5, argv);
-  void *src, *dst, *stateData;
-  size_t srcLen, dstLen, stateLen;
-  uint32_t offset;
-  napi_typedarray_type stateType;
+  IntoArgs a;
   if (d == NULL || !d->live) {
     napi_throw_type_error(env, NULL, "gz: bad or freed inflater handle");
     return NULL;
   }
-  CHECK(napi_get_buffer_info(env, argv[1], &src, &srcLen));
-  CHECK(napi_get_value_uint32(env, argv[2], &offset));
-  CHECK(napi_get_buffer_info(env, argv[3], &dst, &dstLen));
-  CHECK(napi_get_typedarray_info(env, argv[4], &stateType, &stateLen, &stateData, NULL, NULL));
-  if (stateType != napi_uint32_array || stateLen < 2 || offset > srcLen || srcLen > UINT32_MAX || dstLen > UINT32_MAX) {
-    napi_throw_type_error(env, NULL, "gz: bad into arguments");
-    return NULL;
-  }
-  const unsigned char *in = (const unsigned char *)src + offset;
-  size_t inLeft = srcLen - offset;
+  if (!intoArgs(env, argv, &a)) return NULL;
+  const unsigned char *in = a.src + a.offset;
+  size_t inLeft = a.srcLen - a.offset;
   size_t outPos = 0;
   // also with no input left: a call that filled `out` may have left output pending in zlib
-  while (outPos < dstLen) {
+  while (outPos < a.dstLen) {
     if (d->ended) {
       if (inLeft == 0) break;
       if (in[0] == 0) {
@@ -125,11 +100,11 @@ static napi_value inflaterInto(napi_env env, napi_callback_info info) {
     }
     d->strm.next_in = (Bytef *)in;
     d->strm.avail_in = (uInt)inLeft;
-    d->strm.next_out = (Bytef *)dst + outPos;
-    d->strm.avail_out = (uInt)(dstLen - outPos);
+    d->strm.next_out = a.dst + outPos;
+    d->strm.avail_out = (uInt)(a.dstLen - outPos);
     int rc = inflate(&d->strm, Z_NO_FLUSH);
     size_t used = inLeft - d->strm.avail_in;
-    size_t made = (dstLen - outPos) - d->strm.avail_out;
+    size_t made = (a.dstLen - outPos) - d->strm.avail_out;
     in += used;
     inLeft -= used;
     outPos += made;
@@ -143,8 +118,8 @@ static napi_value inflaterInto(napi_env env, napi_callback_info info) {
     }
     if (used == 0 && made == 0) break; /* needs more input */
   }
-  ((uint32_t *)stateData)[0] = (uint32_t)(srcLen - offset - inLeft);
-  ((uint32_t *)stateData)[1] = d->ended ? 1 : 0;
+  a.state[0] = (uint32_t)(a.srcLen - a.offset - inLeft);
+  a.state[1] = d->ended ? 1 : 0;
   CHECK(napi_create_uint32(env, (uint32_t)outPos, &result));
   return result;
 }

@@ -13,16 +13,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <node_api.h>
 #include <lz4frame.h>
-
-#define CHECK(call)                                                                                \
-  do {                                                                                             \
-    if ((call) != napi_ok) {                                                                       \
-      napi_throw_error(env, NULL, "lz4f: node-api call failed");                                   \
-      return NULL;                                                                                 \
-    }                                                                                              \
-  } while (0)
+#define ADDON_NAME "lz4f"
+#include "addon.h"
 
 typedef struct {
   LZ4F_cctx *cctx;
@@ -93,14 +86,6 @@ static void decoderFinalize(napi_env env, void *data, void *hint) {
   (void)hint;
   decoderRelease(env, data);
   free(data);
-}
-
-static void *handleArg(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
-  size_t argc = want;
-  void *data = NULL;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) return NULL;
-  if (napi_get_value_external(env, argv[0], &data) != napi_ok) return NULL;
-  return data;
 }
 
 static napi_value encoderCreate(napi_env env, napi_callback_info info) {
@@ -256,31 +241,22 @@ static napi_value decoderUpdate(napi_env env, napi_callback_info info) {
 static napi_value decoderInto(napi_env env, napi_callback_info info) {
   napi_value argv[5], result;
   Decoder *d = handleArg(env, info, 5, argv);
-  void *src, *dst, *stateData;
-  size_t srcLen, dstLen, stateLen, srcPos, outPos = 0, hint = 1;
-  uint32_t offset;
-  napi_typedarray_type stateType;
+  IntoArgs a;
+  size_t srcPos, outPos = 0, hint = 1;
   if (d == NULL || d->dctx == NULL) {
     napi_throw_type_error(env, NULL, "lz4f: bad or freed decoder handle");
     return NULL;
   }
-  CHECK(napi_get_buffer_info(env, argv[1], &src, &srcLen));
-  CHECK(napi_get_value_uint32(env, argv[2], &offset));
-  CHECK(napi_get_buffer_info(env, argv[3], &dst, &dstLen));
-  CHECK(napi_get_typedarray_info(env, argv[4], &stateType, &stateLen, &stateData, NULL, NULL));
-  if (stateType != napi_uint32_array || stateLen < 2 || offset > srcLen) {
-    napi_throw_type_error(env, NULL, "lz4f: bad decoderInto arguments");
-    return NULL;
-  }
-  srcPos = offset;
-  while (outPos < dstLen) {
+  if (!intoArgs(env, argv, &a)) return NULL;
+  srcPos = a.offset;
+  while (outPos < a.dstLen) {
     size_t error;
-    if (decodeStep(d, dst, dstLen, &outPos, src, srcLen, &srcPos, &hint, &error)) continue;
+    if (decodeStep(d, (char *)a.dst, a.dstLen, &outPos, (const char *)a.src, a.srcLen, &srcPos, &hint, &error)) continue;
     if (error != 0) return throwLz4(env, error);
     break;
   }
-  ((uint32_t *)stateData)[0] = (uint32_t)(srcPos - offset);
-  ((uint32_t *)stateData)[1] = hint == 0 ? 1 : 0;
+  a.state[0] = (uint32_t)(srcPos - a.offset);
+  a.state[1] = hint == 0 ? 1 : 0;
   CHECK(napi_create_uint32(env, (uint32_t)outPos, &result));
   return result;
 }
