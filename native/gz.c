@@ -1,13 +1,17 @@
 /*
- * Optional native gzip decoder for pgbackrest-ts, on the zlib that Node itself carries (its
- * headers come with Node's, and the symbols resolve against the running node binary, so nothing
- * else is linked). src/io/gz-native.ts loads it when the build could compile it; otherwise gz is
- * decoded by node:zlib's stream, which runs each piece on libuv's pool and costs a round trip per
- * 64 KiB. This runs inflate in the calling thread instead, into a buffer the caller reuses.
+ * Optional native gzip codec for pgbackrest-ts, on the zlib that Node itself carries (its headers
+ * come with Node's, and the symbols resolve against the running node binary, so nothing else is
+ * linked). src/io/gz-native.ts loads it when the build could compile it; otherwise gz goes through
+ * node:zlib's streams, which run each piece on libuv's pool and cost a round trip per 64 KiB. This
+ * runs deflate and inflate in the calling thread instead.
  *
  * create() -> handle
  * into(handle, chunk, offset, out, state) -> bytes written to out (see inflaterInto below)
  * free(handle) releases the zlib state at once (the finalizer only covers handles dropped early).
+ * deflaterCreate(level) -> handle; deflaterUpdate(handle, chunk) -> Buffer; deflaterEnd(handle) -> Buffer
+ * (the output so far; deflaterEnd finishes the member and releases the state). The encoder makes
+ * gzip as node:zlib's createGzip and pgBackRest do (windowBits 15+16, memLevel 9, default
+ * strategy), byte for byte the same as node:zlib's stream output for the same level.
  * Errors are thrown as Error objects with `errno` = zlib's return code.
  */
 #include <stdint.h>
@@ -131,11 +135,138 @@ static napi_value inflaterFree(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* zlib's deflate state at memLevel 9 and its 32 KiB window, for V8's accounting. */
+#define DEFLATE_STATE_SIZE (320 * 1024)
+/* Output gathered per call before it grows: most chunks compress into less. */
+#define DEFLATE_OUT_MIN (64 * 1024)
+
+typedef struct {
+  z_stream strm;
+  int live;
+  unsigned char *out;
+  size_t outCap;
+} Deflater;
+
+static void deflaterRelease(napi_env env, Deflater *e) {
+  int64_t adjusted;
+  if (e->live) {
+    deflateEnd(&e->strm);
+    e->live = 0;
+    napi_adjust_external_memory(env, -DEFLATE_STATE_SIZE, &adjusted);
+  }
+  if (e->out != NULL) {
+    free(e->out);
+    napi_adjust_external_memory(env, -(int64_t)e->outCap, &adjusted);
+    e->out = NULL;
+    e->outCap = 0;
+  }
+}
+
+static void deflaterFinalize(napi_env env, void *data, void *hint) {
+  (void)hint;
+  deflaterRelease(env, data);
+  free(data);
+}
+
+static napi_value deflaterCreate(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], handle;
+  int32_t level = Z_DEFAULT_COMPRESSION;
+  int64_t adjusted;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc > 0) CHECK(napi_get_value_int32(env, argv[0], &level));
+  Deflater *e = calloc(1, sizeof(Deflater));
+  if (e == NULL) return throwZlib(env, Z_MEM_ERROR);
+  int rc = deflateInit2(&e->strm, level, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY);
+  if (rc != Z_OK) {
+    free(e);
+    return throwZlib(env, rc);
+  }
+  e->live = 1;
+  napi_adjust_external_memory(env, DEFLATE_STATE_SIZE, &adjusted);
+  CHECK(napi_create_external(env, e, deflaterFinalize, NULL, &handle));
+  return handle;
+}
+
+/*
+ * Runs deflate over `len` bytes of `src` with `flush` until zlib has taken all of the input and
+ * (Z_FINISH) ended the member, growing the output buffer as needed; returns the output as a new
+ * Buffer. On failure the state is released and the error thrown.
+ */
+static napi_value deflateRun(napi_env env, Deflater *e, const unsigned char *src, size_t len, int flush) {
+  napi_value result;
+  int64_t adjusted;
+  size_t pos = 0;
+  e->strm.next_in = (Bytef *)src;
+  e->strm.avail_in = (uInt)len;
+  for (;;) {
+    if (e->outCap - pos < DEFLATE_OUT_MIN / 2) {
+      size_t cap = e->outCap == 0 ? DEFLATE_OUT_MIN : e->outCap * 2;
+      unsigned char *grown = realloc(e->out, cap);
+      if (grown == NULL) {
+        deflaterRelease(env, e);
+        return throwZlib(env, Z_MEM_ERROR);
+      }
+      napi_adjust_external_memory(env, (int64_t)(cap - e->outCap), &adjusted);
+      e->out = grown;
+      e->outCap = cap;
+    }
+    e->strm.next_out = e->out + pos;
+    e->strm.avail_out = (uInt)(e->outCap - pos);
+    int rc = deflate(&e->strm, flush);
+    pos = e->outCap - e->strm.avail_out;
+    if (rc == Z_STREAM_END) break;
+    if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      deflaterRelease(env, e);
+      return throwZlib(env, rc);
+    }
+    /* all input taken and room left over: nothing more comes out until more input (or finish) */
+    if (flush != Z_FINISH && e->strm.avail_in == 0 && e->strm.avail_out > 0) break;
+  }
+  CHECK(napi_create_buffer_copy(env, pos, e->out, NULL, &result));
+  return result;
+}
+
+static Deflater *deflaterArg(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  Deflater *e = handleArg(env, info, want, argv);
+  if (e == NULL || !e->live) {
+    napi_throw_type_error(env, NULL, "gz: bad or ended deflater handle");
+    return NULL;
+  }
+  return e;
+}
+
+static napi_value deflaterUpdate(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  void *src;
+  size_t len;
+  Deflater *e = deflaterArg(env, info, 2, argv);
+  if (e == NULL) return NULL;
+  CHECK(napi_get_buffer_info(env, argv[1], &src, &len));
+  if (len > UINT32_MAX) {
+    napi_throw_type_error(env, NULL, "gz: chunk too large");
+    return NULL;
+  }
+  return deflateRun(env, e, src, len, Z_NO_FLUSH);
+}
+
+static napi_value deflaterEnd(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  Deflater *e = deflaterArg(env, info, 1, argv);
+  if (e == NULL) return NULL;
+  napi_value result = deflateRun(env, e, NULL, 0, Z_FINISH);
+  if (result != NULL) deflaterRelease(env, e);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"create", NULL, inflaterCreate, NULL, NULL, NULL, napi_default, NULL},
     {"into", NULL, inflaterInto, NULL, NULL, NULL, napi_default, NULL},
     {"free", NULL, inflaterFree, NULL, NULL, NULL, napi_default, NULL},
+    {"deflaterCreate", NULL, deflaterCreate, NULL, NULL, NULL, napi_default, NULL},
+    {"deflaterUpdate", NULL, deflaterUpdate, NULL, NULL, NULL, napi_default, NULL},
+    {"deflaterEnd", NULL, deflaterEnd, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
   return exports;

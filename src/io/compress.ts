@@ -2,7 +2,7 @@ import { PassThrough, type Duplex } from 'node:stream';
 import { Bz2Stream, bz2Sync } from './bz2.js';
 import { CodecStream, runCodec, type Codec } from './codec.js';
 import { gzCompressParallel, gzCompressStream, gzCompressSync, gzDecompressStream, gzDecompressSync } from './gz.js';
-import { gzAddon, NativeGzDecoder } from './gz-native.js';
+import { gzAddon, NativeGzDecoder, NativeGzEncoder } from './gz-native.js';
 import { lz4Decoder, lz4Encoder } from './lz4.js';
 import { ZstDecoder, ZstEncoder } from './zst.js';
 
@@ -14,8 +14,10 @@ export function compressStream(type: CompressType, level?: number): Duplex {
   switch (type) {
     case 'none':
       return new PassThrough();
-    case 'gz':
-      return gzCompressStream(lvl);
+    case 'gz': {
+      const codec = gzEncoder(lvl);
+      return codec === undefined ? gzCompressStream(lvl) : new CodecStream(codec);
+    }
     case 'lz4':
       return new CodecStream(lz4Encoder(lvl));
     case 'zst':
@@ -26,15 +28,22 @@ export function compressStream(type: CompressType, level?: number): Duplex {
 }
 
 /**
- * The synchronous codec of a type whose codec runs in this thread (lz4, zst); undefined for types
- * that only stream (gz, bz2) and for `none`. Callers that can drive a codec directly skip a stream.
- * `threads` lets zst compress one stream on several threads (see ZstEncoder); others ignore it.
+ * The synchronous codec of a type whose codec runs in this thread (lz4, zst, and gz with the
+ * native codec, see gz-native.ts); undefined for types that only stream (bz2, gz without it) and
+ * for `none`. Callers that can drive a codec directly skip a stream. `threads` lets zst compress
+ * one stream on several threads (see ZstEncoder); others ignore it.
  */
 export function compressCodec(type: CompressType, level?: number, threads = 1): Codec | undefined {
   const lvl = resolveLevel(type, level);
   if (type === 'lz4') return lz4Encoder(lvl);
   if (type === 'zst') return new ZstEncoder(lvl, threads);
+  if (type === 'gz') return gzEncoder(lvl);
   return undefined;
+}
+
+function gzEncoder(level: number): NativeGzEncoder | undefined {
+  const addon = gzAddon();
+  return addon === undefined ? undefined : new NativeGzEncoder(addon, level);
 }
 
 /** The synchronous decoder of a type (gz only with the native decoder, see gz-native.ts); undefined for types that only stream. */

@@ -1,20 +1,24 @@
-import { eofError, type IntoCodec } from './codec.js';
+import { eofError, type Codec, type IntoCodec } from './codec.js';
 import { gzError } from './gz.js';
 import { loadAddon } from './native-addon.js';
 
 /**
- * The optional native gzip decoder (native/gz.c, on the zlib inside node itself), built into
- * dist/gz.node when the build machine has Node's headers and a C compiler. It inflates in the
- * calling thread into a buffer the caller reuses, where node:zlib's stream sends every 64 KiB to
- * libuv's pool and back: in a restore's worker threads that round trip cost more CPU than the
- * inflate. Same decoding rules as the stream (gzip only, one member after another, zero padding
- * ignored) and the same errors. `PGBR_GZ_NATIVE=0` turns it off.
+ * The optional native gzip codec (native/gz.c, on the zlib inside node itself), built into
+ * dist/gz.node when the build machine has Node's headers and a C compiler. It runs in the calling
+ * thread, where node:zlib's stream sends every 64 KiB to libuv's pool and back: in the worker
+ * threads of a restore or backup that round trip cost more CPU than the codec. The decoder inflates
+ * into a buffer the caller reuses, with the stream's rules (gzip only, one member after another,
+ * zero padding ignored) and errors; the encoder writes the stream's bytes exactly.
+ * `PGBR_GZ_NATIVE=0` turns it off.
  */
 interface GzAddon {
   create(): unknown;
   /** Inflates chunk[offset..] into `out`; returns bytes written, state[0] = input consumed, state[1] = 1 if a member just ended. */
   into(handle: unknown, chunk: Buffer, offset: number, out: Buffer, state: Uint32Array): number;
   free(handle: unknown): void;
+  deflaterCreate(level: number): unknown;
+  deflaterUpdate(handle: unknown, chunk: Buffer): Buffer;
+  deflaterEnd(handle: unknown): Buffer;
 }
 
 let loaded: { addon: GzAddon | undefined } | undefined;
@@ -81,5 +85,30 @@ export class NativeGzDecoder implements IntoCodec {
     if (this.freed) return;
     this.freed = true;
     this.addon.free(this.handle);
+  }
+}
+
+export class NativeGzEncoder implements Codec {
+  private readonly handle: unknown;
+
+  constructor(private readonly addon: GzAddon, level: number) {
+    this.handle = addon.deflaterCreate(level);
+  }
+
+  update(chunk: Buffer): Buffer[] {
+    const out = this.call(() => this.addon.deflaterUpdate(this.handle, chunk));
+    return out.length === 0 ? [] : [out];
+  }
+
+  finish(): Buffer[] {
+    return [this.call(() => this.addon.deflaterEnd(this.handle))];
+  }
+
+  private call(f: () => Buffer): Buffer {
+    try {
+      return f();
+    } catch (e) {
+      throw gzError(e);
+    }
   }
 }

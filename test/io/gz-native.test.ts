@@ -1,16 +1,16 @@
 /**
- * The native gzip decoder (dist/gz.node, built when Node's headers and a C compiler are present, as
- * in CI) against node:zlib's gunzip stream, which it replaces: same bytes out, same errors, for every
- * way of feeding it and every size of output buffer.
+ * The native gzip codec (dist/gz.node, built when Node's headers and a C compiler are present, as
+ * in CI) against node:zlib's streams, which it replaces: the decoder gives the same bytes and errors
+ * for every way of feeding it and every size of output buffer; the encoder writes the same bytes.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decompressCodec, decompressStream } from '../../src/io/compress.js';
+import { compressCodec, compressStream, decompressCodec, decompressStream } from '../../src/io/compress.js';
 import { type IntoCodec } from '../../src/io/codec.js';
 import { isPgbrError } from '../../src/error/error.js';
-import { gzCompressParallel, gzDecompressStream } from '../../src/io/gz.js';
+import { gzCompressParallel, gzCompressStream, gzDecompressStream } from '../../src/io/gz.js';
 import { gzAddon } from '../../src/io/gz-native.js';
 import { REPO_ROOT } from '../harness/run.js';
 import { sampleData, through, tool } from './helpers.js';
@@ -123,6 +123,51 @@ describe('native gz decoder', () => {
       const out = Buffer.alloc(4096);
       expect(() => [...codec.updateInto(corrupt, out)]).toThrow('zlib threw error: [-3] data error');
       expect(() => [...codec.updateInto(partPacked, out)]).toThrow();
+    });
+
+    describe('encoder', () => {
+      /** Output of the native encoder fed `input` in `step`-byte chunks. */
+      function encode(input: Buffer, level: number, step: number): Buffer {
+        const codec = compressCodec('gz', level)!;
+        const parts: Buffer[] = [];
+        for (let i = 0; i < input.length; i += step) parts.push(...codec.update(input.subarray(i, i + step)));
+        parts.push(...codec.finish());
+        return Buffer.concat(parts);
+      }
+      const random = Buffer.from(Array.from({ length: 3_000_000 }, (_, i) => (Math.imul(i + 7, 2654435761) >>> 13) & 0xff));
+
+      it.each([-1, 1, 6, 9])('writes node:zlib\'s bytes at level %i, however the input is cut', (level) => {
+        for (const [input, steps] of [
+          [data, [data.length, 65_536, 7919]],
+          [part, [1]],
+          // output larger than the buffer it starts with, in one call
+          [random, [random.length, 1024 * 1024]],
+        ] as const) {
+          const want = zlib.gzipSync(input, { level, memLevel: 9 });
+          for (const step of steps) expect(encode(input, level, step).equals(want), `step ${step}`).toBe(true);
+        }
+      });
+
+      it('level 0 (stored blocks, whose sizes follow the output room) is gzip that reads back', () => {
+        for (const step of [data.length, 7919]) {
+          const out = encode(data, 0, step);
+          expect(out.length).toBeGreaterThan(data.length);
+          expect(tool('gzip', ['-dc'], out).equals(data)).toBe(true);
+        }
+      });
+
+      it('empty input is the 20 bytes pgBackRest stores, and what compressStream writes is the same', async () => {
+        expect(encode(Buffer.alloc(0), 6, 1).toString('hex')).toBe('1f8b080000000000000303000000000000000000');
+        const viaStream = await through(data, [compressStream('gz')]);
+        expect(viaStream.equals(await through(data, [gzCompressStream(6)]))).toBe(true);
+        expect(tool('gzip', ['-dc'], viaStream).equals(data)).toBe(true);
+      });
+
+      it('an ended encoder refuses more input', () => {
+        const codec = compressCodec('gz', 6)!;
+        codec.finish();
+        expect(() => codec.update(data)).toThrow();
+      });
     });
   });
 });
