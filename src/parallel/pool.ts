@@ -50,7 +50,13 @@ function localPool<J, R>(create: () => Promise<JobRunner<J, R>>, depth: number):
   return {
     size: 1,
     depth,
-    run: async (_processId, job) => (await (runner ??= create())).run(job),
+    run: async (_processId, job) => {
+      // A job here may be synchronous from end to end (posix reads and writes, native codecs), and
+      // awaiting it only runs microtasks: I/O the caller started meanwhile (the partial manifest
+      // a backup saves every manifest-save-threshold bytes) would wait until every job was done.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return (await (runner ??= create())).run(job);
+    },
     close: async () => {
       const r = runner;
       runner = undefined;
