@@ -54,22 +54,29 @@ static napi_value throwZlib(napi_env env, int code) {
   return NULL;
 }
 
-static napi_value inflaterCreate(napi_env env, napi_callback_info info) {
-  (void)info;
+/*
+ * The handle of `obj` once its zlib stream was set up with result `rc`: marks it live and tells V8
+ * of `stateSize` bytes it holds. On failure `obj` is freed and the error thrown.
+ */
+static napi_value newHandle(napi_env env, void *obj, int rc, int *live, int64_t stateSize, napi_finalize finalize) {
   napi_value handle;
   int64_t adjusted;
+  if (rc != Z_OK) {
+    free(obj);
+    return throwZlib(env, rc);
+  }
+  *live = 1;
+  napi_adjust_external_memory(env, stateSize, &adjusted);
+  CHECK(napi_create_external(env, obj, finalize, NULL, &handle));
+  return handle;
+}
+
+static napi_value inflaterCreate(napi_env env, napi_callback_info info) {
+  (void)info;
   Inflater *d = calloc(1, sizeof(Inflater));
   if (d == NULL) return throwZlib(env, Z_MEM_ERROR);
   // windowBits 15 + 16: gzip only, as pgBackRest decodes (a zlib-wrapped stream is a data error)
-  int rc = inflateInit2(&d->strm, 15 + 16);
-  if (rc != Z_OK) {
-    free(d);
-    return throwZlib(env, rc);
-  }
-  d->live = 1;
-  napi_adjust_external_memory(env, STATE_SIZE, &adjusted);
-  CHECK(napi_create_external(env, d, inflaterFinalize, NULL, &handle));
-  return handle;
+  return newHandle(env, d, inflateInit2(&d->strm, 15 + 16), &d->live, STATE_SIZE, inflaterFinalize);
 }
 
 /*
@@ -170,22 +177,14 @@ static void deflaterFinalize(napi_env env, void *data, void *hint) {
 
 static napi_value deflaterCreate(napi_env env, napi_callback_info info) {
   size_t argc = 1;
-  napi_value argv[1], handle;
+  napi_value argv[1];
   int32_t level = Z_DEFAULT_COMPRESSION;
-  int64_t adjusted;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc > 0) CHECK(napi_get_value_int32(env, argv[0], &level));
   Deflater *e = calloc(1, sizeof(Deflater));
   if (e == NULL) return throwZlib(env, Z_MEM_ERROR);
   int rc = deflateInit2(&e->strm, level, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY);
-  if (rc != Z_OK) {
-    free(e);
-    return throwZlib(env, rc);
-  }
-  e->live = 1;
-  napi_adjust_external_memory(env, DEFLATE_STATE_SIZE, &adjusted);
-  CHECK(napi_create_external(env, e, deflaterFinalize, NULL, &handle));
-  return handle;
+  return newHandle(env, e, rc, &e->live, DEFLATE_STATE_SIZE, deflaterFinalize);
 }
 
 /*
