@@ -5,7 +5,7 @@
 // frame codec native/lz4f.c, liblz4's headers): without lz4f.node the CLI uses lz4-napi (see
 // src/io/lz4-native.ts), without page-checksum.node (native/page-checksum.c) JavaScript checksums,
 // without writeback.node (native/writeback.c) no early writeback of restored files, without gz.node
-// (native/gz.c, on the zlib inside node itself) node:zlib's gunzip stream.
+// (native/gz.c, on the zlib inside node itself) node:zlib's gzip and gunzip streams.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { existsSync, renameSync, rmSync } from 'node:fs';
@@ -36,7 +36,7 @@ buildAddon({ what: 'native lz4 codec', fallback: 'lz4-napi', source: 'native/lz4
   headers: [['/usr/include/lz4frame.h', 'liblz4 headers (Debian: liblz4-dev)']], flags: ['-O2', '-DLZ4F_STATIC_LINKING_ONLY'], libs: ['-llz4'] });
 buildAddon({ what: 'native page checksums', fallback: 'the JavaScript ones', source: 'native/page-checksum.c', out: out('page-checksum.node'),
   headers: [], flags: ['-O3'], libs: [] });
-buildAddon({ what: 'native gz decoder', fallback: "node:zlib's stream", source: 'native/gz.c', out: out('gz.node'),
+buildAddon({ what: 'native gz codec', fallback: "node:zlib's streams", source: 'native/gz.c', out: out('gz.node'),
   headers: [], flags: ['-O2'], libs: [] });
 buildAddon({ what: 'native writeback hint', fallback: 'fsync alone', source: 'native/writeback.c', out: out('writeback.node'),
   headers: [], flags: ['-O2'], libs: [] });
