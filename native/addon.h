@@ -7,6 +7,7 @@
 #define PGBR_ADDON_H
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <node_api.h>
 
 /* Returns NULL from the calling function, with a JavaScript error thrown, when a Node-API call fails. */
@@ -25,6 +26,28 @@ static void *handleArg(napi_env env, napi_callback_info info, size_t want, napi_
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) return NULL;
   if (napi_get_value_external(env, argv[0], &data) != napi_ok) return NULL;
   return data;
+}
+
+/* Grows a malloc'd output buffer to at least `need` bytes, telling V8 of the memory; 0 when out of memory. */
+static int ensure(napi_env env, char **buf, size_t *cap, size_t need) {
+  int64_t adjusted;
+  if (*cap >= need) return 1;
+  char *grown = realloc(*buf, need);
+  if (grown == NULL) return 0;
+  napi_adjust_external_memory(env, (int64_t)(need - *cap), &adjusted);
+  *buf = grown;
+  *cap = need;
+  return 1;
+}
+
+/* Frees a buffer made by ensure() and tells V8. */
+static void release(napi_env env, char **buf, size_t *cap) {
+  int64_t adjusted;
+  if (*buf == NULL) return;
+  free(*buf);
+  napi_adjust_external_memory(env, -(int64_t)*cap, &adjusted);
+  *buf = NULL;
+  *cap = 0;
 }
 
 /* The arguments after the handle of a decoder's `into(handle, chunk, offset, out, state)`. */

@@ -150,7 +150,7 @@ static napi_value inflaterFree(napi_env env, napi_callback_info info) {
 typedef struct {
   z_stream strm;
   int live;
-  unsigned char *out;
+  char *out;
   size_t outCap;
 } Deflater;
 
@@ -161,12 +161,7 @@ static void deflaterRelease(napi_env env, Deflater *e) {
     e->live = 0;
     napi_adjust_external_memory(env, -DEFLATE_STATE_SIZE, &adjusted);
   }
-  if (e->out != NULL) {
-    free(e->out);
-    napi_adjust_external_memory(env, -(int64_t)e->outCap, &adjusted);
-    e->out = NULL;
-    e->outCap = 0;
-  }
+  release(env, &e->out, &e->outCap);
 }
 
 static void deflaterFinalize(napi_env env, void *data, void *hint) {
@@ -194,23 +189,15 @@ static napi_value deflaterCreate(napi_env env, napi_callback_info info) {
  */
 static napi_value deflateRun(napi_env env, Deflater *e, const unsigned char *src, size_t len, int flush) {
   napi_value result;
-  int64_t adjusted;
   size_t pos = 0;
   e->strm.next_in = (Bytef *)src;
   e->strm.avail_in = (uInt)len;
   for (;;) {
-    if (e->outCap - pos < DEFLATE_OUT_MIN / 2) {
-      size_t cap = e->outCap == 0 ? DEFLATE_OUT_MIN : e->outCap * 2;
-      unsigned char *grown = realloc(e->out, cap);
-      if (grown == NULL) {
-        deflaterRelease(env, e);
-        return throwZlib(env, Z_MEM_ERROR);
-      }
-      napi_adjust_external_memory(env, (int64_t)(cap - e->outCap), &adjusted);
-      e->out = grown;
-      e->outCap = cap;
+    if (e->outCap - pos < DEFLATE_OUT_MIN / 2 && !ensure(env, &e->out, &e->outCap, e->outCap == 0 ? DEFLATE_OUT_MIN : e->outCap * 2)) {
+      deflaterRelease(env, e);
+      return throwZlib(env, Z_MEM_ERROR);
     }
-    e->strm.next_out = e->out + pos;
+    e->strm.next_out = (Bytef *)e->out + pos;
     e->strm.avail_out = (uInt)(e->outCap - pos);
     int rc = deflate(&e->strm, flush);
     pos = e->outCap - e->strm.avail_out;

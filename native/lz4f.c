@@ -44,26 +44,6 @@ static napi_value throwLz4(napi_env env, size_t code) {
   return NULL;
 }
 
-static int ensure(napi_env env, char **buf, size_t *cap, size_t need) {
-  int64_t adjusted;
-  if (*cap >= need) return 1;
-  char *grown = realloc(*buf, need);
-  if (grown == NULL) return 0;
-  napi_adjust_external_memory(env, (int64_t)(need - *cap), &adjusted);
-  *buf = grown;
-  *cap = need;
-  return 1;
-}
-
-static void release(napi_env env, char **buf, size_t *cap) {
-  int64_t adjusted;
-  if (*buf == NULL) return;
-  free(*buf);
-  napi_adjust_external_memory(env, -(int64_t)*cap, &adjusted);
-  *buf = NULL;
-  *cap = 0;
-}
-
 static void encoderRelease(napi_env env, Encoder *e) {
   if (e->cctx != NULL) LZ4F_freeCompressionContext(e->cctx);
   e->cctx = NULL;
