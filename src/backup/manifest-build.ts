@@ -6,6 +6,7 @@
  * from the copy step; the stop keys (`backup-timestamp-stop`, `backup-lsn-stop`, ...) come later.
  */
 import { err } from '../error/error.js';
+import { DEFAULT_LEVEL } from '../io/compress-type.js';
 import { pgMajorNum, pgVersionInfo, pgVersionToStr } from '../postgres/version.js';
 import { compareBytes } from '../repo/json.js';
 import type { BackupType, CompressType } from '../repo/layout.js';
@@ -78,7 +79,7 @@ function freshFile(f: WalkedFile): ManifestFile {
 }
 
 function manifestOptions(opts: BuildManifestOptions, delta: boolean): ManifestOptions {
-  const result: ManifestOptions = {
+  return {
     archiveCheck: false,
     archiveCopy: false,
     hardlink: false,
@@ -86,10 +87,10 @@ function manifestOptions(opts: BuildManifestOptions, delta: boolean): ManifestOp
     online: opts.online,
     checksumPage: opts.checksumPage,
     compressType: opts.compressType,
+    // pgBackRest 2.45 records the level in effect: the one set, else the type's default (0 for none).
+    compressLevel: opts.compressLevel ?? DEFAULT_LEVEL[opts.compressType],
     delta,
   };
-  if (opts.compressLevel !== undefined) result.compressLevel = opts.compressLevel;
-  return result;
 }
 
 function databases(list: readonly DatabaseEntry[] = []): ManifestDb[] {

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { buildManifest, type BuildManifestOptions, type BuiltManifest } from '../../src/backup/manifest-build.js';
 import { isPgbrError } from '../../src/error/error.js';
 import { parseManifest, renderManifest, type Manifest } from '../../src/repo/manifest.js';
+import type { CompressType } from '../../src/repo/layout.js';
 import { makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
 
 const T0 = 1_700_000_000;
@@ -86,6 +87,19 @@ describe('full', () => {
     expect(b.jobs.map((j) => j.name.slice(8))).toEqual(
       ['base/1/1259', 'global/pg_control', 'base/1/113', 'base/1/112', 'PG_VERSION', 'base/1/13394']);
     expect(b.manifest.files.every((f) => f.reference === undefined && f.checksum === undefined)).toBe(true);
+  });
+
+  it('records the compress level in effect, as pgBackRest 2.45 does when compress-level is unset', async () => {
+    const level = async (compressType: CompressType, compressLevel?: number) =>
+      renderManifest((await buildManifest(options({ compressType, compressLevel }))).manifest).match(/^option-compress-level=(\d+)$/m)?.[1];
+    // Defaults per type, `none` as 0, and a level that was set is kept, even with none.
+    expect(await level('gz')).toBe('6');
+    expect(await level('lz4')).toBe('1');
+    expect(await level('zst')).toBe('3');
+    expect(await level('bz2')).toBe('9');
+    expect(await level('none')).toBe('0');
+    expect(await level('zst', 7)).toBe('7');
+    expect(await level('none', 5)).toBe('5');
   });
 });
 
