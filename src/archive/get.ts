@@ -89,7 +89,7 @@ async function findInRepo(repo: RepoTarget, opts: GetOptions): Promise<Found | u
         });
       }
       if (hits.length === 1) return { repo, archiveId, path: `${dir}/${hits[0].name}`, storedName: hits[0].name, cipherPass: info.cipherPass };
-    } else if ((await repo.storage.info(`${base}/${opts.name}`)) !== null) {
+    } else if (await repo.storage.fileExists(`${base}/${opts.name}`)) {
       return { repo, archiveId, path: `${base}/${opts.name}`, storedName: opts.name, cipherPass: info.cipherPass };
     }
   }

@@ -54,8 +54,8 @@ async function notResumable(
   label: string,
 ): Promise<Manifest | string> {
   const path = backupManifestPath(o.stanza, label);
-  if ((await o.storage.info(path)) !== null) return 'backup.manifest exists (the backup completed but is not in backup.info)';
-  if ((await o.storage.info(`${path}.copy`)) === null) return 'partially deleted by prior resume or invalid';
+  if (await o.storage.fileExists(path)) return 'backup.manifest exists (the backup completed but is not in backup.info)';
+  if (!(await o.storage.fileExists(`${path}.copy`))) return 'partially deleted by prior resume or invalid';
   let m: Manifest;
   try {
     // the copy alone: loading the pair would fall back to nothing anyway

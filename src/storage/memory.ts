@@ -31,6 +31,10 @@ export class MemoryStorage implements StorageDriver {
     return e === undefined ? null : toInfo(baseName(p), e);
   }
 
+  async fileExists(path: string): Promise<boolean> {
+    return this.entries.get(this.resolve(checkPath(path)))?.type === 'file';
+  }
+
   /** Follows links in every segment of `path`, then appends `last` unresolved. */
   private resolve(path: string, last?: string): string {
     let cur = '';

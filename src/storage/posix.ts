@@ -44,6 +44,17 @@ export class PosixStorage implements StorageDriver {
     return this.toInfo(baseName(checkPath(path)), file, st);
   }
 
+  async fileExists(path: string): Promise<boolean> {
+    const file = this.abs(path);
+    try {
+      return (await stat(file)).isFile();
+    } catch (e) {
+      const code = errnoCode(e);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+      throw sysErr('FileOpenError', `unable to get info for path/file '${file}'`, e);
+    }
+  }
+
   private async toInfo(name: string, file: string, st: Stats): Promise<StorageInfo> {
     const type = st.isSymbolicLink() ? 'link' : st.isDirectory() ? 'path' : 'file';
     const info: StorageInfo = {

@@ -59,6 +59,18 @@ export class S3Storage implements StorageDriver {
     return any ? { name, type: 'path', size: 0, timeModified: 0 } : null;
   }
 
+  async fileExists(path: string): Promise<boolean> {
+    const p = checkPath(path);
+    if (p === '') return false;
+    try {
+      await this.conn.request({ op: 'HeadObject', method: 'HEAD', key: this.key(p) });
+      return true;
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw e;
+    }
+  }
+
   private async listPage(prefix: string, delimiter?: string, token?: string, maxKeys?: number): Promise<ListPage> {
     const query: Record<string, string> = { 'list-type': '2', prefix };
     if (delimiter !== undefined) query.delimiter = delimiter;

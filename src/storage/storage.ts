@@ -87,6 +87,14 @@ export interface StorageDriver {
   info(path: string, opts?: { followLink?: boolean }): Promise<StorageInfo | null>;
 
   /**
+   * True when a file is at `path` (links followed); false when nothing is, or only a path (a
+   * directory, or on object stores a key prefix). For callers that look for a file, like
+   * pgBackRest's storageExists: object stores answer with one HEAD and never list, where `info`
+   * of a missing name lists as well to find a path of that name.
+   */
+  fileExists(path: string): Promise<boolean>;
+
+  /**
    * Entries directly below `path` (or all below it with `recurse`), in no particular order.
    * A missing path lists as empty: callers that care use `info` first. Never includes `.`/`..`.
    */

@@ -90,6 +90,14 @@ describe('S3Storage specifics', () => {
     expect((await readAll(await s.read('archive/x/small'))).equals(await readAll(patternStream(5 * 1024 * 1024)))).toBe(true);
   });
 
+  it('looks for a file with one HeadObject, where info of a missing name also lists', async () => {
+    await s.write('exists/dir/file', Buffer.from('x'));
+    expect(await operations(s, () => s.fileExists('exists/dir/file'))).toEqual(['HeadObject']);
+    expect(await operations(s, () => s.fileExists('exists/dir'))).toEqual(['HeadObject']);
+    expect(await operations(s, () => s.fileExists('exists/nope'))).toEqual(['HeadObject']);
+    expect(await operations(s, () => s.info('exists/nope'))).toEqual(['HeadObject', 'ListObjectsV2']);
+  });
+
   it('aborts the multipart upload when the source fails after the first part', async () => {
     let failed: unknown;
     const ops = await operations(s, () => s.write('abort/f', patternStream(30 * 1024 * 1024, 12 * 1024 * 1024)).catch((e: unknown) => (failed = e)));

@@ -15,6 +15,10 @@ export class MapStorage implements StorageDriver {
     return { name: path.split('/').pop()!, type: 'file', size: data.length, timeModified: 0 };
   }
 
+  async fileExists(path: string): Promise<boolean> {
+    return this.files.has(path);
+  }
+
   async list(path: string): Promise<StorageInfo[]> {
     const prefix = path === '' ? '' : `${path}/`;
     const out: StorageInfo[] = [];

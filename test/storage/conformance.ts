@@ -157,6 +157,20 @@ export function runConformance(name: string, makeDriver: () => Promise<DriverUnd
       expect(await s.info('inf/di')).toBeNull();
     });
 
+    it('tells a file from a path or nothing with fileExists', async () => {
+      await s.write('fex/dir/file', Buffer.from('12345'));
+      await s.write('fex/empty', Buffer.alloc(0));
+      expect(await s.fileExists('fex/dir/file')).toBe(true);
+      expect(await s.fileExists('fex/empty')).toBe(true);
+      expect(await s.fileExists('fex/dir')).toBe(false);
+      expect(await s.fileExists('fex')).toBe(false);
+      expect(await s.fileExists('fex/nope')).toBe(false);
+      expect(await s.fileExists('fex/di')).toBe(false);
+      expect(await s.fileExists('fex/dir/file/below')).toBe(false);
+      await s.remove('fex/dir/file');
+      expect(await s.fileExists('fex/dir/file')).toBe(false);
+    });
+
     it('removes files, missing ok unless errorOnMissing', async () => {
       await s.write('rm/f', Buffer.from('x'));
       await s.remove('rm/f');

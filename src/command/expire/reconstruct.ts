@@ -18,7 +18,7 @@ export async function reconstructBackupInfo(repo: RepoTarget, stanza: string, in
     .sort();
   for (const label of onDisk) {
     if (info.backups.some((b) => b.label === label)) continue;
-    if ((await s.info(backupManifestPath(stanza, label))) === null) continue;
+    if (!(await s.fileExists(backupManifestPath(stanza, label)))) continue;
     const entry = await loadEntry(repo, stanza, label, info);
     if (entry === undefined) continue;
     if (!info.history.some((h) => h.id === entry.dbId)) continue;
@@ -27,7 +27,7 @@ export async function reconstructBackupInfo(repo: RepoTarget, stanza: string, in
     info.backups = [...info.backups, entry].sort((a, b) => (a.label < b.label ? -1 : 1));
   }
   for (const b of [...info.backups]) {
-    if ((await s.info(backupManifestPath(stanza, b.label))) !== null) continue;
+    if (await s.fileExists(backupManifestPath(stanza, b.label))) continue;
     log.warn(`backup '${b.label}' missing manifest removed from backup.info`);
     info.backups = info.backups.filter((x) => x.label !== b.label);
   }

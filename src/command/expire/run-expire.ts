@@ -162,7 +162,7 @@ async function removeExpiredBackups(r: RepoRun, info: BackupInfo): Promise<void>
 async function keepResumable(r: RepoRun, info: BackupInfo, label: string): Promise<boolean> {
   const s = r.repo.storage;
   const manifest = backupManifestPath(r.stanza, label);
-  if ((await s.info(manifest)) !== null || (await s.info(`${manifest}.copy`)) === null) return false;
+  if ((await s.fileExists(manifest)) || !(await s.fileExists(`${manifest}.copy`))) return false;
   if (!label.startsWith(r.adhoc!.slice(0, 16))) return true;
   const prior = await resumablePrior(r, info, label);
   return prior !== undefined && info.backups.some((b) => b.label === prior);

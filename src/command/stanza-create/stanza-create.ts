@@ -24,7 +24,7 @@ export async function run(ctx: CommandContext): Promise<void> {
 /** Returns true when the info files were written, false when valid ones were already there. */
 async function createOnRepo(repo: RepoTarget, stanza: string, pg: PgControl): Promise<boolean> {
   const s = repo.storage;
-  const exists = async (path: string) => (await s.info(path)) !== null || (await s.info(`${path}.copy`)) !== null;
+  const exists = async (path: string) => (await s.fileExists(path)) || s.fileExists(`${path}.copy`);
   const archiveExists = await exists(archiveInfoPath(stanza));
   const backupExists = await exists(backupInfoPath(stanza));
   const opts = { cipherPass: repo.cipherPass, displayPath: repo.display };
