@@ -3,6 +3,7 @@ import { err, PgbrError } from '../error/error.js';
 import { S3Client, type S3Options, type S3Request } from './s3-client.js';
 import { isNotFound, mapS3Error, S3TimeoutError } from './s3-error.js';
 import { completeMultipartBody, deleteObjectsBody, parseError, parseListPage, xmlText, type ListPage } from './s3-xml.js';
+import { literalPrefix } from './list-prefix.js';
 import { baseName, checkPath } from './path.js';
 import type {
   ListOptions, ReadOptions, StorageDriver, StorageFeatures, StorageInfo,
@@ -88,9 +89,12 @@ export class S3Storage implements StorageDriver {
     const add = (info: StorageInfo): void => {
       if (opts.expression === undefined || opts.expression.test(info.name)) out.push(info);
     };
+    // Only keys that can match are asked for: a WAL segment's look-up lists its own name, not its
+    // whole directory. Names stay relative to `prefix`.
+    const keyPrefix = opts.expression === undefined ? prefix : prefix + literalPrefix(opts.expression);
     let token: string | undefined;
     do {
-      const page = await this.listPage(prefix, opts.recurse ? undefined : '/', token);
+      const page = await this.listPage(keyPrefix, opts.recurse ? undefined : '/', token);
       for (const cp of page.prefixes) {
         const name = cp.slice(prefix.length, -1);
         if (name !== '' && !paths.has(name)) {

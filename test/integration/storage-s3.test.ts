@@ -98,6 +98,30 @@ describe('S3Storage specifics', () => {
     expect(await operations(s, () => s.info('exists/nope'))).toEqual(['HeadObject', 'ListObjectsV2']);
   });
 
+  it('lists only the keys an anchored expression can match', async () => {
+    const sha = 'a'.repeat(40);
+    for (const n of ['000000010000000100000001', '000000010000000100000002', '000000010000000100000020']) {
+      await s.write(`narrow/0000000100000001/${n}-${sha}.gz`, Buffer.from(n));
+    }
+    const client = (s as unknown as { conn: S3Client }).conn;
+    const prefixes: string[] = [];
+    client.observer = (_op, req) => prefixes.push(req.query?.prefix ?? '');
+    try {
+      const found = await s.list('narrow/0000000100000001', { expression: /^000000010000000100000002-[0-9a-f]{40}(\.gz)?$/ });
+      expect(found.map((f) => f.name)).toEqual([`000000010000000100000002-${sha}.gz`]);
+      expect(await s.list('narrow', { expression: /^0000000100000001$/ })).toMatchObject([{ name: '0000000100000001', type: 'path' }]);
+      expect(await s.list('narrow/0000000100000001', { expression: /^00000001000000010000000[0-9]-/ })).toHaveLength(2);
+    } finally {
+      client.observer = undefined;
+    }
+    const base = t.path.slice(1);
+    expect(prefixes).toEqual([
+      `${base}/narrow/0000000100000001/000000010000000100000002-`,
+      `${base}/narrow/0000000100000001`,
+      `${base}/narrow/0000000100000001/00000001000000010000000`,
+    ]);
+  });
+
   it('aborts the multipart upload when the source fails after the first part', async () => {
     let failed: unknown;
     const ops = await operations(s, () => s.write('abort/f', patternStream(30 * 1024 * 1024, 12 * 1024 * 1024)).catch((e: unknown) => (failed = e)));
