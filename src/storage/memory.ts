@@ -35,6 +35,11 @@ export class MemoryStorage implements StorageDriver {
     return this.entries.get(this.resolve(checkPath(path)))?.type === 'file';
   }
 
+  async pathExists(path: string): Promise<boolean> {
+    const p = checkPath(path);
+    return p === '' || this.entries.get(this.resolve(p))?.type === 'path';
+  }
+
   /** Follows links in every segment of `path`, then appends `last` unresolved. */
   private resolve(path: string, last?: string): string {
     let cur = '';

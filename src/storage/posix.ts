@@ -45,12 +45,21 @@ export class PosixStorage implements StorageDriver {
   }
 
   async fileExists(path: string): Promise<boolean> {
+    return (await this.statFollowed(path))?.isFile() ?? false;
+  }
+
+  async pathExists(path: string): Promise<boolean> {
+    return (await this.statFollowed(path))?.isDirectory() ?? false;
+  }
+
+  /** stat(2), links followed; null when nothing is there (or a file stands where a directory should). */
+  private async statFollowed(path: string): Promise<Stats | null> {
     const file = this.abs(path);
     try {
-      return (await stat(file)).isFile();
+      return await stat(file);
     } catch (e) {
       const code = errnoCode(e);
-      if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
       throw sysErr('FileOpenError', `unable to get info for path/file '${file}'`, e);
     }
   }

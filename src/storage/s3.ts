@@ -72,6 +72,13 @@ export class S3Storage implements StorageDriver {
     }
   }
 
+  async pathExists(path: string): Promise<boolean> {
+    const p = checkPath(path);
+    if (p === '') return true;
+    const page = await this.listPage(`${this.key(p)}/`, undefined, undefined, 1);
+    return page.contents.length > 0 || page.prefixes.length > 0;
+  }
+
   private async listPage(prefix: string, delimiter?: string, token?: string, maxKeys?: number): Promise<ListPage> {
     const query: Record<string, string> = { 'list-type': '2', prefix };
     if (delimiter !== undefined) query.delimiter = delimiter;

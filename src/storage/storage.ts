@@ -95,6 +95,12 @@ export interface StorageDriver {
   fileExists(path: string): Promise<boolean>;
 
   /**
+   * True when a path is at `path`: a directory (links followed), or on object stores any key
+   * below `path/`, found with one listing of at most one key and no HEAD.
+   */
+  pathExists(path: string): Promise<boolean>;
+
+  /**
    * Entries directly below `path` (or all below it with `recurse`), in no particular order.
    * A missing path lists as empty: callers that care use `info` first. Never includes `.`/`..`.
    */

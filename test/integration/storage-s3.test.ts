@@ -90,12 +90,14 @@ describe('S3Storage specifics', () => {
     expect((await readAll(await s.read('archive/x/small'))).equals(await readAll(patternStream(5 * 1024 * 1024)))).toBe(true);
   });
 
-  it('looks for a file with one HeadObject, where info of a missing name also lists', async () => {
+  it('looks for a file with one HeadObject and for a path with one listing, where info of a missing name sends both', async () => {
     await s.write('exists/dir/file', Buffer.from('x'));
     expect(await operations(s, () => s.fileExists('exists/dir/file'))).toEqual(['HeadObject']);
     expect(await operations(s, () => s.fileExists('exists/dir'))).toEqual(['HeadObject']);
     expect(await operations(s, () => s.fileExists('exists/nope'))).toEqual(['HeadObject']);
     expect(await operations(s, () => s.info('exists/nope'))).toEqual(['HeadObject', 'ListObjectsV2']);
+    expect(await operations(s, () => s.pathExists('exists/dir'))).toEqual(['ListObjectsV2']);
+    expect(await operations(s, () => s.pathExists('exists/nope'))).toEqual(['ListObjectsV2']);
   });
 
   it('lists only the keys an anchored expression can match', async () => {

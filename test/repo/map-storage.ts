@@ -19,6 +19,10 @@ export class MapStorage implements StorageDriver {
     return this.files.has(path);
   }
 
+  async pathExists(path: string): Promise<boolean> {
+    return path === '' || [...this.files.keys()].some((k) => k.startsWith(`${path}/`));
+  }
+
   async list(path: string): Promise<StorageInfo[]> {
     const prefix = path === '' ? '' : `${path}/`;
     const out: StorageInfo[] = [];

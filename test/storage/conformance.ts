@@ -171,6 +171,18 @@ export function runConformance(name: string, makeDriver: () => Promise<DriverUnd
       expect(await s.fileExists('fex/dir/file')).toBe(false);
     });
 
+    it('tells a path from a file or nothing with pathExists', async () => {
+      await s.write('pex/dir/sub/file', Buffer.from('12345'));
+      expect(await s.pathExists('pex/dir/sub')).toBe(true);
+      expect(await s.pathExists('pex/dir')).toBe(true);
+      expect(await s.pathExists('pex')).toBe(true);
+      expect(await s.pathExists('')).toBe(true);
+      expect(await s.pathExists('pex/dir/sub/file')).toBe(false);
+      expect(await s.pathExists('pex/di')).toBe(false);
+      expect(await s.pathExists('pex/nope')).toBe(false);
+      expect(await s.pathExists('pex/dir/sub/file/below')).toBe(false);
+    });
+
     it('removes files, missing ok unless errorOnMissing', async () => {
       await s.write('rm/f', Buffer.from('x'));
       await s.remove('rm/f');

@@ -51,7 +51,7 @@ async function stanzaNames(repos: RepoTarget[]): Promise<string[]> {
 
 async function repoStanza(repo: RepoTarget, stanza: string): Promise<RepoStanza> {
   const base = { repo, archives: [] as InfoArchive[] };
-  if ((await repo.storage.info(backupStanzaPath(stanza))) === null) return { ...base, status: INFO_STATUS.missingStanzaPath };
+  if (!(await repo.storage.pathExists(backupStanzaPath(stanza)))) return { ...base, status: INFO_STATUS.missingStanzaPath };
   const opts = { cipherPass: repo.cipherPass, displayPath: repo.display };
   try {
     const backup = (await loadBackupInfo(repo.storage, stanza, opts)).value;
@@ -72,7 +72,7 @@ async function archiveList(repo: RepoTarget, stanza: string, info: ArchiveInfo):
     const id = `${h.version}-${h.id}`;
     const path = archiveIdPath(stanza, id);
     const current = h.id === info.currentId;
-    if (!current && (await repo.storage.info(path)) === null) continue;
+    if (!current && !(await repo.storage.pathExists(path))) continue;
     const { min, max } = await walMinMax(repo.storage, path);
     out.push({ database: { id: h.id, 'repo-key': repo.idx }, id, max, min });
   }

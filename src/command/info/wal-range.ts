@@ -10,11 +10,17 @@ export async function walMinMax(storage: StorageDriver, archiveIdPath: string): 
     .filter((e) => e.type === 'path')
     .map((e) => e.name)
     .sort();
-  const segmentsIn = async (dir: string) =>
-    (await storage.list(`${archiveIdPath}/${dir}`, { expression: WAL_FILE }))
-      .map((e) => WAL_FILE.exec(e.name)?.[1])
-      .filter((s): s is string => s !== undefined)
-      .sort();
+  // Each directory is listed once: the oldest and newest segment are often in the same one.
+  const listed = new Map<string, Promise<string[]>>();
+  const segmentsIn = (dir: string): Promise<string[]> => {
+    let segs = listed.get(dir);
+    if (segs === undefined) {
+      segs = storage.list(`${archiveIdPath}/${dir}`, { expression: WAL_FILE }).then((found) =>
+        found.map((e) => WAL_FILE.exec(e.name)?.[1]).filter((s): s is string => s !== undefined).sort());
+      listed.set(dir, segs);
+    }
+    return segs;
+  };
   let min: string | null = null;
   for (const d of dirs) {
     const segs = await segmentsIn(d);

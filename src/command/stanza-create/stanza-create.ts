@@ -57,8 +57,8 @@ async function createOnRepo(repo: RepoTarget, stanza: string, pg: PgControl): Pr
 
 async function bothPresent(repo: RepoTarget, stanza: string): Promise<boolean> {
   const paths = [archiveInfoPath(stanza), backupInfoPath(stanza)].flatMap((p) => [p, `${p}.copy`]);
-  const found = await Promise.all(paths.map((p) => repo.storage.info(p)));
-  return found.every((f) => f !== null);
+  const found = await Promise.all(paths.map((p) => repo.storage.fileExists(p)));
+  return found.every((f) => f);
 }
 
 /** Leftovers without info files mean someone else's data: refuse rather than mix with it. */

@@ -45,8 +45,8 @@ function requireSingleRepo(cfg: Config): void {
 
 async function hasInfoFiles(repo: RepoTarget, stanza: string): Promise<boolean> {
   const paths = [archiveInfoPath(stanza), backupInfoPath(stanza)].flatMap((p) => [p, `${p}.copy`]);
-  const found = await Promise.all(paths.map((p) => repo.storage.info(p)));
-  return found.some((f) => f !== null);
+  const found = await Promise.all(paths.map((p) => repo.storage.fileExists(p)));
+  return found.some((f) => f);
 }
 
 function checkPgStopped(cfg: Config, stanza: string, repoName: string): void {
