@@ -103,6 +103,13 @@ describe.each<[RepoKind, boolean]>([
     // info for every stanza (no --stanza) as well
     const conf = `--config=${c.conf}`;
     expect((await ours([conf, 'info'])).stdout).toBe((await theirs([conf, 'info'])).stdout);
+    // and for a stanza the repo does not have
+    for (const output of ['text', 'json']) {
+      const args = [conf, '--stanza=nosuch', `--output=${output}`, 'info'];
+      const [o, t] = [await ours(args), await theirs(args)];
+      expect(o.stdout).toContain('missing stanza path');
+      expect([o.code, o.stdout]).toEqual([t.code, t.stdout]);
+    }
   });
 });
 
