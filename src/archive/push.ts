@@ -67,23 +67,26 @@ const COMPRESS_PIECES = Math.min(availableParallelism(), 4);
 export async function pushWalFile(opts: PushOptions): Promise<string[]> {
   const name = basename(opts.path);
   const isSegment = SEGMENT.test(name);
-  // A segment is read, hashed and set compressing before the repos are asked anything: on an
-  // object store the first request's TLS set-up and archive.info's round trip then overlap the
-  // compression on the thread pool (about a quarter of a 0.35 s archive-push to S3). Its errors
-  // (a missing file) still come after the repos' own, as pgBackRest checks the repos first.
-  const prepared = isSegment ? prepareSegment(opts) : undefined;
-  prepared?.catch(() => undefined);
+  // A segment is read and what runs off this thread (gz pieces on the thread pool, the async
+  // archiver's workers) starts before the repos are asked anything: on an object store the first
+  // request's TLS set-up and archive.info's round trip then overlap it. Its errors (a missing
+  // file) still come after the repos' own, as pgBackRest checks the repos first.
+  const started = isSegment ? startSegment(opts) : undefined;
+  started?.catch(() => undefined);
   const targets = await pushRepos(opts);
-  // The look-ups for an archived copy go out now (a round trip each on an object store).
+  // The look-ups for an archived copy go out now (a round trip each on an object store), and the
+  // work left for this thread (hash, other codecs) runs while they are out.
   const lookups = isSegment ? targets.map((t) => findSegment(t, opts.stanza, name)) : [];
   for (const lookup of lookups) lookup.catch(() => undefined);
   const warnings: string[] = [];
-  if (prepared === undefined) {
+  if (started === undefined) {
     const data = readSegment(opts.path);
     await writeAll(targets, opts.stanza, name, () => data);
     return warnings;
   }
-  const segment = await prepared;
+  const segment = (await started)();
+  // Settled below unless the segment turns out to be archived already or refused.
+  segment.compressed.catch(() => undefined);
   if (opts.headerCheck) checkHeader(segment, opts.path, name, targets[0]);
   const sha1 = segment.sha1;
   const pending: PushRepo[] = [];
@@ -107,22 +110,27 @@ export async function pushWalFile(opts: PushOptions): Promise<string[]> {
   return warnings;
 }
 
-/** The segment read, hashed and compressing; settled only when the push gets that far. */
-async function prepareSegment(opts: PushOptions): Promise<PreparedSegment> {
-  const segment = await (opts.prepare?.(opts.path) ?? prepareHere(opts));
-  segment.compressed.catch(() => undefined);
-  return segment;
-}
-
 /**
- * One synchronous read of the whole file (an async read goes through the thread pool in 512 KiB
- * pieces, about 25 ms of a 0.3 s archive-push, and nothing else runs meanwhile). Compression
- * starts first, so the hash runs while gz pieces compress on the pool.
+ * Reads the segment and starts its off-thread work; the function it resolves to finishes the
+ * rest in this thread. One synchronous read of the whole file (an async read goes through the
+ * thread pool in 512 KiB pieces, about 25 ms of a 0.3 s archive-push, and nothing else runs
+ * meanwhile).
  */
-function prepareHere(opts: PushOptions): PreparedSegment {
+async function startSegment(opts: PushOptions): Promise<() => PreparedSegment> {
+  if (opts.prepare !== undefined) {
+    const prepared = await opts.prepare(opts.path);
+    prepared.compressed.catch(() => undefined);
+    return () => prepared;
+  }
   const data = readSegment(opts.path);
-  const compressed = compressParallel(opts.compressType, data, opts.compressLevel, COMPRESS_PIECES);
-  return { size: data.length, head: data.subarray(0, PG_WAL_HEADER_SIZE), sha1: sha1Hex(data), compressed };
+  const pool = opts.compressType === 'gz' ? compressParallel('gz', data, opts.compressLevel, COMPRESS_PIECES) : undefined;
+  pool?.catch(() => undefined);
+  return () => ({
+    size: data.length,
+    head: data.subarray(0, PG_WAL_HEADER_SIZE),
+    sha1: sha1Hex(data),
+    compressed: pool ?? compressParallel(opts.compressType, data, opts.compressLevel, COMPRESS_PIECES),
+  });
 }
 
 function readSegment(path: string): Buffer {
