@@ -32,11 +32,11 @@ async function main(argv: string[]): Promise<number> {
   for (const w of cfg.warnings) log.warn(w);
   const quiet = commandByName(cfg.command)?.logQuiet === true;
   let name = cfg.role ? `${cfg.command}:${cfg.role}` : cfg.command;
-  log.write(quiet ? 'debug' : 'info', `${name} command begin ${VERSION}: ${beginParams(cfg)}${cfg.displayOptions()}`);
-  installSignalHandlers(log, name, quiet);
-
   const showElapsed = cfg.bool('log-timestamp');
   try {
+    // In the try: even this first line can fail (stdout closed), and that is reported like any error.
+    log.write(quiet ? 'debug' : 'info', `${name} command begin ${VERSION}: ${beginParams(cfg)}${cfg.displayOptions()}`);
+    installSignalHandlers(log, name, quiet);
     const mod = await loadCommand(cfg.command);
     const result = (await mod.run({ cfg, log })) ?? {};
     if (result.stdout !== undefined) writeAllSync(1, result.stdout);

@@ -3,7 +3,7 @@ import { writeAllSync } from './write.js';
 import { formatLong, formatShort, type LogRecord } from './format.js';
 import { levelRank, type LogLevel } from './level.js';
 import { redactSecrets } from './redact.js';
-import { strerror } from '../storage/errno.js';
+import { strerror, sysErr } from '../storage/errno.js';
 
 export interface LoggerSettings {
   console: LogLevel;
@@ -28,6 +28,8 @@ export class Logger {
   private secrets: string[] = [];
   /** Put before every message (`[DRY-RUN] ` for expire --dry-run, as pgBackRest does). */
   private messagePrefix = '';
+  /** Set once a write to stdout failed (its reader went away): later lines skip it. */
+  private stdoutFailed = false;
 
   constructor(settings: LoggerSettings, private readonly processId = 0) {
     this.settings = settings;
@@ -88,8 +90,22 @@ export class Logger {
     const s = this.settings;
     const opts = { timestamp: s.timestamp, processMax: s.processMax };
     if (r <= levelRank(s.stderr)) writeAllSync(2, formatShort(rec) + '\n');
-    else if (r <= levelRank(s.console)) writeAllSync(1, formatLong(rec, opts) + '\n');
+    else if (r <= levelRank(s.console) && !this.stdoutFailed) this.writeStdout(formatLong(rec, opts) + '\n');
     if (this.fileFd !== undefined && r <= levelRank(s.file)) writeAllSync(this.fileFd, formatLong(rec, opts) + '\n');
+  }
+
+  /**
+   * A line pgBackRest would print to stdout. When that fails (stdout closed early, as with
+   * `| head`) the command stops with pgBackRest's FileWriteError text, once: the error itself and
+   * the lines after it go to stderr and the log file only.
+   */
+  private writeStdout(text: string): void {
+    try {
+      writeAllSync(1, text);
+    } catch (e) {
+      this.stdoutFailed = true;
+      throw sysErr('FileWriteError', 'unable to write log to stdout', e);
+    }
   }
 
   private redact(message: string): string {
