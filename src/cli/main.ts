@@ -6,6 +6,7 @@ import { toPgbrError, isPgbrError, type PgbrError } from '../error/error.js';
 import { Logger, DEFAULT_LOGGER_SETTINGS } from '../log/logger.js';
 import { loggerSettings, secretValues } from './log-setup.js';
 import { writeAllSync } from '../log/write.js';
+import { errnoCode } from '../storage/errno.js';
 import { loadCommand } from '../command/registry.js';
 import { VERSION } from '../version.js';
 
@@ -39,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
     installSignalHandlers(log, name, quiet);
     const mod = await loadCommand(cfg.command);
     const result = (await mod.run({ cfg, log })) ?? {};
-    if (result.stdout !== undefined) writeAllSync(1, result.stdout);
+    if (result.stdout !== undefined) writeOutput(result.stdout);
     const elapsed = showElapsed ? ` (${Date.now() - started}ms)` : '';
     log.write(quiet ? 'debug' : 'info', `${name} command end: completed successfully${elapsed}`);
     if (result.after) {
@@ -54,6 +55,18 @@ async function main(argv: string[]): Promise<number> {
     return pe.code;
   } finally {
     log.closeFile();
+  }
+}
+
+/**
+ * The command's output (info, repo-ls, ...). A reader that stops early (`| head`) took what it
+ * wanted: pgBackRest 2.45 still ends successfully then, and so does this.
+ */
+function writeOutput(text: string): void {
+  try {
+    writeAllSync(1, text);
+  } catch (e) {
+    if (errnoCode(e) !== 'EPIPE') throw e;
   }
 }
 

@@ -1,11 +1,11 @@
 /**
  * What the CLI does when its stdout goes away (`pgbackrest ... | head -1` that exits early): one
  * line with pgBackRest's FileWriteError text on stderr, that error's code as exit status, no stack
- * trace, and the command does not go on.
+ * trace, and the command does not go on. Output cut short is not an error, as in pgBackRest.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
 import { ourCli, theirCli } from '../harness/run.js';
@@ -37,5 +37,16 @@ describe('stdout closed early', () => {
     const theirsRun = await withStdoutClosed(theirCli(), args(join(dir, 'theirs')));
     expect(theirsRun.stderr.split('\n')[0]).toBe('ERROR: [064]: unable to write log to stdout: [32] Broken pipe');
     expect(existsSync(join(dir, 'theirs', 'main.stop'))).toBe(false);
+  });
+
+  it('ends successfully when only the command output (repo-ls) is cut short, as pgBackRest does', async () => {
+    const dir = makeTempDir('pgbr-epipe-');
+    writeFileSync(join(dir, 'some-file'), 'x');
+    const args = [`--repo1-path=${dir}`, '--log-level-file=off', 'repo-ls'];
+    const cli = ourCli();
+    const mine = await withStdoutClosed(cli.cmd, [...cli.args, ...args]);
+    const theirsRun = await withStdoutClosed(theirCli(), args);
+    expect(theirsRun).toEqual({ code: 0, stderr: '' });
+    expect(mine).toEqual({ code: 0, stderr: '' });
   });
 });
