@@ -53,11 +53,17 @@ export async function markRow(shell: Shell, c: Cluster, note: string): Promise<v
   await sql(shell, c, `INSERT INTO demo_marks (note) VALUES ('${note}')`);
 }
 
-/** Switch WAL and wait until the segment with the last write is in the repository. */
+/**
+ * Switch WAL and wait until the segment with the last write is in the repository. That segment
+ * is named once, from the switch: the current position moves on into the next segment as soon as
+ * anything is logged (the background writer's running-transactions record every 15 s), and a
+ * name taken from it later would wait for a segment that is not complete yet.
+ */
 export async function archived(shell: Shell, c: Cluster): Promise<void> {
-  await sql(shell, c, 'SELECT pg_switch_wal()');
-  shell.say('(waiting for PostgreSQL to archive that segment through archive-push)');
-  const done = "SELECT last_archived_wal >= pg_walfile_name(pg_current_wal_lsn() - 1) AS ok FROM pg_stat_archiver";
+  shell.say('SQL> SELECT pg_walfile_name(pg_switch_wal())');
+  const [{ name }] = await c.query<{ name: string }>('SELECT pg_walfile_name(pg_switch_wal()) AS name');
+  shell.say(`(waiting for PostgreSQL to archive ${name} through archive-push)`);
+  const done = `SELECT last_archived_wal >= '${name}' AS ok FROM pg_stat_archiver`;
   for (let i = 0; i < 600; i++) {
     if ((await c.query<{ ok: boolean }>(done))[0]?.ok === true) return;
     await new Promise((r) => setTimeout(r, 100));
