@@ -2,6 +2,7 @@ import type { CommandContext } from '../command.js';
 import { acquireLock } from '../../lock/lock.js';
 import { checkStop } from '../../lock/stop.js';
 import type { PgControl } from '../../postgres/control.js';
+import { archiveInfoPath, backupInfoPath } from '../../repo/layout.js';
 import { clusterControl } from './pg-cluster.js';
 import { repoTargets, type RepoTarget } from './repos.js';
 
@@ -23,4 +24,10 @@ export async function forEachStanzaRepo(
   } finally {
     lock.release();
   }
+}
+
+/** Which of a stanza's four info files (archive.info, backup.info, each with its .copy) the repo holds. */
+export async function infoFilesFound(repo: RepoTarget, stanza: string): Promise<boolean[]> {
+  const paths = [archiveInfoPath(stanza), backupInfoPath(stanza)].flatMap((p) => [p, `${p}.copy`]);
+  return Promise.all(paths.map((p) => repo.storage.fileExists(p)));
 }

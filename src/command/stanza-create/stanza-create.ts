@@ -7,7 +7,7 @@ import { loadBackupInfo, newBackupInfo, saveBackupInfo } from '../../repo/backup
 import { checkStanzaInfoPg } from '../../repo/info-check.js';
 import { archiveInfoPath, archiveStanzaPath, backupInfoPath, backupStanzaPath } from '../../repo/layout.js';
 import type { RepoTarget } from '../common/repos.js';
-import { forEachStanzaRepo } from '../common/stanza-repos.js';
+import { forEachStanzaRepo, infoFilesFound } from '../common/stanza-repos.js';
 
 /**
  * Create the stanza on every repo: archive.info then backup.info (each with its .copy) for the
@@ -33,7 +33,7 @@ async function createOnRepo(repo: RepoTarget, stanza: string, pg: PgControl): Pr
     const archive = await loadArchiveInfo(s, stanza, opts);
     const backup = await loadBackupInfo(s, stanza, opts);
     checkStanzaInfoPg(archive.value, backup.value, { version: pg.version, systemId: pg.systemId });
-    const repaired = [archive, backup].some((l) => l.mainError !== undefined) || !(await bothPresent(repo, stanza));
+    const repaired = [archive, backup].some((l) => l.mainError !== undefined) || !(await infoFilesFound(repo, stanza)).every(Boolean);
     if (repaired) {
       await saveArchiveInfo(s, stanza, archive.value, { cipherPass: repo.cipherPass });
       await saveBackupInfo(s, stanza, backup.value, { cipherPass: repo.cipherPass });
@@ -53,12 +53,6 @@ async function createOnRepo(repo: RepoTarget, stanza: string, pg: PgControl): Pr
   const backup = newBackupInfo({ ...id, catalogVersion: pg.catalogVersion, controlVersion: pg.controlVersion, cipherPass: cipher.backup });
   await saveBackupInfo(s, stanza, backup, { cipherPass: repo.cipherPass });
   return true;
-}
-
-async function bothPresent(repo: RepoTarget, stanza: string): Promise<boolean> {
-  const paths = [archiveInfoPath(stanza), backupInfoPath(stanza)].flatMap((p) => [p, `${p}.copy`]);
-  const found = await Promise.all(paths.map((p) => repo.storage.fileExists(p)));
-  return found.every((f) => f);
 }
 
 /** Leftovers without info files mean someone else's data: refuse rather than mix with it. */

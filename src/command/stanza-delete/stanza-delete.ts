@@ -6,6 +6,7 @@ import { acquireLock } from '../../lock/lock.js';
 import { stopFilePath } from '../../lock/stop.js';
 import { archiveInfoPath, archiveStanzaPath, backupInfoPath, backupStanzaPath } from '../../repo/layout.js';
 import { repoTargets, type RepoTarget } from '../common/repos.js';
+import { infoFilesFound } from '../common/stanza-repos.js';
 
 /**
  * Remove a stopped stanza from one repo. The info files go first (archive.info, then
@@ -20,7 +21,7 @@ export async function run({ cfg }: CommandContext): Promise<void> {
   const lock = acquireLock({ lockPath, stanza, type: 'all', execId: cfg.str('exec-id') });
   try {
     const [repo] = await repoTargets(cfg);
-    if (repo === undefined || !(await hasInfoFiles(repo, stanza))) return;
+    if (repo === undefined || !(await infoFilesFound(repo, stanza)).some(Boolean)) return;
     const stopFile = stopFilePath(lockPath, stanza);
     if (!existsSync(stopFile)) {
       throw err('FileMissingError', `stop file does not exist for stanza '${stanza}'`, {
@@ -41,12 +42,6 @@ function requireSingleRepo(cfg: Config): void {
   throw err('OptionRequiredError', `${cfg.command} command requires option: repo`, {
     hints: ['this command requires a specific repository to operate on'],
   });
-}
-
-async function hasInfoFiles(repo: RepoTarget, stanza: string): Promise<boolean> {
-  const paths = [archiveInfoPath(stanza), backupInfoPath(stanza)].flatMap((p) => [p, `${p}.copy`]);
-  const found = await Promise.all(paths.map((p) => repo.storage.fileExists(p)));
-  return found.some((f) => f);
 }
 
 function checkPgStopped(cfg: Config, stanza: string, repoName: string): void {
