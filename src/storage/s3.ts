@@ -1,6 +1,6 @@
 import { PassThrough, Readable } from 'node:stream';
 import { err, PgbrError } from '../error/error.js';
-import { S3Client, type S3Options, type S3Request } from './s3-client.js';
+import { S3Client, type S3Options, type S3Request, type S3Response } from './s3-client.js';
 import { isNotFound, mapS3Error, S3TimeoutError } from './s3-error.js';
 import { completeMultipartBody, deleteObjectsBody, parseError, parseListPage, xmlText, type ListPage } from './s3-xml.js';
 import { literalPrefix } from './list-prefix.js';
@@ -47,27 +47,25 @@ export class S3Storage implements StorageDriver {
     const p = checkPath(path);
     const name = baseName(p);
     if (p === '') return { name, type: 'path', size: 0, timeModified: 0 };
-    const key = this.key(p);
-    try {
-      const head = await this.conn.request({ op: 'HeadObject', method: 'HEAD', key });
+    const head = await this.headObject(p);
+    if (head !== null) {
       const modified = head.headers['last-modified'];
       return { name, type: 'file', size: Number(head.headers['content-length'] ?? 0), timeModified: seconds(modified === undefined ? undefined : new Date(modified)) };
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
     }
-    const page = await this.listPage(`${key}/`, undefined, undefined, 1);
-    const any = page.contents.length > 0 || page.prefixes.length > 0;
-    return any ? { name, type: 'path', size: 0, timeModified: 0 } : null;
+    return (await this.pathExists(p)) ? { name, type: 'path', size: 0, timeModified: 0 } : null;
   }
 
   async fileExists(path: string): Promise<boolean> {
     const p = checkPath(path);
-    if (p === '') return false;
+    return p !== '' && (await this.headObject(p)) !== null;
+  }
+
+  /** HeadObject of the key at `path`; null when there is no such object. */
+  private async headObject(path: string): Promise<S3Response | null> {
     try {
-      await this.conn.request({ op: 'HeadObject', method: 'HEAD', key: this.key(p) });
-      return true;
+      return await this.conn.request({ op: 'HeadObject', method: 'HEAD', key: this.key(path) });
     } catch (e) {
-      if (isNotFound(e)) return false;
+      if (isNotFound(e)) return null;
       throw e;
     }
   }
