@@ -56,7 +56,7 @@ export function workerThreads(processMax: number): number {
  * (see `prestartWorkers`). Nothing to start for process-max 1, or where no built worker entry
  * exists (code run from source).
  */
-export function prestartFileWorkers(processMax: number, storage: StorageDescription): void {
+export function prestartFileWorkers(processMax: number, storage: StorageDescription, count = workerThreads(processMax)): void {
   if (processMax <= 1) return;
   let module: URL;
   try {
@@ -64,7 +64,7 @@ export function prestartFileWorkers(processMax: number, storage: StorageDescript
   } catch {
     return;
   }
-  prestartWorkers(module, { storage } satisfies FileWorkerData, workerThreads(processMax));
+  prestartWorkers(module, { storage } satisfies FileWorkerData, Math.min(count, workerThreads(processMax)));
 }
 
 /** Runs every file job, largest first, `processMax` processes on `workerThreads` threads. See `runJobs`. */
@@ -73,6 +73,9 @@ export async function runFileJobs(jobs: readonly FileJob[], opts: FileJobsOption
     size: opts.processMax,
     threads: workerThreads(opts.processMax),
     depth: opts.storage.type === 's3' ? OBJECT_STORE_DEPTH : 1,
+    // Local files are CPU work from end to end (reads and writes are synchronous): a thread gains
+    // nothing from two at once, and one large file must not share its thread with the rest.
+    threadDepth: opts.storage.type === 's3' ? undefined : 1,
     workerModule: opts.processMax > 1 ? (opts.workerModule ?? defaultWorkerModule()) : undefined,
     workerData: { storage: opts.storage } satisfies FileWorkerData,
     local: () => fileJobRunner(opts.storage),

@@ -20,6 +20,15 @@ export interface PoolOptions<J, R> {
    * flight either way.
    */
   threads?: number;
+  /**
+   * Jobs in flight per thread (default: no limit beyond the processes' own). With fewer threads
+   * than processes, a thread whose processes all take jobs splits its time between them: a large
+   * file then shares its thread with a stream of small ones until the end, while the other threads
+   * have run out of work (restore of a 216 MB relation, process-max 4 on two cores: that file alone
+   * set the end). With a limit, a process waits for its thread to have a free slot before it takes
+   * the next job, so the jobs left go to the threads that are free.
+   */
+  threadDepth?: number;
   /** Built worker entry (.mjs) that calls `serveJobs`; needed when size > 1. */
   workerModule?: URL | string;
   /** Passed to every worker as `workerData` (structured clone: plain data only). */
@@ -34,6 +43,11 @@ export interface Pool<J, R> {
   readonly depth: number;
   /** Runs a job on process `processId` (1..size), which must have fewer than `depth` in flight. */
   run(processId: number, job: J): Promise<R>;
+  /**
+   * Waits until the thread of `processId` may start one more job (see `threadDepth`); the returned
+   * function gives the slot back and must be called once.
+   */
+  slot(processId: number): Promise<() => void>;
   /** Ends every worker and releases the local runner. Call once all jobs have settled. */
   close(): Promise<void>;
 }
@@ -50,6 +64,7 @@ function localPool<J, R>(create: () => Promise<JobRunner<J, R>>, depth: number):
   return {
     size: 1,
     depth,
+    slot: () => Promise.resolve(() => undefined),
     run: async (_processId, job) => {
       // A job here may be synchronous from end to end (posix reads and writes, native codecs), and
       // awaiting it only runs microtasks: I/O the caller started meanwhile (the partial manifest
@@ -70,9 +85,11 @@ function workerPool<J, R>(opts: PoolOptions<J, R>, depth: number): Pool<J, R> {
   if (module === undefined) throw err('AssertError', 'a worker module is required for more than one process');
   const threads = Math.max(1, Math.min(opts.size, opts.threads ?? opts.size));
   const clients = Array.from({ length: threads }, (_, i) => new WorkerClient<J, R>(i + 1, module, opts.workerData));
+  const slots = Array.from({ length: threads }, () => new Slots(opts.threadDepth ?? Infinity));
   return {
     size: opts.size,
     depth,
+    slot: (processId) => slots[(processId - 1) % threads]!.take(),
     run: (processId, job) => {
       const client = Number.isInteger(processId) && processId >= 1 && processId <= opts.size ? clients[(processId - 1) % threads] : undefined;
       if (client === undefined) return Promise.reject(err('AssertError', `invalid process id ${processId}`));
@@ -84,9 +101,31 @@ function workerPool<J, R>(opts: PoolOptions<J, R>, depth: number): Pool<J, R> {
   };
 }
 
+/** A counting semaphore: `take` resolves once fewer than `limit` are out, in the order asked. */
+class Slots {
+  private out = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async take(): Promise<() => void> {
+    if (this.out >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.out++;
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      const next = this.waiting.shift();
+      // the slot passes straight to the next waiter, so a caller arriving meanwhile cannot take it
+      if (next !== undefined) next();
+      else this.out--;
+    };
+  }
+}
+
 /**
  * Runs `jobs` in the given order with at most `pool.size × pool.depth` at once, `depth` per
- * process. `onResult` is called in this thread with the id (1..size) of the process that ran the
+ * process, and no more per thread than the pool's `threadDepth`. `onResult` is called in this thread with the id (1..size) of the process that ran the
  * job, for `P01`-style log lines. On
  * the first failure (a job's or onResult's) no further job starts, jobs already running settle
  * (their results are not reported), and the promise rejects with that first error.
@@ -100,9 +139,15 @@ export async function runJobs<J, R>(
   let failure: { error: unknown } | undefined;
   const lane = async (processId: number): Promise<void> => {
     while (failure === undefined && next < jobs.length) {
+      // the job is taken once its thread can start it, not while it would wait for the thread
+      const release = await pool.slot(processId);
+      if (failure !== undefined || next >= jobs.length) {
+        release();
+        break;
+      }
       const job = jobs[next++]!;
       try {
-        const result = await pool.run(processId, job);
+        const result = await pool.run(processId, job).finally(release);
         if (failure === undefined) await onResult(result, job, processId);
       } catch (e) {
         failure ??= { error: e };

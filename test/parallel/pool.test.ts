@@ -20,8 +20,8 @@ afterAll(() => {
   removeAllTempDirs();
 });
 
-function pool(size: number, depth?: number, threads?: number): Pool<SleepJob, SleepResult> {
-  return createPool<SleepJob, SleepResult>({ size, depth, threads, workerModule: built.url('fixture-worker'), local: sleepRunner });
+function pool(size: number, depth?: number, threads?: number, threadDepth?: number): Pool<SleepJob, SleepResult> {
+  return createPool<SleepJob, SleepResult>({ size, depth, threads, threadDepth, workerModule: built.url('fixture-worker'), local: sleepRunner });
 }
 
 /** Largest number of jobs whose [start, end) intervals overlap. */
@@ -97,6 +97,24 @@ describe('worker pool', () => {
     expect(threads(2)).toEqual(threads(4));
     expect(new Set(out.map((r) => r.threadId)).size).toBe(2);
     expect(out.every((r) => r.threadId !== threadId)).toBe(true);
+  });
+
+  it('with threadDepth 1 runs one job per thread, so a long job leaves the others to the free thread', async () => {
+    const jobs = [{ name: 'long', ms: 400 }, ...Array.from({ length: 10 }, (_, i) => ({ name: `s${i}`, ms: 20 }))];
+    const out = await collect(pool(4, 1, 2, 1), jobs);
+    expect(out.map((r) => r.name).sort()).toEqual(jobs.map((j) => j.name).sort());
+    const byThread = new Map<number, typeof out>();
+    for (const r of out) byThread.set(r.threadId, [...(byThread.get(r.threadId) ?? []), r]);
+    expect(byThread.size).toBe(2);
+    for (const [t, rs] of byThread) expect(maxOverlap(rs), `thread ${t}`).toBe(1);
+    // every short job ran on the other thread, while the long one had its thread to itself
+    const long = out.find((r) => r.name === 'long')!;
+    expect(out.filter((r) => r.threadId === long.threadId).map((r) => r.name)).toEqual(['long']);
+    // labels still take turns among the processes of a thread (P02 and P04 on the second)
+    const pids = (t: number) => new Set(byThread.get(t)!.map((r) => r.pid));
+    const other = [...byThread.keys()].find((t) => t !== long.threadId)!;
+    expect(pids(other)).toEqual(new Set([2, 4]));
+    expect(long.pid).toBe(1);
   });
 
   it("moves a result's memory out of a worker instead of copying it, when the runner names it", async () => {
