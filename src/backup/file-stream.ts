@@ -237,13 +237,16 @@ async function writeLocal(storage: PosixStorage, path: string, chunks: AsyncIter
 
 /** Writes every chunk to `fd`; write errors name the file, errors of the chunks pass through. */
 export async function writeAll(fd: number, file: string, chunks: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void> {
-  for await (const chunk of chunks) {
-    for (let done = 0; done < chunk.length; ) {
-      try {
-        done += writeSync(fd, chunk, done, chunk.length - done);
-      } catch (e) {
-        throw sysErr('FileWriteError', `unable to write '${file}'`, e);
-      }
+  for await (const chunk of chunks) writeBufferSync(fd, file, chunk);
+}
+
+/** Writes all of `chunk` to `fd`; errors name the file. */
+export function writeBufferSync(fd: number, file: string, chunk: Buffer): void {
+  for (let done = 0; done < chunk.length; ) {
+    try {
+      done += writeSync(fd, chunk, done, chunk.length - done);
+    } catch (e) {
+      throw sysErr('FileWriteError', `unable to write '${file}'`, e);
     }
   }
 }

@@ -1,16 +1,17 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fchmodSync, fchownSync, fstatSync, ftruncateSync, futimesSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, fstatSync, ftruncateSync, futimesSync, readSync } from 'node:fs';
 import { chmod, chown, truncate, utimes } from 'node:fs/promises';
 import {
   closeQuietly, codecStage, localFiles, localPath, openSource, plainPosix, streamStage, tap, transientCodecStage, unlinkQuietly,
-  writeAll, writeChunks, type Source, type Stage,
+  writeAll, writeBufferSync, writeChunks, type Source, type Stage,
 } from '../backup/file-stream.js';
 import { err } from '../error/error.js';
 import { decryptStream } from '../io/cipher.js';
-import type { Codec, IntoCodec } from '../io/codec.js';
+import { runCodec, type Codec, type IntoCodec } from '../io/codec.js';
 import { decompressCodec, decompressStream, type CompressType } from '../io/compress.js';
 import { SHA1_EMPTY } from '../io/hash.js';
-import { openWriteFd } from '../storage/posix.js';
+import { sysErr } from '../storage/errno.js';
+import { openReadFd, openWriteFd } from '../storage/posix.js';
 import { startWriteback } from '../storage/writeback.js';
 import type { StorageDriver } from '../storage/storage.js';
 
@@ -66,8 +67,9 @@ export async function restoreFile(
   const empty = job.size === 0 || job.zeroed === true;
   if (plainPosix(pg, 'write')) {
     // one descriptor per file: write, attributes, close; the main thread syncs it (files.ts)
-    if (empty) await writeLocal(job, pg.abs(localPath(job.pgFile)), []);
-    else await copyFromRepo(job, repo, (chunks) => writeLocal(job, pg.abs(localPath(job.pgFile)), chunks), pg, true);
+    const file = pg.abs(localPath(job.pgFile));
+    if (empty) await writeLocal(job, file, []);
+    else if (!restoreWhole(job, repo, file)) await copyFromRepo(job, repo, (chunks) => writeLocal(job, file, chunks), pg, true);
     return { written: true, size: job.size };
   }
   const target = localPath(job.pgFile);
@@ -109,11 +111,58 @@ async function copyFromRepo(
   const actual = hash.digest('hex');
   if (size !== job.size || actual !== job.checksum) {
     await pg.remove(localPath(job.pgFile));
-    throw err(
-      'ChecksumError',
-      `error restoring '${job.name}': actual checksum '${actual}' does not match expected checksum '${job.checksum}'`,
-    );
+    throw checksumError(job, actual);
   }
+}
+
+/**
+ * Files up to this size are read, decoded, checked and written in one synchronous pass when both
+ * sides are local. Most files of a cluster are this small, and for them the streaming path's stages
+ * cost more than their bytes: the 980 such files of a 315 MB cluster (23 MB) took 300 ms of CPU in
+ * one fresh thread streamed, 250 ms this way.
+ */
+const WHOLE_FILE_MAX = 1024 * 1024;
+
+/**
+ * `copyFromRepo` + `writeLocal` for a small file from a local repo, when its compress type has a
+ * synchronous decoder (the same codec, so the same errors) and it is not encrypted. The data is
+ * checked before the target is created, so a bad copy leaves no file behind. Returns false, having
+ * done nothing, when the file does not qualify.
+ */
+function restoreWhole(job: RestoreFileJob, repo: StorageDriver, file: string): boolean {
+  if (job.size > WHOLE_FILE_MAX || job.cipherPass !== undefined || !plainPosix(repo, 'read')) return false;
+  const codec = job.compressType === 'none' ? undefined : decompressCodec(job.compressType);
+  if (codec === undefined && job.compressType !== 'none') return false;
+  const stored = readWhole(repo.abs(job.repoFile), job.repoOffset ?? 0, job.repoLength);
+  const data = codec === undefined ? stored : runCodec(codec, stored);
+  const actual = createHash('sha1').update(data).digest('hex');
+  if (data.length !== job.size || actual !== job.checksum) throw checksumError(job, actual);
+  writeLocalSync(job, file, data);
+  return true;
+}
+
+/** A whole local file, or `length` bytes of it from `offset` (fewer at its end). */
+function readWhole(file: string, offset: number, length: number | undefined): Buffer {
+  const fd = openReadFd(file, false)!;
+  try {
+    const size = length ?? fstatSync(fd).size - offset;
+    const buf = Buffer.allocUnsafe(Math.max(0, size));
+    let done = 0;
+    while (done < buf.length) {
+      const n = readSync(fd, buf, done, buf.length - done, offset + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done === buf.length ? buf : buf.subarray(0, done);
+  } catch (e) {
+    throw sysErr('FileReadError', `unable to read '${file}'`, e);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function checksumError(job: RestoreFileJob, actual: string): Error {
+  return err('ChecksumError', `error restoring '${job.name}': actual checksum '${actual}' does not match expected checksum '${job.checksum}'`);
 }
 
 /** Output piece size when a decoder writes into a reused buffer: fits in a core's L2 with room to spare. */
@@ -133,12 +182,33 @@ function isIntoCodec(codec: Codec): codec is IntoCodec {
  * Writes `chunks` to the local `file` (which is created; its directory must exist), extends a
  * zeroed file sparsely to its size, then sets the mode, owner and mtime that differ (the main
  * thread syncs the file once this job is reported, see files.ts).
- * Errors carry the posix driver's texts.
+ * Errors carry the posix driver's texts; a failed file is removed.
  */
 async function writeLocal(job: RestoreFileJob, file: string, chunks: AsyncIterable<Buffer> | Buffer[]): Promise<void> {
   const fd = openWriteFd(file, job.mode);
   try {
     await writeAll(fd, file, chunks);
+  } catch (e) {
+    abandon(fd, file);
+    throw e;
+  }
+  finishLocal(job, file, fd);
+}
+
+/** writeLocal of one buffer, without a turn of the event loop. */
+function writeLocalSync(job: RestoreFileJob, file: string, data: Buffer): void {
+  const fd = openWriteFd(file, job.mode);
+  try {
+    writeBufferSync(fd, file, data);
+  } catch (e) {
+    abandon(fd, file);
+    throw e;
+  }
+  finishLocal(job, file, fd);
+}
+
+function finishLocal(job: RestoreFileJob, file: string, fd: number): void {
+  try {
     // Not synced here: the main thread syncs written files a few at a time (files.ts), while fsyncs
     // from several worker threads that also write cost far more CPU. The disk starts on written data
     // now, so those syncs do not all wait at the end (300 MB: 80 ms left to sync instead of 300).
@@ -153,10 +223,14 @@ async function writeLocal(job: RestoreFileJob, file: string, chunks: AsyncIterab
     futimesSync(fd, job.timestamp, job.timestamp);
     closeSync(fd);
   } catch (e) {
-    closeQuietly(fd);
-    unlinkQuietly(file);
+    abandon(fd, file);
     throw e;
   }
+}
+
+function abandon(fd: number, file: string): void {
+  closeQuietly(fd);
+  unlinkQuietly(file);
 }
 
 /**

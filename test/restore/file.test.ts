@@ -121,3 +121,76 @@ describe('restoreFile', () => {
     await expect(restoreFile(restoreJob('t-missing', 'missing'), repo)).rejects.toMatchObject({ type: 'FileMissingError' });
   });
 });
+
+// A plain posix repo takes restoreFile's one-pass path for files up to 1 MiB (restoreWhole); the
+// instrumented repo above always streams. Both must give the same bytes and the same errors.
+describe('restoreFile of a small file from a plain posix repo', () => {
+  const plain = env.repo;
+  const small = sampleData(200_000, 7);
+
+  async function storedSmall(name: string, compressType: CompressType): Promise<BackupFileCopied> {
+    return stored(name, compressType, small);
+  }
+
+  function smallJob(target: string, repoFile: string, over: Partial<RestoreFileJob> = {}): RestoreFileJob {
+    return restoreJob(target, repoFile, { size: small.length, checksum: sha1Hex(small), ...over });
+  }
+
+  async function failure(job: RestoreFileJob, driver: typeof plain): Promise<{ type: string; message: string }> {
+    const e = (await restoreFile(job, driver).then(() => undefined, (x: unknown) => x)) as { type: string; message: string } | undefined;
+    expect(e, `${job.pgFile} should fail`).toBeDefined();
+    expect(existsSync(job.pgFile)).toBe(false);
+    return { type: e!.type, message: e!.message.replace(job.pgFile, '<target>') };
+  }
+
+  it.each(['none', 'lz4', 'zst', 'gz', 'bz2'] as const)('restores %s with its mode and mtime', async (type) => {
+    await storedSmall(`small.${type}`, type);
+    const job = smallJob(`t-small-${type}`, `small.${type}`, { compressType: type, mode: 0o600 });
+    expect(await restoreFile(job, plain)).toEqual({ written: true, size: small.length });
+    expect(readFileSync(job.pgFile).equals(small)).toBe(true);
+    const st = statSync(job.pgFile);
+    expect(st.mode & 0o777).toBe(0o600);
+    expect(Math.floor(st.mtimeMs / 1000)).toBe(TS);
+  });
+
+  it('restores a byte range of a bundle', async () => {
+    const a = await stored('whole-a.lz4', 'lz4', sampleData(5000, 3));
+    const b = await storedSmall('whole-b.lz4', 'lz4');
+    writeFileSync(join(env.repoPath, 'whole-bundle'), Buffer.concat([
+      readFileSync(join(env.repoPath, 'whole-a.lz4')), readFileSync(join(env.repoPath, 'whole-b.lz4')), Buffer.from('trailing'),
+    ]));
+    const job = smallJob('t-whole-bundle', 'whole-bundle', { compressType: 'lz4', repoOffset: a.repoSize, repoLength: b.repoSize });
+    expect(await restoreFile(job, plain)).toEqual({ written: true, size: small.length });
+    expect(readFileSync(job.pgFile).equals(small)).toBe(true);
+  });
+
+  it('fails like the streamed path, leaving no target, on bad or missing repo files', async () => {
+    const cases: Array<[string, CompressType, (b: Buffer) => Buffer]> = [
+      ['flip-none', 'none', (b) => (b[100]! ^= 1, b)],
+      ['flip-lz4', 'lz4', (b) => (b[b.length >> 1]! ^= 0xff, b)],
+      ['cut-lz4', 'lz4', (b) => b.subarray(0, b.length - 10)],
+      ['flip-zst', 'zst', (b) => (b[b.length >> 1]! ^= 0xff, b)],
+      ['cut-gz', 'gz', (b) => b.subarray(0, b.length >> 1)],
+      ['long-none', 'none', (b) => Buffer.concat([b, Buffer.from('x')])],
+    ];
+    for (const [name, type, spoil] of cases) {
+      await storedSmall(name, type);
+      const file = join(env.repoPath, name);
+      writeFileSync(file, spoil(readFileSync(file)));
+      const job = smallJob(`t-${name}`, name, { compressType: type });
+      const streamed = await failure({ ...job, pgFile: `${job.pgFile}-streamed` }, repo);
+      expect(await failure(job, plain), name).toEqual(streamed);
+    }
+    const missing = smallJob('t-whole-missing', 'whole-missing');
+    expect(await failure(missing, plain)).toEqual(await failure(missing, repo));
+    expect((await failure(missing, plain)).type).toBe('FileMissingError');
+  });
+
+  it('streams a file over 1 MiB and still restores it whole', async () => {
+    const big = sampleData(1_300_000, 4);
+    await stored('whole-big.zst', 'zst', big);
+    const job = restoreJob('t-whole-big', 'whole-big.zst', { compressType: 'zst', size: big.length, checksum: sha1Hex(big) });
+    expect(await restoreFile(job, plain)).toEqual({ written: true, size: big.length });
+    expect(readFileSync(job.pgFile).equals(big)).toBe(true);
+  });
+});
