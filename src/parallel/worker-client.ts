@@ -11,9 +11,10 @@ const prestarted: { module: string; data: string; worker: Worker; drop: () => vo
 /**
  * Starts `count` threads of `module` now, for a pool created later with the same module and
  * `data`: a thread takes about 0.15 s to load Node and the bundle before its first job, and a
- * command that waits meanwhile can hide that (a backup waiting for its checkpoint). Not worth it
- * where the command is busy on the CPU meanwhile: a restore reading its manifest gained nothing
- * on 2 cores. A thread that fails before it is taken is forgotten, and the pool starts its own.
+ * command that waits meanwhile can hide that (a backup waiting for its checkpoint). Where the
+ * command is busy on the CPU meanwhile, no more threads than idle cores gain anything (a restore
+ * reading its manifest starts one, see restore/run.ts). A thread that fails before it is taken is
+ * forgotten, and the pool starts its own.
  * Returns the threads' ids.
  */
 export function prestartWorkers(module: URL | string, data: unknown, count: number): number[] {
