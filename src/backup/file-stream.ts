@@ -7,6 +7,7 @@ import { sysErr } from '../storage/errno.js';
 import { checkPath, parentPath } from '../storage/path.js';
 import { FILE_MODE, openReadFd, openWriteFd, PosixStorage } from '../storage/posix.js';
 import type { StorageDriver, WriteOptions } from '../storage/storage.js';
+import { startWriteback, WRITEBACK_STEP } from '../storage/writeback.js';
 
 /**
  * Byte plumbing shared by the backup and restore file engines. A file's bytes move as an async
@@ -212,7 +213,7 @@ async function writeLocal(storage: PosixStorage, path: string, chunks: AsyncIter
     fd = openWriteFd(file, mode);
   }
   try {
-    await writeAll(fd, file, chunks);
+    await writeAll(fd, file, chunks, sync);
     if (sync) {
       try {
         fsyncSync(fd);
@@ -235,9 +236,27 @@ async function writeLocal(storage: PosixStorage, path: string, chunks: AsyncIter
   if (sync && (opts.syncPath ?? true)) await storage.pathSync(parentPath(checkPath(path)));
 }
 
-/** Writes every chunk to `fd`; write errors name the file, errors of the chunks pass through. */
-export async function writeAll(fd: number, file: string, chunks: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void> {
-  for await (const chunk of chunks) writeBufferSync(fd, file, chunk);
+/**
+ * Writes every chunk to `fd`; write errors name the file, errors of the chunks pass through. With
+ * `writeback`, every WRITEBACK_STEP bytes written are handed to the disk as they are done, so a
+ * large file's later fsync or final hint does not wait for all of it at once.
+ */
+export async function writeAll(
+  fd: number,
+  file: string,
+  chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
+  writeback = false,
+): Promise<void> {
+  let written = 0;
+  let hinted = 0;
+  for await (const chunk of chunks) {
+    writeBufferSync(fd, file, chunk);
+    written += chunk.length;
+    if (writeback && written - hinted >= WRITEBACK_STEP) {
+      startWriteback(fd, hinted, written - hinted);
+      hinted = written;
+    }
+  }
 }
 
 /** Writes all of `chunk` to `fd`; errors name the file. */

@@ -187,7 +187,7 @@ function isIntoCodec(codec: Codec): codec is IntoCodec {
 async function writeLocal(job: RestoreFileJob, file: string, chunks: AsyncIterable<Buffer> | Buffer[]): Promise<void> {
   const fd = openWriteFd(file, job.mode);
   try {
-    await writeAll(fd, file, chunks);
+    await writeAll(fd, file, chunks, true);
   } catch (e) {
     abandon(fd, file);
     throw e;

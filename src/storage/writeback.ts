@@ -7,13 +7,24 @@ import { loadAddon } from '../io/native-addon.js';
  * instead of starting all of the writing then. Without the addon this does nothing.
  */
 interface WritebackAddon {
-  startWriteback(fd: number): boolean;
+  startWriteback(fd: number, offset?: number, length?: number): boolean;
 }
 
 let loaded: { addon: WritebackAddon | undefined } | undefined;
 
-/** True when the kernel was asked to write `fd`'s dirty pages; false without the addon or support. */
-export function startWriteback(fd: number): boolean {
+/**
+ * True when the kernel was asked to write `fd`'s dirty pages (`length` bytes from `offset`; length 0:
+ * to the end); false without the addon or support.
+ */
+export function startWriteback(fd: number, offset = 0, length = 0): boolean {
   loaded ??= { addon: process.env.PGBR_WRITEBACK === '0' ? undefined : loadAddon<WritebackAddon>('writeback.node') };
-  return loaded.addon?.startWriteback(fd) ?? false;
+  return loaded.addon?.startWriteback(fd, offset, length) ?? false;
 }
+
+/**
+ * Bytes a large file's writer lets pile up before it hints them (see `writeAll`). A restore that
+ * hinted its 216 MB relation only once written spent 171 ms in that one call, waiting on the device
+ * queue at the end of its longest job; hinted every 8 MiB, the disk writes while the file is still
+ * decoded (six A/B runs of that 315 MB restore, process-max 4: 1.84 s median before, 1.53 s after).
+ */
+export const WRITEBACK_STEP = 8 * 1024 * 1024;
