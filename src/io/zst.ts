@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { err } from '../error/error.js';
-import { eofError, type Codec } from './codec.js';
+import { eofError, type Codec, type IntoCodec } from './codec.js';
 
 /**
  * Zstandard frames through the zstd-napi binding of libzstd: one frame per stream, no checksum and
@@ -131,19 +131,28 @@ type DCtx = InstanceType<ZstdBinding['DCtx']>;
  */
 const freeDecoders: DCtx[] = [];
 
-export class ZstDecoder implements Codec {
+export class ZstDecoder implements IntoCodec {
   private dctx: DCtx | undefined = freeDecoders.pop() ?? new (zstd().DCtx)();
   private readonly outSize = zstd().dStreamOutSize();
   private inFrame = false;
   private seen = false;
 
-  *update(chunk: Buffer): Generator<Buffer> {
+  update(chunk: Buffer): Generator<Buffer> {
+    return this.decode(chunk, () => Buffer.allocUnsafe(this.outSize));
+  }
+
+  /** As `update`, without allocating: each piece is a view of `out`, valid until the next step. */
+  updateInto(chunk: Buffer, out: Buffer): Generator<Buffer> {
+    return this.decode(chunk, () => out);
+  }
+
+  private *decode(chunk: Buffer, output: () => Buffer): Generator<Buffer> {
     const dctx = this.dctx;
     if (dctx === undefined) throw err('AssertError', 'zst decoder used after finish');
     let src = chunk;
     if (src.length > 0) this.seen = true;
     while (src.length > 0 || this.inFrame) {
-      const dst = Buffer.allocUnsafe(this.outSize);
+      const dst = output();
       let result: StreamResult;
       try {
         result = dctx.decompressStream(dst, src);

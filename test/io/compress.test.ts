@@ -13,6 +13,7 @@ import {
   type CompressType,
 } from '../../src/io/compress.js';
 import { isPgbrError } from '../../src/error/error.js';
+import type { IntoCodec } from '../../src/io/codec.js';
 import { gzCompressParallel, gzCompressPieces, gzCompressSync } from '../../src/io/gz.js';
 import { sampleData, through, tool } from './helpers.js';
 
@@ -223,6 +224,35 @@ describe('compression formats', () => {
       expect(() => [...decompressCodec('zst')!.update(bad)]).toThrow(/zst error/);
       inputs.forEach((b, i) => expect(decode(frames[i]!).equals(b), `round ${round} input ${i}`).toBe(true));
     }
+  });
+
+  it('zst writes into a reused buffer the bytes update returns, and fails the same way', () => {
+    const big = Buffer.concat([data, Buffer.alloc(3_000_000, 5), sampleData(70_000, 4)]);
+    const frame = Buffer.from(compressSync('zst', big));
+    const into = (input: Buffer, step: number, outSize: number): { bytes: Buffer; largest: number } => {
+      const dec = decompressCodec('zst') as IntoCodec;
+      const out = Buffer.alloc(outSize);
+      const pieces: Buffer[] = [];
+      let largest = 0;
+      for (let i = 0; i < input.length; i += step) {
+        for (const piece of dec.updateInto(input.subarray(i, i + step), out)) {
+          expect(piece.buffer).toBe(out.buffer);
+          largest = Math.max(largest, piece.length);
+          pieces.push(Buffer.from(piece));
+        }
+      }
+      pieces.push(...dec.finish());
+      return { bytes: Buffer.concat(pieces), largest };
+    };
+    for (const [step, outSize] of [[frame.length, 128 * 1024], [4096, 1000], [7, 131_075], [65_536, 5_000_000]] as const) {
+      const { bytes, largest } = into(frame, step, outSize);
+      expect(bytes.equals(big), `step ${step} out ${outSize}`).toBe(true);
+      expect(largest).toBeLessThanOrEqual(outSize);
+    }
+    expect(() => into(frame.subarray(0, frame.length >> 1), 1000, 8192)).toThrow(/unexpected eof/);
+    const bad = Buffer.from(frame);
+    bad.fill(0xff, 4, 12);
+    expect(() => into(bad, bad.length, 8192)).toThrow(/zst error/);
   });
 
   it('zst on several threads writes one frame that the zstd tool (libzstd, as pgBackRest) and ours read', () => {
