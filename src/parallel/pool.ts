@@ -125,10 +125,10 @@ class Slots {
 
 /**
  * Runs `jobs` in the given order with at most `pool.size × pool.depth` at once, `depth` per
- * process, and no more per thread than the pool's `threadDepth`. `onResult` is called in this thread with the id (1..size) of the process that ran the
- * job, for `P01`-style log lines. On
- * the first failure (a job's or onResult's) no further job starts, jobs already running settle
- * (their results are not reported), and the promise rejects with that first error.
+ * process and no more per thread than the pool's `threadDepth`. `onResult` is called in this
+ * thread with the id (1..size) of the process that ran the job, for `P01`-style log lines. On the
+ * first failure (a job's or onResult's) no further job starts, jobs already running settle (their
+ * results are not reported), and the promise rejects with that first error.
  */
 export async function runJobs<J, R>(
   pool: Pool<J, R>,

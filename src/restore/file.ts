@@ -7,7 +7,7 @@ import {
 } from '../backup/file-stream.js';
 import { err } from '../error/error.js';
 import { decryptStream } from '../io/cipher.js';
-import { runCodec, type Codec, type IntoCodec } from '../io/codec.js';
+import type { Codec, IntoCodec } from '../io/codec.js';
 import { decompressCodec, decompressStream, type CompressType } from '../io/compress.js';
 import { SHA1_EMPTY } from '../io/hash.js';
 import { sysErr } from '../storage/errno.js';
@@ -134,11 +134,34 @@ function restoreWhole(job: RestoreFileJob, repo: StorageDriver, file: string): b
   const codec = job.compressType === 'none' ? undefined : decompressCodec(job.compressType);
   if (codec === undefined && job.compressType !== 'none') return false;
   const stored = readWhole(repo.abs(job.repoFile), job.repoOffset ?? 0, job.repoLength);
-  const data = codec === undefined ? stored : runCodec(codec, stored);
-  const actual = createHash('sha1').update(data).digest('hex');
-  if (data.length !== job.size || actual !== job.checksum) throw checksumError(job, actual);
-  writeLocalSync(job, file, data);
+  writeLocalSync(job, file, decodeWhole(job, codec, stored));
   return true;
+}
+
+/**
+ * The decoded file, checked against the manifest. All output is hashed, as the streamed path does
+ * for its error text, but no more than the expected size is kept: a corrupt file that decodes to
+ * far more cannot take more memory than a good one.
+ */
+function decodeWhole(job: RestoreFileJob, codec: Codec | undefined, stored: Buffer): Buffer {
+  const hash = createHash('sha1');
+  const kept: Buffer[] = [];
+  let size = 0;
+  const take = (pieces: Iterable<Buffer>): void => {
+    for (const piece of pieces) {
+      hash.update(piece);
+      size += piece.length;
+      if (size <= job.size) kept.push(piece);
+    }
+  };
+  if (codec === undefined) take([stored]);
+  else {
+    take(codec.update(stored));
+    take(codec.finish());
+  }
+  const actual = hash.digest('hex');
+  if (size !== job.size || actual !== job.checksum) throw checksumError(job, actual);
+  return kept.length === 1 ? kept[0]! : Buffer.concat(kept, size);
 }
 
 /** A whole local file, or `length` bytes of it from `offset` (fewer at its end). */
