@@ -15,7 +15,7 @@ import {
 import { isPgbrError } from '../../src/error/error.js';
 import type { IntoCodec } from '../../src/io/codec.js';
 import { gzCompressParallel, gzCompressPieces, gzCompressSync } from '../../src/io/gz.js';
-import { sampleData, through, tool } from './helpers.js';
+import { decodeInto, sampleData, through, tool } from './helpers.js';
 
 const TYPES = ['gz', 'lz4', 'zst', 'bz2'] as const;
 const DECODER: Record<(typeof TYPES)[number], [string, string[]]> = {
@@ -229,25 +229,12 @@ describe('compression formats', () => {
   it('zst writes into a reused buffer the bytes update returns, and fails the same way', () => {
     const big = Buffer.concat([data, Buffer.alloc(3_000_000, 5), sampleData(70_000, 4)]);
     const frame = Buffer.from(compressSync('zst', big));
-    const into = (input: Buffer, step: number, outSize: number): { bytes: Buffer; largest: number } => {
-      const dec = decompressCodec('zst') as IntoCodec;
-      const out = Buffer.alloc(outSize);
-      const pieces: Buffer[] = [];
-      let largest = 0;
-      for (let i = 0; i < input.length; i += step) {
-        for (const piece of dec.updateInto(input.subarray(i, i + step), out)) {
-          expect(piece.buffer).toBe(out.buffer);
-          largest = Math.max(largest, piece.length);
-          pieces.push(Buffer.from(piece));
-        }
-      }
-      pieces.push(...dec.finish());
-      return { bytes: Buffer.concat(pieces), largest };
-    };
+    const into = (input: Buffer, step: number, outSize: number) => decodeInto(decompressCodec('zst') as IntoCodec, input, step, outSize);
     for (const [step, outSize] of [[frame.length, 128 * 1024], [4096, 1000], [7, 131_075], [65_536, 5_000_000]] as const) {
-      const { bytes, largest } = into(frame, step, outSize);
+      const { data: bytes, largest, views } = into(frame, step, outSize);
       expect(bytes.equals(big), `step ${step} out ${outSize}`).toBe(true);
       expect(largest).toBeLessThanOrEqual(outSize);
+      expect(views).toBe(true);
     }
     expect(() => into(frame.subarray(0, frame.length >> 1), 1000, 8192)).toThrow(/unexpected eof/);
     const bad = Buffer.from(frame);

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { BufferSink } from '../../src/io/buffer-sink.js';
+import type { IntoCodec } from '../../src/io/codec.js';
 import { runPipeline } from '../../src/io/pipeline.js';
 
 /** Feeds `input` in chunks of `chunkSize` through the filters and returns what comes out. */
@@ -28,4 +29,25 @@ export function sampleData(size: number, seed = 1): Buffer {
     b[i] = (x >>> 16) % 7 === 0 ? x >>> 24 : 97 + ((i >> 5) % 13);
   }
   return b;
+}
+
+/**
+ * Decodes `input`, fed in `step`-byte chunks, with `codec.updateInto` into one reused `outSize`-byte
+ * buffer, copying each piece before the next step, then finishes. `views` is false if any piece was
+ * empty or not a view of that buffer.
+ */
+export function decodeInto(codec: IntoCodec, input: Buffer, step: number, outSize: number): { data: Buffer; largest: number; views: boolean } {
+  const out = Buffer.alloc(outSize);
+  const pieces: Buffer[] = [];
+  let largest = 0;
+  let views = true;
+  for (let i = 0; i === 0 || i < input.length; i += step) {
+    for (const piece of codec.updateInto(input.subarray(i, i + step), out)) {
+      views &&= piece.buffer === out.buffer && piece.length > 0;
+      largest = Math.max(largest, piece.length);
+      pieces.push(Buffer.from(piece));
+    }
+  }
+  for (const piece of codec.finish()) pieces.push(piece);
+  return { data: Buffer.concat(pieces), largest, views };
 }
