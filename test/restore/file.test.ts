@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { backupFile, type BackupFileCopied } from '../../src/backup/file.js';
 import type { CompressType } from '../../src/io/compress.js';
 import { sha1Hex } from '../../src/io/hash.js';
+import type { StorageDriver } from '../../src/storage/storage.js';
 import { restoreFile, type RestoreFileJob } from '../../src/restore/file.js';
 import { CountingStorage, fileEnv } from '../backup/file-harness.js';
 import { removeAllTempDirs } from '../harness/tmp.js';
@@ -25,6 +26,16 @@ async function stored(repoFile: string, compressType: CompressType, content = da
 function restoreJob(target: string, repoFile: string, over: Partial<RestoreFileJob> = {}): RestoreFileJob {
   return { name: 'pg_data/base/1/1', pgFile: join(env.dir, target), size: data.length, checksum: sha1Hex(data), mode: 0o640,
     timestamp: TS, repoFile, compressType: 'none', ...over };
+}
+
+/** Stores 1.5 MB of `type` as `name` and restores it through `driver`; returns the data. */
+async function restoresBig(name: string, type: CompressType, driver: StorageDriver): Promise<Buffer> {
+  const big = sampleData(1_500_000, 5);
+  await stored(name, type, big);
+  const job = restoreJob(`t-${name}`, name, { compressType: type, size: big.length, checksum: sha1Hex(big) });
+  expect(await restoreFile(job, driver)).toEqual({ written: true, size: big.length });
+  expect(readFileSync(job.pgFile).equals(big)).toBe(true);
+  return big;
 }
 
 describe('restoreFile', () => {
@@ -52,11 +63,7 @@ describe('restoreFile', () => {
   });
 
   it('restores an lz4 file that decodes to many pieces of the reused output buffer', async () => {
-    const big = sampleData(1_500_000, 5);
-    await stored('big.lz4', 'lz4', big);
-    const job = restoreJob('t-big-lz4', 'big.lz4', { compressType: 'lz4', size: big.length, checksum: sha1Hex(big) });
-    expect(await restoreFile(job, repo)).toEqual({ written: true, size: big.length });
-    expect(readFileSync(job.pgFile).equals(big)).toBe(true);
+    const big = await restoresBig('big.lz4', 'lz4', repo);
 
     const bytes = readFileSync(join(env.repoPath, 'big.lz4'));
     bytes[bytes.length >> 1]! ^= 0xff;
@@ -187,10 +194,6 @@ describe('restoreFile of a small file from a plain posix repo', () => {
   });
 
   it('streams a file over 1 MiB and still restores it whole', async () => {
-    const big = sampleData(1_300_000, 4);
-    await stored('whole-big.zst', 'zst', big);
-    const job = restoreJob('t-whole-big', 'whole-big.zst', { compressType: 'zst', size: big.length, checksum: sha1Hex(big) });
-    expect(await restoreFile(job, plain)).toEqual({ written: true, size: big.length });
-    expect(readFileSync(job.pgFile).equals(big)).toBe(true);
+    await restoresBig('whole-big.zst', 'zst', plain);
   });
 });
