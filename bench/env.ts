@@ -113,9 +113,9 @@ export function dropRepo(env: BenchEnv, repo: Repo): void {
 /**
  * Takes `path` out of the way without deleting it: it is moved into the work dir's trash, which
  * `emptyTrash` deletes between cases. Files deleted just before a timed run can slow that run:
- * ext4 without a journal (this machine's root) skips inodes freed in the last 30 s or so when it
- * allocates new ones, reading each one's on-disk record to check, while holding the directory's
- * lock. A 20,000-file backup took 40 % longer that way, whichever tool ran (bench/README.md).
+ * ext4 without a journal (this machine's root) skips inodes freed in the last 60 s (300 s while
+ * their inode table block is dirty) when it allocates new ones, reading each one's on-disk record to
+ * check, while holding the directory's lock. A 20,000-file backup took 40 % longer that way, whichever tool ran (bench/README.md).
  */
 export function discard(env: BenchEnv, path: string): void {
   if (!existsSync(path)) return;

@@ -33,7 +33,7 @@ const settings = {
   smallFiles: intEnv('BENCH_SMALL_FILES', 100_000),
   fixtureCompress: (process.env.BENCH_FIXTURE_COMPRESS ?? 'lz4') as 'lz4' | 'zst' | 'gz',
   cases: process.env.BENCH_CASES,
-  settleSeconds: intEnv('BENCH_SETTLE_S', 35, true),
+  settleSeconds: intEnv('BENCH_SETTLE_S', 65, true),
 };
 
 const log = (msg: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
