@@ -8,6 +8,7 @@ import { err } from '../error/error.js';
 import type { Logger } from '../log/logger.js';
 import { repoStorageDescription, type StorageDescription } from '../parallel/storage-desc.js';
 import { prestartFileWorkers } from '../parallel/file-pool.js';
+import { repoIndexes } from '../command/common/repos.js';
 import { join } from 'node:path';
 import { localFiles, localPath } from '../backup/file-stream.js';
 import { loadManifest, PG_DATA, renderManifest, type Manifest } from '../repo/manifest.js';
@@ -88,8 +89,7 @@ export async function runRestore(cfg: Config, log: Logger): Promise<void> {
  * without. With several repos the choice waits for the backup set, and threads start with the copy.
  */
 function prestartEarly(cfg: Config): void {
-  const only = cfg.intOpt('repo');
-  const indexes = only !== undefined ? [only] : cfg.indexes('repo');
+  const indexes = repoIndexes(cfg);
   if (indexes.length !== 1) return;
   let storage: StorageDescription;
   try {

@@ -7,7 +7,7 @@ import type { Config } from '../config/config.js';
 import { err, isPgbrError } from '../error/error.js';
 import type { Logger } from '../log/logger.js';
 import { loadBackupInfo, type BackupEntry, type BackupInfo } from '../repo/backup-info.js';
-import { repoTarget, type RepoTarget } from '../command/common/repos.js';
+import { repoIndexes, repoTarget, type RepoTarget } from '../command/common/repos.js';
 
 export interface SelectedSet {
   repo: RepoTarget;
@@ -19,8 +19,7 @@ type Matcher = { describe: string; match: (b: BackupEntry) => boolean };
 
 export async function selectBackupSet(cfg: Config, log: Logger): Promise<SelectedSet> {
   const stanza = cfg.str('stanza');
-  const only = cfg.intOpt('repo');
-  const indexes = only !== undefined ? [only] : cfg.indexes('repo');
+  const indexes = repoIndexes(cfg);
   const set = cfg.source('set') === 'default' ? undefined : cfg.str('set');
   const matcher = set === undefined ? targetMatcher(cfg) : undefined;
   let latest: SelectedSet | undefined;

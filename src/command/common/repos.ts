@@ -16,14 +16,18 @@ export interface RepoTarget {
   display(path: string): string;
 }
 
+/** The indexes of the repos a command works on: the one `--repo` names, else every configured repo in order. */
+export function repoIndexes(cfg: Config): number[] {
+  const only = cfg.intOpt('repo');
+  return only !== undefined ? [only] : cfg.indexes('repo');
+}
+
 /**
- * The repos a command works on: the one `--repo` names, else every configured repo in index order.
- * Storage drivers are created lazily by `repoStorage` (S3 code loads only for S3 repos).
+ * The repos a command works on (`repoIndexes`). Storage drivers are created lazily by
+ * `repoStorage` (S3 code loads only for S3 repos).
  */
 export async function repoTargets(cfg: Config): Promise<RepoTarget[]> {
-  const only = cfg.intOpt('repo');
-  const indexes = only !== undefined ? [only] : cfg.indexes('repo');
-  return Promise.all(indexes.map((idx) => repoTarget(cfg, idx)));
+  return Promise.all(repoIndexes(cfg).map((idx) => repoTarget(cfg, idx)));
 }
 
 export async function repoTarget(cfg: Config, idx: number): Promise<RepoTarget> {
