@@ -68,7 +68,7 @@ export async function restoreFile(
   if (plainPosix(pg, 'write')) {
     // one descriptor per file: write, attributes, close; the main thread syncs it (files.ts)
     const file = pg.abs(localPath(job.pgFile));
-    if (empty) await writeLocal(job, file, []);
+    if (empty) writeLocalSync(job, file, Buffer.alloc(0));
     else if (!restoreWhole(job, repo, file)) await copyFromRepo(job, repo, (chunks) => writeLocal(job, file, chunks), pg, true);
     return { written: true, size: job.size };
   }
@@ -131,7 +131,8 @@ const WHOLE_FILE_MAX = 1024 * 1024;
  */
 function restoreWhole(job: RestoreFileJob, repo: StorageDriver, file: string): boolean {
   if (job.size > WHOLE_FILE_MAX || job.cipherPass !== undefined || !plainPosix(repo, 'read')) return false;
-  const codec = job.compressType === 'none' ? undefined : decompressCodec(job.compressType);
+  // no synchronous decoder: bz2, and gz without the native one
+  const codec = decompressCodec(job.compressType);
   if (codec === undefined && job.compressType !== 'none') return false;
   const stored = readWhole(repo.abs(job.repoFile), job.repoOffset ?? 0, job.repoLength);
   writeLocalSync(job, file, decodeWhole(job, codec, stored));
@@ -207,7 +208,7 @@ function isIntoCodec(codec: Codec): codec is IntoCodec {
  * thread syncs the file once this job is reported, see files.ts).
  * Errors carry the posix driver's texts; a failed file is removed.
  */
-async function writeLocal(job: RestoreFileJob, file: string, chunks: AsyncIterable<Buffer> | Buffer[]): Promise<void> {
+async function writeLocal(job: RestoreFileJob, file: string, chunks: AsyncIterable<Buffer>): Promise<void> {
   const fd = openWriteFd(file, job.mode);
   try {
     await writeAll(fd, file, chunks, true);
