@@ -28,6 +28,11 @@ export interface CopyOptions {
   copied?: (name: string) => void;
   /** Save the partial manifest whenever this many more bytes were copied, so a resume keeps them. */
   checkpoint?: { bytes: number; save: () => Promise<void> };
+  /**
+   * Epoch ms of the manifest's copy start (online backups): no file is read before it unless its
+   * mtime is old enough (see `readyToCopy`).
+   */
+  copyStart?: number;
 }
 
 /**
@@ -65,9 +70,13 @@ export async function copyFiles(o: CopyOptions): Promise<void> {
   const jobByFile = new Map(o.jobs.map((j) => [j.pgFile, j]));
   const progress = startProgress({ label: 'backup', filesTotal: o.jobs.length, bytesTotal: total, log: o.log });
   try {
+    const copyStart = o.copyStart;
     await runFileJobs(fileJobs, {
       processMax: o.processMax,
       storage: o.storage,
+      ...(copyStart !== undefined
+        ? { readyAt: (fj: FileJob) => readyToCopy(byName.get(jobByFile.get(fj.job.pgFile as string)!.name)!.timestamp, copyStart) }
+        : {}),
       onResult: (result, fj, processId) => {
         const job = jobByFile.get(fj.job.pgFile as string) as CopyJob;
         const file = byName.get(job.name) as ManifestFile;
@@ -94,6 +103,24 @@ export async function copyFiles(o: CopyOptions): Promise<void> {
   }
   if (removed.size > 0) o.manifest.files = o.manifest.files.filter((f) => !removed.has(f.name));
 }
+
+/**
+ * When a file may be read (epoch ms), given its manifest mtime (epoch s) and the copy start.
+ *
+ * An incremental backup finds changed files by size and mtime in whole seconds, so a change made
+ * after a file was read must give it a later second than the one recorded. pgBackRest reads
+ * nothing before copy start, the second after the manifest was built, which every recorded mtime
+ * precedes or shares. That wait is not needed for a file whose mtime is at least a second older than the
+ * read: a change after the read gets an mtime no earlier than the read, so a later second. A
+ * file modified in the last second waits until the next second begins, and none waits past copy
+ * start. The margin covers the kernel's coarse file clock, which lags the real one by up to a
+ * tick: a change at 12:00:01.002 may be stamped 12:00:00.998.
+ */
+export function readyToCopy(mtime: number, copyStart: number): number {
+  return Math.min((mtime + 1) * 1000, copyStart) + MTIME_CLOCK_MARGIN_MS;
+}
+
+const MTIME_CLOCK_MARGIN_MS = 50;
 
 /** Files at least this large may be compressed on several threads (eight or more 2 MiB zst jobs, 1 MiB gz pieces). */
 const PARALLEL_COMPRESS_MIN = 16 * 1024 * 1024;

@@ -115,14 +115,14 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
     });
     for (const m of built.log) log.write(m.level, m.message);
     const manifest = built.manifest;
-    // files changed in the current second might change again unseen: copy starts in the next second
+    // files changed in the current second might change again unseen: they are not read before the
+    // next second (copy.ts readyToCopy), older files are
     const copyStart = Math.floor(Date.now() / 1000) * 1000 + 1000;
     // the manifest was built while the start's segment was archived; nothing is written to the
     // repo before that is proven, so a failed check leaves no backup behind, as in pgBackRest
     await started.archived;
     await savePartialManifest(repo, stanza, manifest, info.cipherPass);
     await createSetPaths(repo.storage, stanza, manifest);
-    await new Promise((r) => setTimeout(r, Math.max(0, copyStart - Date.now())));
     const jobs = resumable
       ? await resumeFiles({ storage: repo.storage, stanza, label, jobs: built.jobs, manifest, resumed: resumable.manifest, log })
       : built.jobs;
@@ -140,6 +140,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
       lock,
       ...(fileSync !== undefined ? { copied: fileSync.copied } : {}),
       checkpoint: { bytes: Number(cfg.get('manifest-save-threshold') ?? 1024 ** 3), save: () => savePartialManifest(repo, stanza, manifest, info.cipherPass) },
+      copyStart,
     });
     await fileSync?.finish();
     await syncSetPaths(repo.storage, stanza, manifest);

@@ -17,6 +17,8 @@ export interface FileJobsOptions {
   /** Worker entry; defaults to `pgbackrest-worker.mjs` of the bundle this code runs from. */
   workerModule?: URL | string;
   onResult: (result: FileJobResult, job: FileJob, processId: number) => void | Promise<void>;
+  /** Epoch ms before which a job may not start (see `runJobs`). */
+  readyAt?: (job: FileJob) => number;
 }
 
 /**
@@ -81,7 +83,7 @@ export async function runFileJobs(jobs: readonly FileJob[], opts: FileJobsOption
     local: () => fileJobRunner(opts.storage),
   });
   try {
-    await runJobs(pool, sortLargestFirst(jobs), opts.onResult);
+    await runJobs(pool, sortLargestFirst(jobs), opts.onResult, opts.readyAt);
   } finally {
     await pool.close();
   }

@@ -129,23 +129,35 @@ class Slots {
  * thread with the id (1..size) of the process that ran the job, for `P01`-style log lines. On the
  * first failure (a job's or onResult's) no further job starts, jobs already running settle (their
  * results are not reported), and the promise rejects with that first error.
+ * With `readyAt` (epoch ms), no job starts before its time: a free process takes the first ready
+ * job in the order, and one that was passed over goes first once it is ready.
  */
 export async function runJobs<J, R>(
   pool: Pool<J, R>,
   jobs: readonly J[],
   onResult: (result: R, job: J, processId: number) => void | Promise<void>,
+  readyAt?: (job: J) => number,
 ): Promise<void> {
-  let next = 0;
+  const queue = new JobQueue(jobs, readyAt);
   let failure: { error: unknown } | undefined;
+  const nextJob = async (): Promise<{ job: J } | undefined> => {
+    for (;;) {
+      const taken = queue.take(Date.now());
+      if (taken === undefined || 'job' in taken) return taken;
+      await new Promise((r) => setTimeout(r, taken.wait));
+      if (failure !== undefined) return undefined;
+    }
+  };
   const lane = async (processId: number): Promise<void> => {
-    while (failure === undefined && next < jobs.length) {
+    while (failure === undefined && !queue.empty) {
       // the job is taken once its thread can start it, not while it would wait for the thread
       const release = await pool.slot(processId);
-      if (failure !== undefined || next >= jobs.length) {
+      const taken = await nextJob();
+      if (failure !== undefined || taken === undefined) {
         release();
         break;
       }
-      const job = jobs[next++]!;
+      const job = taken.job;
       try {
         const result = await pool.run(processId, job).finally(release);
         if (failure === undefined) await onResult(result, job, processId);
@@ -157,4 +169,36 @@ export async function runJobs<J, R>(
   const lanes = Math.min(pool.size * pool.depth, jobs.length);
   await Promise.all(Array.from({ length: lanes }, (_, i) => lane((i % pool.size) + 1)));
   if (failure !== undefined) throw failure.error;
+}
+
+/** runJobs' jobs in order, each given out no earlier than its ready time. */
+class JobQueue<J> {
+  private next = 0;
+  /** Jobs passed over because they were not ready, in order: each comes before every job not yet looked at. */
+  private readonly held: { job: J; at: number }[] = [];
+
+  constructor(
+    private readonly jobs: readonly J[],
+    private readonly readyAt: ((job: J) => number) | undefined,
+  ) {}
+
+  get empty(): boolean {
+    return this.next >= this.jobs.length && this.held.length === 0;
+  }
+
+  /** The first job ready at `now`; else how long until a held one is; undefined when none is left. */
+  take(now: number): { job: J } | { wait: number } | undefined {
+    const i = this.held.findIndex((h) => h.at <= now);
+    if (i >= 0) return { job: this.held.splice(i, 1)[0]!.job };
+    while (this.next < this.jobs.length) {
+      const job = this.jobs[this.next++]!;
+      const at = this.readyAt?.(job) ?? 0;
+      if (at <= now) return { job };
+      this.held.push({ job, at });
+    }
+    if (this.held.length === 0) return undefined;
+    let first = Infinity;
+    for (const h of this.held) first = Math.min(first, h.at);
+    return { wait: Math.max(1, first - now) };
+  }
 }

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { compressThreads, copyFiles } from '../../src/backup/copy.js';
+import { compressThreads, copyFiles, readyToCopy } from '../../src/backup/copy.js';
 import { workerThreads } from '../../src/parallel/file-pool.js';
 import type { CopyJob } from '../../src/backup/manifest-jobs.js';
 import { parseManifest } from '../../src/repo/manifest.js';
@@ -62,6 +62,47 @@ describe('copyFiles', () => {
     expect(text).toContain(`P01 DETAIL: backup file ${join(pg, kept!.name.slice(8))} (10B, `);
     const stored = join(dir, 'repo/backup/demo', manifest.backup.label, kept!.name);
     expect(readFileSync(stored).equals(data)).toBe(true);
+  });
+});
+
+describe('copy start', () => {
+  it('reads a file modified in the last second only after copy start, older files at once', async () => {
+    const dir = makeTempDir('pgbr-copy-');
+    const pg = join(dir, 'pg');
+    mkdirSync(join(pg, 'base/1'), { recursive: true });
+    const manifest = parseManifest(readFileSync(SAMPLE));
+    const [old, recent] = manifest.files.filter((f) => f.name.startsWith('pg_data/base/1/') && f.size > 0);
+    manifest.files = [old!, recent!];
+    const now = Date.now();
+    const copyStart = now + 600;
+    old!.timestamp = Math.floor(now / 1000) - 2;
+    // changed in the second copy start falls in, as a file written while the manifest was built
+    recent!.timestamp = Math.floor(copyStart / 1000);
+    for (const f of manifest.files) writeFileSync(join(pg, f.name.slice('pg_data/'.length)), f.name);
+    const jobs = manifest.files.map((f) => ({ name: f.name, pgFile: join(pg, f.name.slice(8)), size: f.name.length, checksumPage: false }) as CopyJob);
+    const log = new Logger({ console: 'off', stderr: 'off', file: 'off', timestamp: false, processMax: 1 });
+    const done = new Map<string, number>();
+    await copyFiles({
+      copied: (name) => done.set(name, Date.now()),
+      jobs,
+      manifest,
+      stanza: 'demo',
+      storage: { type: 'posix', path: join(dir, 'repo') },
+      processMax: 1,
+      compressType: 'none',
+      log,
+      copyStart,
+    });
+    expect(done.get(old!.name)!).toBeLessThan(copyStart);
+    expect(done.get(recent!.name)!).toBeGreaterThanOrEqual(copyStart + 50);
+    expect(manifest.files.map((f) => f.checksum)).toEqual(manifest.files.map((f) => createHash('sha1').update(f.name).digest('hex')));
+  });
+
+  it('lets a file be read once a whole second has begun after its mtime, and never later than copy start', () => {
+    const copyStart = 1_700_000_010_000;
+    expect(readyToCopy(1_700_000_000, copyStart)).toBe(1_700_000_001_050);
+    expect(readyToCopy(1_700_000_009, copyStart)).toBe(copyStart + 50);
+    expect(readyToCopy(1_700_000_042, copyStart)).toBe(copyStart + 50);
   });
 });
 

@@ -117,6 +117,27 @@ describe('worker pool', () => {
     expect(long.pid).toBe(1);
   });
 
+  it('starts no job before its ready time, and a job passed over goes first once ready', async () => {
+    const t0 = Date.now();
+    const jobs = [{ name: 'late', ms: 10 }, ...Array.from({ length: 6 }, (_, i) => ({ name: `s${i}`, ms: 60 }))];
+    const readyAt = new Map([['late', t0 + 150]]);
+    const out: Array<SleepResult & { at: number }> = [];
+    const p = pool(1);
+    try {
+      await runJobs(p, jobs, (r) => void out.push({ ...r, at: Date.now() }), (j) => readyAt.get(j.name) ?? 0);
+    } finally {
+      await p.close();
+    }
+    expect(out.map((r) => r.name).sort()).toEqual(jobs.map((j) => j.name).sort());
+    const late = out.find((r) => r.name === 'late')!;
+    expect(late.start).toBeGreaterThanOrEqual(t0 + 150);
+    // the first job did not hold the others back
+    expect(out[0]!.name).toBe('s0');
+    // and once ready it went before every job not yet started (20 ms: taken a little before started)
+    for (const r of out) if (r.name !== 'late' && r.start >= t0 + 170) expect(r.start, r.name).toBeGreaterThanOrEqual(late.start);
+    expect(out.at(-1)!.name).not.toBe('late');
+  });
+
   it("moves a result's memory out of a worker instead of copying it, when the runner names it", async () => {
     const p = pool(2);
     try {
