@@ -5,6 +5,7 @@ import type { Stats } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import { err, PgbrError } from '../error/error.js';
 import { errnoCode, sysErr } from './errno.js';
+import { syncPath } from './writeback.js';
 import { baseName, checkPath, joinPath, parentPath, TEMP_SUFFIX } from './path.js';
 import type {
   ListOptions, ReadOptions, StorageDriver, StorageFeatures, StorageInfo, WriteOptions,
@@ -244,12 +245,20 @@ const SYNC_ERRORS = {
 } as const;
 
 async function syncEntry(name: string, e: (typeof SYNC_ERRORS)[keyof typeof SYNC_ERRORS]): Promise<void> {
+  const native = syncPath(name);
+  if (native !== undefined) {
+    try {
+      await native;
+    } catch (x) {
+      throw (x as NodeJS.ErrnoException).syscall === 'open' ? openForSyncError(name, e, x) : sysErr(e.sync, `unable to sync ${e.word} '${name}'`, x);
+    }
+    return;
+  }
   let fh: FileHandle;
   try {
     fh = await open(name, constants.O_RDONLY);
   } catch (x) {
-    if (errnoCode(x) === 'ENOENT') throw err(e.missing, `unable to open missing ${e.word} '${name}' for sync`);
-    throw sysErr(e.open, `unable to open ${e.word} '${name}' for sync`, x);
+    throw openForSyncError(name, e, x);
   }
   try {
     await fh.sync();
@@ -258,6 +267,11 @@ async function syncEntry(name: string, e: (typeof SYNC_ERRORS)[keyof typeof SYNC
   } finally {
     await fh.close();
   }
+}
+
+function openForSyncError(name: string, e: (typeof SYNC_ERRORS)[keyof typeof SYNC_ERRORS], x: unknown): PgbrError {
+  if (errnoCode(x) === 'ENOENT') return err(e.missing, `unable to open missing ${e.word} '${name}' for sync`);
+  return sysErr(e.open, `unable to open ${e.word} '${name}' for sync`, x);
 }
 
 async function syncFile(fh: FileHandle, file: string): Promise<void> {

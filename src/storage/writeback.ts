@@ -8,6 +8,7 @@ import { loadAddon } from '../io/native-addon.js';
  */
 interface WritebackAddon {
   startWriteback(fd: number, offset?: number, length?: number): boolean;
+  syncPath(path: string, callback: (error: NodeJS.ErrnoException | null) => void): void;
 }
 
 let loaded: { addon: WritebackAddon | undefined } | undefined;
@@ -17,8 +18,25 @@ let loaded: { addon: WritebackAddon | undefined } | undefined;
  * to the end); false without the addon or support.
  */
 export function startWriteback(fd: number, offset = 0, length = 0): boolean {
+  return addon()?.startWriteback(fd, offset, length) ?? false;
+}
+
+/**
+ * fsync(2) of the file or directory at `path` (opened read-only and closed again) as one job on
+ * libuv's thread pool; undefined without the addon, for the caller to do it with Node's calls. A
+ * backup or restore syncs every file it wrote from the main thread: with Node's promises that was
+ * three trips through the pool (open, fsync, close) and a FileHandle per file. Rejects with a
+ * Node-style error (`code`, negative `errno`, `syscall` 'open' or 'fsync').
+ */
+export function syncPath(path: string): Promise<void> | undefined {
+  const a = addon();
+  if (a === undefined) return undefined;
+  return new Promise((resolve, reject) => a.syncPath(path, (e) => (e ? reject(e) : resolve())));
+}
+
+function addon(): WritebackAddon | undefined {
   loaded ??= { addon: process.env.PGBR_WRITEBACK === '0' ? undefined : loadAddon<WritebackAddon>('writeback.node') };
-  return loaded.addon?.startWriteback(fd, offset, length) ?? false;
+  return loaded.addon;
 }
 
 /**

@@ -1,8 +1,10 @@
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeAll } from '../../src/backup/file-stream.js';
-import { startWriteback } from '../../src/storage/writeback.js';
+import { startWriteback, syncPath } from '../../src/storage/writeback.js';
+import { PosixStorage } from '../../src/storage/posix.js';
+import type { PgbrError } from '../../src/error/error.js';
 import { makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
 import { REPO_ROOT } from '../harness/run.js';
 
@@ -46,5 +48,40 @@ describe('startWriteback', () => {
       closeSync(fd);
     }
     expect(readFileSync(file).equals(Buffer.concat(chunks))).toBe(true);
+  });
+});
+
+describe('syncPath', () => {
+  const built = existsSync(join(REPO_ROOT, 'dist', 'writeback.node')) && process.env.PGBR_WRITEBACK !== '0';
+
+  it('syncs a file and a directory in one pool job when the addon is built, and is not there otherwise', async () => {
+    const dir = makeTempDir('pgbr-sync-');
+    const file = join(dir, 'f');
+    writeFileSync(file, 'x');
+    const synced = syncPath(file);
+    expect(synced === undefined).toBe(!built);
+    if (!built) return;
+    await expect(synced).resolves.toBeUndefined();
+    await expect(syncPath(dir)).resolves.toBeUndefined();
+  });
+
+  it.skipIf(!built)("rejects like Node's calls: code, negative errno and the call that failed", async () => {
+    const dir = makeTempDir('pgbr-sync-');
+    const missing = await syncPath(join(dir, 'none'))!.catch((e: unknown) => e);
+    expect(missing).toMatchObject({ code: 'ENOENT', errno: -2, syscall: 'open' });
+    writeFileSync(join(dir, 'file'), 'x');
+    const notDir = await syncPath(join(dir, 'file', 'below'))!.catch((e: unknown) => e);
+    expect(notDir).toMatchObject({ code: 'ENOTDIR', errno: -20, syscall: 'open' });
+  });
+
+  it("gives the posix driver's sync errors pgBackRest's texts", async () => {
+    const dir = makeTempDir('pgbr-sync-');
+    writeFileSync(join(dir, 'file'), 'x');
+    const s = new PosixStorage(dir);
+    await s.fileSync('file');
+    const missing = (await s.fileSync('none').catch((e: unknown) => e)) as PgbrError;
+    expect([missing.type, missing.message]).toEqual(['FileMissingError', `unable to open missing file '${dir}/none' for sync`]);
+    const notDir = (await s.pathSync('file/below').catch((e: unknown) => e)) as PgbrError;
+    expect([notDir.type, notDir.message]).toEqual(['PathOpenError', `unable to open path '${dir}/file/below' for sync: [20] Not a directory`]);
   });
 });
