@@ -3,8 +3,7 @@
  * build does: lstat every entry in byte order, apply the exclusions of exclude.ts, record paths,
  * files, links and link targets with owner, mode, size and mtime.
  */
-import { lstat, readdir, readlink, stat } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import { err } from '../error/error.js';
 import { pgTablespaceId } from '../postgres/version.js';
@@ -72,28 +71,34 @@ interface Ctx extends WalkResult {
 
 const TBLSPC_PARENT = `${PG_DATA}/${PG_TBLSPC}`;
 
+/*
+ * The walk uses synchronous calls: nothing else runs on this thread meanwhile that it would hold up,
+ * and a promise per entry cost the main thread 30-60 us each in pool hand-offs and callbacks
+ * (11,000 files: about 0.5 s of CPU), against a few microseconds for the system call itself.
+ */
+
 /** lstat that treats an entry removed since the listing (normal on a running cluster) as absent. */
-async function lstatOrNull(path: string): Promise<Stats | null> {
+function lstatOrNull(path: string): Stats | null {
   try {
-    return await lstat(path);
+    return lstatSync(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
   }
 }
 
-async function statOrNull(path: string): Promise<Stats | null> {
+function statOrNull(path: string): Stats | null {
   try {
-    return await stat(path);
+    return statSync(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
   }
 }
 
-async function sortedEntries(dir: string): Promise<string[]> {
+function sortedEntries(dir: string): string[] {
   try {
-    return (await readdir(dir)).sort(compareBytes);
+    return readdirSync(dir).sort(compareBytes);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
@@ -108,7 +113,7 @@ const modeOf = (st: Stats): number => st.mode & 0o777;
 const notSymlink = (name: string) =>
   err('LinkExpectedError', `'${name}' is not a symlink - ${PG_TBLSPC} should contain only symlinks`);
 
-async function visit(ctx: Ctx, parent: string, pgPath: string, dbPath: boolean, name: string, st: Stats): Promise<void> {
+function visit(ctx: Ctx, parent: string, pgPath: string, dbPath: boolean, name: string, st: Stats): void {
   if (name.startsWith(PGSQL_TMP_PREFIX)) return;
   const manifestName = `${parent}/${name}`;
   if (ctx.excl.single.has(manifestName)) {
@@ -122,7 +127,7 @@ async function visit(ctx: Ctx, parent: string, pgPath: string, dbPath: boolean, 
   ctx.log.push({ level: 'warn', message: `exclude special file '${pgPath}/${name}' from backup` });
 }
 
-async function visitPath(ctx: Ctx, parent: string, pgPath: string, name: string, st: Stats): Promise<void> {
+function visitPath(ctx: Ctx, parent: string, pgPath: string, name: string, st: Stats): void {
   const manifestName = `${parent}/${name}`;
   if (parent === TBLSPC_PARENT) throw notSymlink(manifestName);
   ctx.paths.push({ name: manifestName, mode: modeOf(st), ...owner(ctx, st) });
@@ -137,9 +142,9 @@ async function visitPath(ctx: Ctx, parent: string, pgPath: string, name: string,
 
   const dir = `${pgPath}/${name}`;
   const dbPathSub = ctx.dbPath.test(manifestName);
-  for (const entry of await sortedEntries(dir)) {
-    const entryStat = await lstatOrNull(`${dir}/${entry}`);
-    if (entryStat !== null) await visit(ctx, manifestName, dir, dbPathSub, entry, entryStat);
+  for (const entry of sortedEntries(dir)) {
+    const entryStat = lstatOrNull(`${dir}/${entry}`);
+    if (entryStat !== null) visit(ctx, manifestName, dir, dbPathSub, entry, entryStat);
   }
 }
 
@@ -189,11 +194,11 @@ function dirPart(path: string): string {
   return slash === -1 ? '' : slash === 0 ? '/' : path.slice(0, slash);
 }
 
-async function visitLink(ctx: Ctx, parent: string, pgPath: string, dbPath: boolean, name: string, st: Stats): Promise<void> {
+function visitLink(ctx: Ctx, parent: string, pgPath: string, dbPath: boolean, name: string, st: Stats): void {
   const manifestName = `${parent}/${name}`;
-  const destination = await readlink(`${pgPath}/${name}`);
+  const destination = readlinkSync(`${pgPath}/${name}`);
   const destinationAbsolute = resolve(pgPath, destination);
-  if ((await lstatOrNull(destinationAbsolute))?.isSymbolicLink() === true) {
+  if (lstatOrNull(destinationAbsolute)?.isSymbolicLink() === true) {
     throw err('LinkDestinationError', `link '${pgPath}/${name}' cannot reference another link '${destinationAbsolute}'`);
   }
   const link: ManifestLink = { name: manifestName, destination, ...owner(ctx, st) };
@@ -205,7 +210,7 @@ async function visitLink(ctx: Ctx, parent: string, pgPath: string, dbPath: boole
   const walkPgPath = isTablespace ? `${pgPath}/${name}` : pgPath;
   const walkName = isTablespace ? ctx.tablespaceId : name;
   const linkPgPath = `${walkPgPath}/${walkName}`;
-  const linked = await statOrNull(linkPgPath);
+  const linked = statOrNull(linkPgPath);
 
   if (linked !== null && !linked.isDirectory()) {
     if (isTablespace) throw err('FormatError', 'tablespace links to a file');
@@ -217,7 +222,7 @@ async function visitLink(ctx: Ctx, parent: string, pgPath: string, dbPath: boole
   ctx.links.push(link);
   checkLinkTarget(ctx.targets, target, ctx.opts.pgPath);
   if (linked === null) throw err('FileOpenError', `unable to get info for missing path/file '${linkPgPath}'`);
-  await visit(ctx, walkParent, walkPgPath, dbPath, walkName, linked);
+  visit(ctx, walkParent, walkPgPath, dbPath, walkName, linked);
 }
 
 /** PGDATA without a trailing slash, as pgBackRest normalises path options. */
@@ -241,13 +246,13 @@ export async function walkPgData(opts: WalkOptions): Promise<WalkResult> {
     links: [],
     log: [],
   };
-  const root = await statOrNull(pgPath);
+  const root = statOrNull(pgPath);
   if (root === null) throw err('FileOpenError', `unable to get info for missing path/file '${pgPath}'`);
   ctx.paths.push({ name: PG_DATA, mode: modeOf(root), ...owner(ctx, root) });
 
-  for (const entry of await sortedEntries(pgPath)) {
-    const entryStat = await lstatOrNull(`${pgPath}/${entry}`);
-    if (entryStat !== null) await visit(ctx, PG_DATA, pgPath, false, entry, entryStat);
+  for (const entry of sortedEntries(pgPath)) {
+    const entryStat = lstatOrNull(`${pgPath}/${entry}`);
+    if (entryStat !== null) visit(ctx, PG_DATA, pgPath, false, entry, entryStat);
   }
   const byName = (a: { name: string }, b: { name: string }) => compareBytes(a.name, b.name);
   return {
