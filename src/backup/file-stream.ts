@@ -108,6 +108,31 @@ async function* readChunks(fd: number, file: string, offset: number, limit: numb
 }
 
 /**
+ * A whole local file, or `length` bytes of it from `offset` (fewer at its end), in one buffer read
+ * synchronously: the one-pass paths for small files (backup/file.ts, restore/file.ts). Null when
+ * the file is missing and `ignoreMissing`. Same error texts as readChunks.
+ */
+export function readWhole(file: string, offset: number, length: number | undefined, ignoreMissing: boolean): Buffer | null {
+  const fd = openReadFd(file, ignoreMissing);
+  if (fd === null) return null;
+  try {
+    const size = length ?? fstatSync(fd).size - offset;
+    const buf = Buffer.allocUnsafe(Math.max(0, size));
+    let done = 0;
+    while (done < buf.length) {
+      const n = readSync(fd, buf, done, buf.length - done, offset + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done === buf.length ? buf : buf.subarray(0, done);
+  } catch (e) {
+    throw sysErr('FileReadError', `unable to read '${file}'`, e);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * True when `storage` is a posix driver whose `method` is the driver's own, so its work may be done
  * here on a descriptor directly (a subclass that instruments the method is still called).
  */
@@ -169,16 +194,17 @@ export function streamStage(make: () => Duplex): Stage {
  * Writes the chunks to `path` of `storage`. A non-atomic write to a posix driver is done here on a
  * descriptor (writeLocal). Otherwise, when at most READ_CHUNK source bytes are expected, the whole
  * output is gathered and written as one buffer (the common small file); larger files stream, about
- * one chunk ahead of the writer.
+ * one chunk ahead of the writer. `chunks` may also be the whole output in one buffer.
  */
 export async function writeChunks(
   storage: StorageDriver,
   path: string,
-  chunks: AsyncIterable<Buffer>,
+  chunks: AsyncIterable<Buffer> | Buffer,
   expected: number,
   opts?: WriteOptions,
 ): Promise<void> {
   if (plainPosix(storage, 'write') && opts?.atomic === false) return writeLocal(storage, path, chunks, opts);
+  if (Buffer.isBuffer(chunks)) return storage.write(path, chunks, opts);
   if (expected <= READ_CHUNK) {
     const parts: Buffer[] = [];
     for await (const chunk of chunks) parts.push(chunk);
@@ -200,7 +226,7 @@ export async function writeChunks(
  * only when the umask changed the mode (usually none: one call and one inode change less per file).
  * Same error texts and clean-up as the driver.
  */
-async function writeLocal(storage: PosixStorage, path: string, chunks: AsyncIterable<Buffer>, opts: WriteOptions): Promise<void> {
+async function writeLocal(storage: PosixStorage, path: string, chunks: AsyncIterable<Buffer> | Buffer, opts: WriteOptions): Promise<void> {
   const file = storage.abs(path);
   const mode = opts.mode ?? FILE_MODE;
   const sync = opts.sync ?? true;
@@ -213,7 +239,8 @@ async function writeLocal(storage: PosixStorage, path: string, chunks: AsyncIter
     fd = openWriteFd(file, mode);
   }
   try {
-    await writeAll(fd, file, chunks, sync);
+    if (Buffer.isBuffer(chunks)) writeBufferSync(fd, file, chunks);
+    else await writeAll(fd, file, chunks, sync);
     if (sync) {
       try {
         fsyncSync(fd);

@@ -7,8 +7,10 @@ import { PageChecksumFilter, segmentNoOf, type PageChecksumResult } from '../io/
 import type { StorageDriver } from '../storage/storage.js';
 import { FailedPageCapture, stillFailingPages } from './file-page.js';
 import {
-  codecStage, localFiles, localPath, openSource, plainPosix, streamStage, tap, writeChunks, type Source, type Stage,
+  codecStage, localFiles, localPath, openSource, plainPosix, readWhole, streamStage, tap, writeChunks, type Source, type Stage,
 } from './file-stream.js';
+import type { Codec } from '../io/codec.js';
+import type { PosixStorage } from '../storage/posix.js';
 
 /**
  * Copies one PostgreSQL file into the repository in a single read pass (STYLE.md "one pass per
@@ -119,7 +121,31 @@ function compressStage(type: CompressType, level: number | undefined, threads: n
   return codec !== undefined ? codecStage(codec) : streamStage(() => compressStream(type, level));
 }
 
+/**
+ * Files up to this size are read, checked, compressed and written in one synchronous pass when both
+ * sides are local (as restore does, restore/file.ts): for them the streamed path's stages cost more
+ * than their bytes.
+ */
+const WHOLE_FILE_MAX = 1024 * 1024;
+
+/** The one-pass path's codec: undefined for `none`, null when the type only streams (bz2, gz without the native codec). */
+function wholeFileCodec(job: BackupFileJob, repo: StorageDriver, pg: StorageDriver): Codec | undefined | null {
+  if (job.pgFileSize > WHOLE_FILE_MAX || job.cipherPass !== undefined || !plainPosix(pg, 'read') || !plainPosix(repo, 'write')) return null;
+  if (job.compressType === 'none') return undefined;
+  return compressCodec(job.compressType, job.compressLevel) ?? null;
+}
+
+/**
+ * Not atomic, like pgBackRest: a partial file of an aborted backup is never listed (only the
+ * manifest makes it part of a backup). The directories are created before the copy; the main
+ * thread syncs each file once this job is reported and the directories after the copy, before
+ * the manifest is saved (set-paths.ts). A missing directory is still created on demand.
+ */
+const REPO_WRITE = { atomic: false, sync: false, syncPath: false } as const;
+
 async function copyFile(job: BackupFileJob, repo: StorageDriver, pg: StorageDriver): Promise<BackupFileResult> {
+  const codec = wholeFileCodec(job, repo, pg);
+  if (codec !== null) return copyWhole(job, repo as PosixStorage, pg as PosixStorage, codec);
   const source = await sourceOf(job, pg);
   if (source === null) return { ...SKIPPED };
   const segmentNo = segmentNoOf(job.pgFile);
@@ -151,18 +177,49 @@ async function copyFile(job: BackupFileJob, repo: StorageDriver, pg: StorageDriv
     repoHash?.update(chunk);
   });
 
-  // Not atomic, like pgBackRest: a partial file of an aborted backup is never listed (only the
-  // manifest makes it part of a backup). The directories are created before the copy; the main
-  // thread syncs each file once this job is reported and the directories after the copy, before
-  // the manifest is saved (set-paths.ts). A missing directory is still created on demand.
   try {
-    await writeChunks(repo, job.repoFile, data, job.pgFileSize, { atomic: false, sync: false, syncPath: false });
+    await writeChunks(repo, job.repoFile, data, job.pgFileSize, REPO_WRITE);
   } finally {
     await source.close();
   }
 
-  const result: BackupFileCopied = { copied: true, size, checksum: hash.digest('hex'), repoSize };
-  if (repoHash !== undefined) result.rck = repoHash.digest('hex');
+  return copied(job, pg, { size, checksum: hash.digest('hex'), repoSize, rck: repoHash?.digest('hex') }, page, capture, segmentNo);
+}
+
+/** copyFile of a small local file in one buffer: the same checks, bytes and result. */
+async function copyWhole(job: BackupFileJob, repo: PosixStorage, pg: PosixStorage, codec: Codec | undefined): Promise<BackupFileResult> {
+  const data = readWhole(pg.abs(localPath(job.pgFile)), 0, job.pgFileSize, true);
+  if (data === null) return { ...SKIPPED };
+  const segmentNo = segmentNoOf(job.pgFile);
+  const page = job.pgFileChecksumPage ? new PageChecksumFilter(segmentNo) : undefined;
+  const capture = page === undefined ? undefined : new FailedPageCapture(page, segmentNo);
+  if (page !== undefined) {
+    page.check(data);
+    capture!.capture(data);
+    page.finish();
+  }
+  const stored = codec === undefined ? data : joinedOutput(codec, data);
+  await writeChunks(repo, job.repoFile, stored, job.pgFileSize, REPO_WRITE);
+  const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex');
+  return copied(job, pg, { size: data.length, checksum: sha1(data), repoSize: stored.length, rck: codec === undefined ? undefined : sha1(stored) }, page, capture, segmentNo);
+}
+
+function joinedOutput(codec: Codec, data: Buffer): Buffer {
+  // an empty file is only finish(), as in the streamed path, so the stored bytes are the same
+  const parts = [...(data.length > 0 ? codec.update(data) : []), ...codec.finish()];
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+async function copied(
+  job: BackupFileJob,
+  pg: StorageDriver,
+  found: { size: number; checksum: string; repoSize: number; rck: string | undefined },
+  page: PageChecksumFilter | undefined,
+  capture: FailedPageCapture | undefined,
+  segmentNo: number,
+): Promise<BackupFileCopied> {
+  const result: BackupFileCopied = { copied: true, size: found.size, checksum: found.checksum, repoSize: found.repoSize };
+  if (found.rck !== undefined) result.rck = found.rck;
   if (page !== undefined && capture !== undefined) {
     const failing = page.failedBlocks.length === 0 ? [] : await stillFailingPages(pg, job.pgFile, capture, segmentNo);
     result.pageChecksum = page.result(failing);

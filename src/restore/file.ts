@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fchmodSync, fchownSync, fstatSync, ftruncateSync, futimesSync, readSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, fstatSync, ftruncateSync, futimesSync } from 'node:fs';
 import { chmod, chown, truncate, utimes } from 'node:fs/promises';
 import {
-  closeQuietly, codecStage, localFiles, localPath, openSource, plainPosix, streamStage, tap, transientCodecStage, unlinkQuietly,
+  closeQuietly, codecStage, localFiles, localPath, openSource, plainPosix, readWhole, streamStage, tap, transientCodecStage, unlinkQuietly,
   writeAll, writeBufferSync, writeChunks, type Source, type Stage,
 } from '../backup/file-stream.js';
 import { err } from '../error/error.js';
@@ -10,8 +10,7 @@ import { decryptStream } from '../io/cipher.js';
 import type { Codec, IntoCodec } from '../io/codec.js';
 import { decompressCodec, decompressStream, type CompressType } from '../io/compress.js';
 import { SHA1_EMPTY } from '../io/hash.js';
-import { sysErr } from '../storage/errno.js';
-import { openReadFd, openWriteFd } from '../storage/posix.js';
+import { openWriteFd } from '../storage/posix.js';
 import { startWriteback } from '../storage/writeback.js';
 import type { StorageDriver } from '../storage/storage.js';
 
@@ -134,7 +133,7 @@ function restoreWhole(job: RestoreFileJob, repo: StorageDriver, file: string): b
   // no synchronous decoder: bz2, and gz without the native one
   const codec = decompressCodec(job.compressType);
   if (codec === undefined && job.compressType !== 'none') return false;
-  const stored = readWhole(repo.abs(job.repoFile), job.repoOffset ?? 0, job.repoLength);
+  const stored = readWhole(repo.abs(job.repoFile), job.repoOffset ?? 0, job.repoLength, false)!;
   writeLocalSync(job, file, decodeWhole(job, codec, stored));
   return true;
 }
@@ -163,26 +162,6 @@ function decodeWhole(job: RestoreFileJob, codec: Codec | undefined, stored: Buff
   const actual = hash.digest('hex');
   if (size !== job.size || actual !== job.checksum) throw checksumError(job, actual);
   return kept.length === 1 ? kept[0]! : Buffer.concat(kept, size);
-}
-
-/** A whole local file, or `length` bytes of it from `offset` (fewer at its end). */
-function readWhole(file: string, offset: number, length: number | undefined): Buffer {
-  const fd = openReadFd(file, false)!;
-  try {
-    const size = length ?? fstatSync(fd).size - offset;
-    const buf = Buffer.allocUnsafe(Math.max(0, size));
-    let done = 0;
-    while (done < buf.length) {
-      const n = readSync(fd, buf, done, buf.length - done, offset + done);
-      if (n === 0) break;
-      done += n;
-    }
-    return done === buf.length ? buf : buf.subarray(0, done);
-  } catch (e) {
-    throw sysErr('FileReadError', `unable to read '${file}'`, e);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function checksumError(job: RestoreFileJob, actual: string): Error {

@@ -85,6 +85,53 @@ describe('backupFile → restoreFile round trip', () => {
   });
 });
 
+describe('backupFile one-pass path (small files, both sides local)', () => {
+  const env = fileEnv();
+  // env.pg counts its reads, so it is not a plain posix driver: the streamed path; the default is plain
+  const both = async (src: string, over: Partial<BackupFileJob> & { pgFileSize: number }) => {
+    const name = src.split('/').pop()!;
+    const ext = extensionOf(over.compressType ?? 'none');
+    const whole = await backupFile(job(src, over.pgFileSize, { ...over, repoFile: `w/${name}${ext}` }), env.repo);
+    const streamed = await backupFile(job(src, over.pgFileSize, { ...over, repoFile: `s/${name}${ext}` }), env.repo, env.pg);
+    const stored = (dir: string) => (existsSync(join(env.repoPath, dir, name + ext)) ? readFileSync(join(env.repoPath, dir, name + ext)) : null);
+    return { whole, streamed, wholeBytes: stored('w'), streamedBytes: stored('s') };
+  };
+
+  for (const type of COMPRESS_TYPES) {
+    for (const size of [0, 1, 300_000, 1024 * 1024]) {
+      it(`${type}, ${size} bytes: the same result and the same stored bytes as the streamed path`, async () => {
+        const src = env.source(`one-${type}-${size}`, sampleData(size, size % 7));
+        const r = await both(src, { pgFileSize: size, compressType: type });
+        expect(r.whole).toEqual(r.streamed);
+        expect(r.wholeBytes).not.toBeNull();
+        expect(r.wholeBytes!.equals(r.streamedBytes!)).toBe(true);
+        expect(r.whole).toMatchObject({ copied: true, size, checksum: sha1Hex(sampleData(size, size % 7)), repoSize: r.wholeBytes!.length });
+      });
+    }
+  }
+
+  it('copies at most the manifest size, skips a vanished file and checks pages as the streamed path does', async () => {
+    const data = sampleData(50_000, 4);
+    const src = env.source('one-grown', data);
+    const grown = await both(src, { pgFileSize: 20_000, compressType: 'lz4' });
+    expect(grown.whole).toEqual(grown.streamed);
+    expect(grown.whole).toMatchObject({ size: 20_000, checksum: sha1Hex(data.subarray(0, 20_000)) });
+
+    const gone = await both(join(env.pgData, 'one-gone'), { pgFileSize: 100, compressType: 'zst' });
+    expect(gone.whole).toEqual({ copied: false, skipped: 'missing' });
+    expect(gone.streamed).toEqual(gone.whole);
+    expect(gone.wholeBytes).toBeNull();
+
+    const page = readFileSync(new URL('../fixtures/io/pg15-global-1262.page', import.meta.url));
+    const bad = Buffer.concat([page, page]);
+    bad[8192 + 3000]! ^= 1;
+    const rel = env.source('base/1/777', bad);
+    const checked = await both(rel, { pgFileSize: bad.length, compressType: 'gz', pgFileChecksumPage: true });
+    expect(checked.whole).toEqual(checked.streamed);
+    expect((checked.whole as BackupFileCopied).pageChecksum).toEqual({ valid: false, align: true, errors: [1] });
+  });
+});
+
 describe('backupFile source handling', () => {
   const env = fileEnv();
 
