@@ -108,13 +108,13 @@ export async function copyFiles(o: CopyOptions): Promise<void> {
  * When a file may be read (epoch ms), given its manifest mtime (epoch s) and the copy start.
  *
  * An incremental backup finds changed files by size and mtime in whole seconds, so a change made
- * after a file was read must give it a later second than the one recorded. pgBackRest reads
- * nothing before copy start, the second after the manifest was built, which every recorded mtime
- * precedes or shares. That wait is not needed for a file whose mtime is at least a second older than the
- * read: a change after the read gets an mtime no earlier than the read, so a later second. A
- * file modified in the last second waits until the next second begins, and none waits past copy
- * start. The margin covers the kernel's coarse file clock, which lags the real one by up to a
- * tick: a change at 12:00:01.002 may be stamped 12:00:00.998.
+ * after a file was read must leave it with a later mtime second than the one recorded. pgBackRest
+ * reads nothing before copy start, the second after the manifest was built. For that guarantee a
+ * file need only be read in a later second than its recorded mtime: a change after the read is
+ * stamped no earlier than the read. So a file modified in the last second waits for the next
+ * second, older files go at once, and none waits past copy start. The margin covers the kernel's
+ * coarse file clock, which lags the real one by up to a tick: a change at 12:00:01.002 may be
+ * stamped 12:00:00.998.
  */
 export function readyToCopy(mtime: number, copyStart: number): number {
   return Math.min((mtime + 1) * 1000, copyStart) + MTIME_CLOCK_MARGIN_MS;

@@ -174,8 +174,13 @@ export async function runJobs<J, R>(
 /** runJobs' jobs in order, each given out no earlier than its ready time. */
 class JobQueue<J> {
   private next = 0;
-  /** Jobs passed over because they were not ready, in order: each comes before every job not yet looked at. */
-  private readonly held: { job: J; at: number }[] = [];
+  /**
+   * Jobs passed over because they were not ready, one queue per ready time (a backup has two or
+   * three), each in job order: giving out the first of 100,000 held jobs stays cheap. Every held
+   * job comes before every job not looked at yet.
+   */
+  private readonly held = new Map<number, HeldQueue<J>>();
+  private heldCount = 0;
 
   constructor(
     private readonly jobs: readonly J[],
@@ -183,22 +188,42 @@ class JobQueue<J> {
   ) {}
 
   get empty(): boolean {
-    return this.next >= this.jobs.length && this.held.length === 0;
+    return this.next >= this.jobs.length && this.heldCount === 0;
   }
 
   /** The first job ready at `now`; else how long until a held one is; undefined when none is left. */
   take(now: number): { job: J } | { wait: number } | undefined {
-    const i = this.held.findIndex((h) => h.at <= now);
-    if (i >= 0) return { job: this.held.splice(i, 1)[0]!.job };
+    let first: HeldQueue<J> | undefined;
+    for (const q of this.held.values()) if (q.at <= now && (first === undefined || q.seqs[q.head]! < first.seqs[first.head]!)) first = q;
+    if (first !== undefined) {
+      const job = first.jobs[first.head++]!;
+      this.heldCount--;
+      if (first.head === first.jobs.length) this.held.delete(first.at);
+      return { job };
+    }
     while (this.next < this.jobs.length) {
-      const job = this.jobs[this.next++]!;
+      const seq = this.next++;
+      const job = this.jobs[seq]!;
       const at = this.readyAt?.(job) ?? 0;
       if (at <= now) return { job };
-      this.held.push({ job, at });
+      let q = this.held.get(at);
+      if (q === undefined) this.held.set(at, (q = { at, jobs: [], seqs: [], head: 0 }));
+      q.jobs.push(job);
+      q.seqs.push(seq);
+      this.heldCount++;
     }
-    if (this.held.length === 0) return undefined;
-    let first = Infinity;
-    for (const h of this.held) first = Math.min(first, h.at);
-    return { wait: Math.max(1, first - now) };
+    if (this.heldCount === 0) return undefined;
+    let soonest = Infinity;
+    for (const at of this.held.keys()) soonest = Math.min(soonest, at);
+    return { wait: Math.max(1, soonest - now) };
   }
+}
+
+interface HeldQueue<J> {
+  at: number;
+  jobs: J[];
+  /** Each job's place in the order, to take the earliest across queues. */
+  seqs: number[];
+  /** Jobs before this one were given out. */
+  head: number;
 }

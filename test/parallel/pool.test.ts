@@ -138,6 +138,27 @@ describe('worker pool', () => {
     expect(out.at(-1)!.name).not.toBe('late');
   });
 
+  it('gives out held jobs no earlier than their ready time and each group in order, however many are held', async () => {
+    const t0 = Date.now();
+    // two jobs in three are held, in two groups of 10,000
+    const jobs = Array.from({ length: 30_000 }, (_, i) => ({ name: `j${i}`, ms: 0 }));
+    const at = (i: number): number => (i % 3 === 0 ? t0 + 100 : i % 3 === 1 ? t0 + 50 : 0);
+    const ran: Array<{ i: number; start: number }> = [];
+    const instant = async (job: SleepJob): Promise<SleepResult> => ({ name: job.name, threadId, start: Date.now(), end: Date.now() });
+    const p = createPool<SleepJob, SleepResult>({ size: 1, local: async () => ({ run: instant, close: async () => undefined }) });
+    try {
+      await runJobs(p, jobs, (r) => void ran.push({ i: Number(r.name.slice(1)), start: r.start }), (j) => at(Number(j.name.slice(1))));
+    } finally {
+      await p.close();
+    }
+    expect(ran).toHaveLength(jobs.length);
+    for (const r of ran) if (r.start < at(r.i)) expect.fail(`j${r.i} started ${at(r.i) - r.start} ms early`);
+    for (const group of [0, 1, 2]) {
+      const seen = ran.filter((r) => r.i % 3 === group).map((r) => r.i);
+      expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    }
+  });
+
   it("moves a result's memory out of a worker instead of copying it, when the runner names it", async () => {
     const p = pool(2);
     try {
