@@ -18,19 +18,28 @@ const SAMPLE = new URL('../../../shared/spec/samples/full.backup.manifest', impo
 
 afterAll(() => removeAllTempDirs());
 
+/** A temp dir whose pg/ is PGDATA, and the sample manifest cut down to two files of base/1. */
+function twoFiles() {
+  const dir = makeTempDir('pgbr-copy-');
+  const pg = join(dir, 'pg');
+  mkdirSync(join(pg, 'base/1'), { recursive: true });
+  const manifest = parseManifest(readFileSync(SAMPLE));
+  const [a, b] = manifest.files.filter((f) => f.name.startsWith('pg_data/base/1/') && f.size > 0);
+  manifest.files = [a!, b!];
+  const pgFile = (name: string): string => join(pg, name.slice('pg_data/'.length));
+  // the options every copy here shares: one process, a posix repo in the temp dir
+  const repo = { stanza: 'demo', storage: { type: 'posix', path: join(dir, 'repo') }, processMax: 1 } as const;
+  return { dir, manifest, a: a!, b: b!, pgFile, repo };
+}
+
 describe('copyFiles', () => {
   it('drops a file removed by the database from the manifest and logs the skip', async () => {
-    const dir = makeTempDir('pgbr-copy-');
-    const pg = join(dir, 'pg');
-    mkdirSync(join(pg, 'base/1'), { recursive: true });
-    const manifest = parseManifest(readFileSync(SAMPLE));
-    const [kept, gone] = manifest.files.filter((f) => f.name.startsWith('pg_data/base/1/') && f.size > 0);
-    manifest.files = [kept!, gone!];
+    const { dir, manifest, a: kept, b: gone, pgFile, repo } = twoFiles();
     const data = Buffer.from('still here');
-    writeFileSync(join(pg, kept!.name.slice('pg_data/'.length)), data);
+    writeFileSync(pgFile(kept.name), data);
     const job = (name: string, size: number): CopyJob => ({
       name,
-      pgFile: join(pg, name.slice('pg_data/'.length)),
+      pgFile: pgFile(name),
       size,
       checksumPage: false,
       segmentNo: 0,
@@ -43,58 +52,49 @@ describe('copyFiles', () => {
     const copied: string[] = [];
     await copyFiles({
       copied: (name) => copied.push(name),
-      jobs: [job(kept!.name, data.length), job(gone!.name, gone!.size)],
+      jobs: [job(kept.name, data.length), job(gone.name, gone.size)],
       manifest,
-      stanza: 'demo',
-      storage: { type: 'posix', path: join(dir, 'repo') },
-      processMax: 1,
+      ...repo,
       compressType: 'none',
       log,
     });
     log.closeFile();
 
-    expect(manifest.files.map((f) => f.name)).toEqual([kept!.name]);
+    expect(manifest.files.map((f) => f.name)).toEqual([kept.name]);
     // only the file written into the set is handed on to be synced
-    expect(copied).toEqual([kept!.name]);
+    expect(copied).toEqual([kept.name]);
     expect(manifest.files[0]!.checksum).toBe(createHash('sha1').update(data).digest('hex'));
     const text = readFileSync(logFile, 'utf8');
-    expect(text).toContain(`P01 DETAIL: skip file removed by database ${join(pg, gone!.name.slice(8))}`);
-    expect(text).toContain(`P01 DETAIL: backup file ${join(pg, kept!.name.slice(8))} (10B, `);
-    const stored = join(dir, 'repo/backup/demo', manifest.backup.label, kept!.name);
+    expect(text).toContain(`P01 DETAIL: skip file removed by database ${pgFile(gone.name)}`);
+    expect(text).toContain(`P01 DETAIL: backup file ${pgFile(kept.name)} (10B, `);
+    const stored = join(dir, 'repo/backup/demo', manifest.backup.label, kept.name);
     expect(readFileSync(stored).equals(data)).toBe(true);
   });
 });
 
 describe('copy start', () => {
   it('reads a file modified in the last second only after copy start, older files at once', async () => {
-    const dir = makeTempDir('pgbr-copy-');
-    const pg = join(dir, 'pg');
-    mkdirSync(join(pg, 'base/1'), { recursive: true });
-    const manifest = parseManifest(readFileSync(SAMPLE));
-    const [old, recent] = manifest.files.filter((f) => f.name.startsWith('pg_data/base/1/') && f.size > 0);
-    manifest.files = [old!, recent!];
+    const { manifest, a: old, b: recent, pgFile, repo } = twoFiles();
     const now = Date.now();
     const copyStart = now + 600;
-    old!.timestamp = Math.floor(now / 1000) - 2;
+    old.timestamp = Math.floor(now / 1000) - 2;
     // changed in the second copy start falls in, as a file written while the manifest was built
-    recent!.timestamp = Math.floor(copyStart / 1000);
-    for (const f of manifest.files) writeFileSync(join(pg, f.name.slice('pg_data/'.length)), f.name);
-    const jobs = manifest.files.map((f) => ({ name: f.name, pgFile: join(pg, f.name.slice(8)), size: f.name.length, checksumPage: false }) as CopyJob);
+    recent.timestamp = Math.floor(copyStart / 1000);
+    for (const f of manifest.files) writeFileSync(pgFile(f.name), f.name);
+    const jobs = manifest.files.map((f) => ({ name: f.name, pgFile: pgFile(f.name), size: f.name.length, checksumPage: false }) as CopyJob);
     const log = new Logger({ console: 'off', stderr: 'off', file: 'off', timestamp: false, processMax: 1 });
     const done = new Map<string, number>();
     await copyFiles({
       copied: (name) => done.set(name, Date.now()),
       jobs,
       manifest,
-      stanza: 'demo',
-      storage: { type: 'posix', path: join(dir, 'repo') },
-      processMax: 1,
+      ...repo,
       compressType: 'none',
       log,
       copyStart,
     });
-    expect(done.get(old!.name)!).toBeLessThan(copyStart);
-    expect(done.get(recent!.name)!).toBeGreaterThanOrEqual(copyStart + 50);
+    expect(done.get(old.name)!).toBeLessThan(copyStart);
+    expect(done.get(recent.name)!).toBeGreaterThanOrEqual(copyStart + 50);
     expect(manifest.files.map((f) => f.checksum)).toEqual(manifest.files.map((f) => createHash('sha1').update(f.name).digest('hex')));
   });
 
