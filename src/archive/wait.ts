@@ -3,6 +3,8 @@ import { archiveIdPath, walSegmentDir, walSegmentStoredRegex } from '../repo/lay
 import type { StorageDriver } from '../storage/storage.js';
 
 const FAST_POLL_MS = 3000;
+const FIRST_DELAY_MS = 50;
+const MAX_DELAY_MS = 500;
 
 /**
  * Wait until a WAL segment is in the repo (backup's archive check, the check command). Returns the
@@ -21,6 +23,11 @@ export async function waitForSegment(opts: {
   const pattern = walSegmentStoredRegex(opts.segment);
   const begun = Date.now();
   const deadline = begun + opts.timeoutMs;
+  // On an object store every look is a LIST request, billed and served like any other (s3rver walks
+  // the whole bucket for each): the delay grows 50, 50, 100, 150, 250, 400, 500 ms, so the first
+  // second has at most 7 looks instead of 20. A local directory is cheap to read.
+  const objectStore = !opts.storage.features.path;
+  let delays = [FIRST_DELAY_MS, FIRST_DELAY_MS];
   for (;;) {
     opts.signal?.throwIfAborted();
     const found = await opts.storage.list(dir, { expression: pattern });
@@ -34,8 +41,13 @@ export async function waitForSegment(opts: {
         ],
       });
     }
-    // The segment usually lands within a second (one archive_command run): look every 50 ms then,
-    // so the backup ends soon after it; a slower archiver is looked for twice a second.
-    await new Promise((r) => setTimeout(r, Date.now() - begun < FAST_POLL_MS ? 50 : 500));
+    // The segment usually lands within a second (one archive_command run): look often then, so the
+    // backup ends soon after it; a slower archiver is looked for twice a second.
+    let delay = Date.now() - begun < FAST_POLL_MS ? FIRST_DELAY_MS : MAX_DELAY_MS;
+    if (objectStore) {
+      delay = delays[0]!;
+      delays = [delays[1]!, Math.min(delays[0]! + delays[1]!, MAX_DELAY_MS)];
+    }
+    await new Promise((r) => setTimeout(r, delay));
   }
 }
