@@ -10,6 +10,7 @@ import {
   codecStage, localFiles, localPath, openSource, plainPosix, readWhole, streamStage, tap, writeChunks, type Source, type Stage,
 } from './file-stream.js';
 import type { Codec } from '../io/codec.js';
+import { sha1Hex } from '../io/hash.js';
 import type { PosixStorage } from '../storage/posix.js';
 
 /**
@@ -200,8 +201,7 @@ async function copyWhole(job: BackupFileJob, repo: PosixStorage, pg: PosixStorag
   }
   const stored = codec === undefined ? data : joinedOutput(codec, data);
   await writeChunks(repo, job.repoFile, stored, job.pgFileSize, REPO_WRITE);
-  const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex');
-  return copied(job, pg, { size: data.length, checksum: sha1(data), repoSize: stored.length, rck: codec === undefined ? undefined : sha1(stored) }, page, capture, segmentNo);
+  return copied(job, pg, { size: data.length, checksum: sha1Hex(data), repoSize: stored.length, rck: codec === undefined ? undefined : sha1Hex(stored) }, page, capture, segmentNo);
 }
 
 function joinedOutput(codec: Codec, data: Buffer): Buffer {
