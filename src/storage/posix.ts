@@ -244,34 +244,29 @@ const SYNC_ERRORS = {
   path: { word: 'path', missing: 'PathMissingError', open: 'PathOpenError', sync: 'PathSyncError' },
 } as const;
 
+/**
+ * fsync(2) of a file or directory through a read-only descriptor: one pool job in the writeback
+ * addon, else Node's open, sync and close. Both fail with the call in `syscall`, which picks the text.
+ */
 async function syncEntry(name: string, e: (typeof SYNC_ERRORS)[keyof typeof SYNC_ERRORS]): Promise<void> {
-  const native = syncPath(name);
-  if (native !== undefined) {
-    try {
-      await native;
-    } catch (x) {
-      throw (x as NodeJS.ErrnoException).syscall === 'open' ? openForSyncError(name, e, x) : sysErr(e.sync, `unable to sync ${e.word} '${name}'`, x);
-    }
-    return;
-  }
-  let fh: FileHandle;
   try {
-    fh = await open(name, constants.O_RDONLY);
+    await (syncPath(name) ?? syncByNode(name));
   } catch (x) {
-    throw openForSyncError(name, e, x);
-  }
-  try {
-    await fh.sync();
-  } catch (x) {
-    throw sysErr(e.sync, `unable to sync ${e.word} '${name}'`, x);
-  } finally {
-    await fh.close();
+    const call = (x as NodeJS.ErrnoException).syscall;
+    if (call === 'open' && errnoCode(x) === 'ENOENT') throw err(e.missing, `unable to open missing ${e.word} '${name}' for sync`);
+    if (call === 'open') throw sysErr(e.open, `unable to open ${e.word} '${name}' for sync`, x);
+    if (call === 'fsync') throw sysErr(e.sync, `unable to sync ${e.word} '${name}'`, x);
+    throw x;
   }
 }
 
-function openForSyncError(name: string, e: (typeof SYNC_ERRORS)[keyof typeof SYNC_ERRORS], x: unknown): PgbrError {
-  if (errnoCode(x) === 'ENOENT') return err(e.missing, `unable to open missing ${e.word} '${name}' for sync`);
-  return sysErr(e.open, `unable to open ${e.word} '${name}' for sync`, x);
+async function syncByNode(name: string): Promise<void> {
+  const fh = await open(name, constants.O_RDONLY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 async function syncFile(fh: FileHandle, file: string): Promise<void> {
