@@ -27,7 +27,12 @@ export async function waitForSegment(opts: {
   // the whole bucket for each): the delay grows 50, 50, 100, 150, 250, 400, 500 ms, so the first
   // second has at most 7 looks instead of 20. A local directory is cheap to read.
   const objectStore = !opts.storage.features.path;
-  let delays = [FIRST_DELAY_MS, FIRST_DELAY_MS];
+  let [a, b] = [FIRST_DELAY_MS, FIRST_DELAY_MS];
+  const backoff = (): number => {
+    const delay = a;
+    [a, b] = [b, Math.min(a + b, MAX_DELAY_MS)];
+    return delay;
+  };
   for (;;) {
     opts.signal?.throwIfAborted();
     const found = await opts.storage.list(dir, { expression: pattern });
@@ -43,11 +48,7 @@ export async function waitForSegment(opts: {
     }
     // The segment usually lands within a second (one archive_command run): look often then, so the
     // backup ends soon after it; a slower archiver is looked for twice a second.
-    let delay = Date.now() - begun < FAST_POLL_MS ? FIRST_DELAY_MS : MAX_DELAY_MS;
-    if (objectStore) {
-      delay = delays[0]!;
-      delays = [delays[1]!, Math.min(delays[0]! + delays[1]!, MAX_DELAY_MS)];
-    }
+    const delay = objectStore ? backoff() : Date.now() - begun < FAST_POLL_MS ? FIRST_DELAY_MS : MAX_DELAY_MS;
     await new Promise((r) => setTimeout(r, delay));
   }
 }
