@@ -156,10 +156,10 @@ export class S3Storage implements StorageDriver {
 
   /**
    * A file no larger than one part goes out in a single PutObject, as pgBackRest does; larger ones
-   * as a multipart upload (Upload). Memory: a streamed upload holds at most one part (5 MiB by
-   * default) while it is filled and then sent, per file written at once (process-max, times two on
-   * object stores: see parallel/file-pool.ts). The next part is read only after the previous one
-   * is stored, so a slow store slows the reader instead of growing memory.
+   * as a multipart upload (Upload). Memory: a streamed upload holds at most two parts (5 MiB each
+   * by default), one on its way and the next being filled, per file written at once (process-max,
+   * times two on object stores: see parallel/file-pool.ts). A part is read ahead only while the one
+   * before it is sent, so a slow store slows the reader instead of growing memory.
    */
   async write(path: string, source: Readable | Buffer): Promise<void> {
     const key = this.key(path);
@@ -226,12 +226,16 @@ function seconds(d: Date | undefined): number {
 /**
  * One streamed upload: the source is cut into parts; the first full part starts a multipart upload
  * (a source that ends sooner goes out as one PutObject). Each part is sent as the pieces it was
- * read in, without copying them together. On any failure the multipart upload is aborted, so no
+ * read in, without copying them together. While a part is on its way the next one is read (and so
+ * compressed and hashed upstream): one part after another, the store and the reader would each wait
+ * for the other. On any failure the multipart upload is aborted once no part is on its way, so no
  * part is left behind and nothing is listed.
  */
 class Upload {
   private uploadId: string | undefined;
   private readonly etags: string[] = [];
+  /** The part being sent, if any: at most one at a time, so parts are stored in order. */
+  private sending: Promise<void> | undefined;
 
   constructor(private readonly conn: S3Client, private readonly key: string, private readonly headers: Record<string, string>, private readonly partSize: number) {}
 
@@ -244,7 +248,7 @@ class Upload {
         while (length + chunk.length > this.partSize) {
           const take = this.partSize - length;
           pieces.push(chunk.subarray(0, take));
-          await this.sendPart(pieces);
+          await this.queuePart(pieces);
           pieces = [];
           length = 0;
           chunk = chunk.subarray(take);
@@ -254,6 +258,7 @@ class Upload {
           length += chunk.length;
         }
       }
+      await this.sending;
       if (this.uploadId === undefined) {
         await this.conn.request({ op: 'PutObject', method: 'PUT', key: this.key, headers: this.headers, body: pieces });
         return;
@@ -269,9 +274,20 @@ class Upload {
         throw err('ProtocolError', `unable to complete upload of '/${this.key}': [${failed.code}] ${failed.message}`);
       }
     } catch (e) {
+      // a part still on its way would land after the abort
+      await this.sending?.catch(() => undefined);
       await this.abort();
       throw e;
     }
+  }
+
+  /** Starts sending `pieces` as the next part once the one before it is stored. */
+  private async queuePart(pieces: readonly Buffer[]): Promise<void> {
+    await this.sending;
+    const sending = this.sendPart(pieces);
+    // its failure is reported where it is awaited: by the next part, the end, or the clean-up
+    sending.catch(() => undefined);
+    this.sending = sending;
   }
 
   private async sendPart(pieces: readonly Buffer[]): Promise<void> {

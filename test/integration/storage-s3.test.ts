@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgbrError } from '../../src/error/error.js';
 import { S3Storage, type S3Options } from '../../src/storage/s3.js';
@@ -122,6 +123,42 @@ describe('S3Storage specifics', () => {
       `${base}/narrow/0000000100000001`,
       `${base}/narrow/0000000100000001/00000001000000010000000`,
     ]);
+  });
+
+  it('reads the next part while one is on its way, and no further', async () => {
+    const client = (s as unknown as { conn: S3Client }).conn;
+    const events: string[] = [];
+    const request = client.request.bind(client);
+    client.request = async (req) => {
+      const part = req.op === 'UploadPart' ? ` ${req.query?.partNumber}` : '';
+      events.push(`send ${req.op}${part}`);
+      const res = await request(req);
+      events.push(`done ${req.op}${part}`);
+      return res;
+    };
+    const MIB = 1024 * 1024;
+    async function* source(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < 16; i++) {
+        events.push(`read ${i}`);
+        yield Buffer.alloc(MIB, i);
+      }
+    }
+    try {
+      await s.write('ahead/f', Readable.from(source(), { objectMode: false, highWaterMark: 1 }));
+    } finally {
+      client.request = request;
+    }
+    const at = (e: string): number => events.indexOf(e);
+    // Part 2 (MiB 5-9) is read while part 1 is out (with the request that starts the upload). The
+    // stream reads one chunk ahead of the upload either way, so more than that shows the overlap;
+    // MiB 12 waits until part 1 is stored.
+    expect(events.slice(at('send CreateMultipartUpload'), at('done UploadPart 1')).filter((e) => e.startsWith('read')).length).toBeGreaterThan(2);
+    expect(at('read 12')).toBeGreaterThan(at('done UploadPart 1'));
+    expect(at('send UploadPart 2')).toBeGreaterThan(at('done UploadPart 1'));
+    expect(events.filter((e) => e.startsWith('send UploadPart'))).toEqual(['send UploadPart 1', 'send UploadPart 2', 'send UploadPart 3', 'send UploadPart 4']);
+    const back = await readAll(await s.read('ahead/f'));
+    expect(back.length).toBe(16 * MIB);
+    for (let i = 0; i < 16; i++) expect(back[i * MIB]).toBe(i);
   });
 
   it('aborts the multipart upload when the source fails after the first part', async () => {
