@@ -4,7 +4,9 @@
  * frame layer over lz4-napi otherwise.
  *
  * encoderCreate(level) -> handle; encoderUpdate(handle, chunk) -> Buffer; encoderEnd(handle) -> Buffer
- * decoderCreate() -> handle; decoderUpdate(handle, chunk) -> [Buffer, frameDone]; decoderFree(handle)
+ * decoderCreate(skipChecksums) -> handle; decoderUpdate(handle, chunk) -> [Buffer, frameDone]; decoderFree(handle)
+ * (skipChecksums: the frames' xxHash checksums are not verified, for a caller that checks the output
+ * itself; needs liblz4 1.9.4, older ones verify them anyway)
  * decoderInto(handle, chunk, offset, out, state) -> bytes written to out (see decoderInto below)
  * encoderEnd and decoderFree release the native memory at once (the finalizer only covers handles
  * dropped early, and V8 is told of the scratch buffers' size so it collects such handles soon).
@@ -13,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <lz4.h>
 #include <lz4frame.h>
 #define ADDON_NAME "lz4f"
 #include "addon.h"
@@ -27,6 +30,7 @@ typedef struct {
 
 typedef struct {
   LZ4F_dctx *dctx;
+  LZ4F_decompressOptions_t opts;
   char *out;
   size_t outCap;
 } Decoder;
@@ -144,10 +148,18 @@ static napi_value encoderEnd(napi_env env, napi_callback_info info) {
 }
 
 static napi_value decoderCreate(napi_env env, napi_callback_info info) {
-  (void)info;
-  napi_value handle;
+  napi_value handle, argv[1];
+  size_t argc = 1;
+  bool skip = false;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc >= 1 && napi_get_value_bool(env, argv[0], &skip) != napi_ok) skip = false;
   Decoder *d = calloc(1, sizeof(Decoder));
   if (d == NULL) return throwLz4(env, (size_t)-LZ4F_ERROR_allocation_failed);
+#if LZ4_VERSION_NUMBER >= 10904
+  d->opts.skipChecksums = skip ? 1 : 0;
+#else
+  (void)skip;
+#endif
   size_t rc = LZ4F_createDecompressionContext(&d->dctx, LZ4F_VERSION);
   if (LZ4F_isError(rc)) {
     free(d);
@@ -167,7 +179,7 @@ static int decodeStep(Decoder *d, char *dst, size_t dstCap, size_t *outPos, cons
                       size_t *hint, size_t *error) {
   size_t dstSize = dstCap - *outPos;
   size_t inSize = srcLen - *srcPos;
-  size_t rc = LZ4F_decompress(d->dctx, dst + *outPos, &dstSize, src + *srcPos, &inSize, NULL);
+  size_t rc = LZ4F_decompress(d->dctx, dst + *outPos, &dstSize, src + *srcPos, &inSize, &d->opts);
   *error = 0;
   if (LZ4F_isError(rc)) {
     LZ4F_resetDecompressionContext(d->dctx);

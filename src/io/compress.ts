@@ -46,9 +46,13 @@ function gzEncoder(level: number): NativeGzEncoder | undefined {
   return addon === undefined ? undefined : new NativeGzEncoder(addon, level);
 }
 
-/** The synchronous decoder of a type (gz only with the native decoder, see gz-native.ts); undefined for types that only stream. */
-export function decompressCodec(type: CompressType): Codec | undefined {
-  if (type === 'lz4') return lz4Decoder();
+/**
+ * The synchronous decoder of a type (gz only with the native decoder, see gz-native.ts); undefined
+ * for types that only stream. `checked`: the caller verifies the output's SHA-1, so a format's own
+ * checksum may be left out where that saves time (lz4, see lz4Decoder).
+ */
+export function decompressCodec(type: CompressType, checked = false): Codec | undefined {
+  if (type === 'lz4') return lz4Decoder('auto', checked);
   if (type === 'zst') return new ZstDecoder();
   if (type === 'gz') return gzDecoder();
   return undefined;

@@ -12,7 +12,8 @@ interface Lz4fAddon {
   encoderCreate(level: number): unknown;
   encoderUpdate(handle: unknown, chunk: Buffer): Buffer;
   encoderEnd(handle: unknown): Buffer;
-  decoderCreate(): unknown;
+  /** skipChecksums: the frames' xxHash checksums are not verified (the caller checks the output). */
+  decoderCreate(skipChecksums: boolean): unknown;
   decoderUpdate(handle: unknown, chunk: Buffer): [Buffer, boolean];
   /** Decodes chunk[offset..] into `out`; returns bytes written, state[0] = input consumed, state[1] = 1 if a frame just ended. */
   decoderInto(handle: unknown, chunk: Buffer, offset: number, out: Buffer, state: Uint32Array): number;
@@ -64,8 +65,11 @@ export class NativeLz4Decoder implements IntoCodec {
   private any = false;
   private readonly state = new Uint32Array(2);
 
-  constructor(private readonly addon: Lz4fAddon) {
-    this.handle = addon.decoderCreate();
+  constructor(
+    private readonly addon: Lz4fAddon,
+    skipChecksums = false,
+  ) {
+    this.handle = addon.decoderCreate(skipChecksums);
   }
 
   *update(chunk: Buffer): Generator<Buffer> {

@@ -203,7 +203,12 @@ export function lz4Encoder(level: number, impl: 'auto' | 'frame' = 'auto'): Code
   return addon !== undefined ? new NativeLz4Encoder(addon, level) : new FrameLz4Encoder();
 }
 
-export function lz4Decoder(impl: 'auto' | 'frame' = 'auto'): Codec {
+/**
+ * The LZ4 frame decoder. `checked`: the caller compares the output with a SHA-1 of its own (a
+ * restore), so the native decoder leaves out the frames' xxHash checksums, which cost as much CPU
+ * as decoding (216 MB: 80 ms to decode, 170 ms with them). Broken frames still fail to decode.
+ */
+export function lz4Decoder(impl: 'auto' | 'frame' = 'auto', checked = false): Codec {
   const addon = impl === 'auto' ? lz4Addon() : undefined;
-  return addon !== undefined ? new NativeLz4Decoder(addon) : new FrameLz4Decoder();
+  return addon !== undefined ? new NativeLz4Decoder(addon, checked) : new FrameLz4Decoder();
 }

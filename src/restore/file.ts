@@ -131,7 +131,7 @@ const WHOLE_FILE_MAX = 1024 * 1024;
 function restoreWhole(job: RestoreFileJob, repo: StorageDriver, file: string): boolean {
   if (job.size > WHOLE_FILE_MAX || job.cipherPass !== undefined || !plainPosix(repo, 'read')) return false;
   // no synchronous decoder: bz2, and gz without the native one
-  const codec = decompressCodec(job.compressType);
+  const codec = decompressCodec(job.compressType, true);
   if (codec === undefined && job.compressType !== 'none') return false;
   const stored = readWhole(repo.abs(job.repoFile), job.repoOffset ?? 0, job.repoLength, false)!;
   writeLocalSync(job, file, decodeWhole(job, codec, stored));
@@ -171,8 +171,9 @@ function checksumError(job: RestoreFileJob, actual: string): Error {
 /** Output piece size when a decoder writes into a reused buffer: fits in a core's L2 with room to spare. */
 const TRANSIENT_OUT = 128 * 1024;
 
+/** The decoder of every restored file: its output's SHA-1 is checked, so lz4 leaves out its own checksums. */
 function decompressStage(type: CompressType, transient: boolean): Stage {
-  const codec = decompressCodec(type);
+  const codec = decompressCodec(type, true);
   if (codec === undefined) return streamStage(() => decompressStream(type));
   return transient && isIntoCodec(codec) ? transientCodecStage(codec, TRANSIENT_OUT) : codecStage(codec);
 }

@@ -70,6 +70,20 @@ describe('lz4 implementations', () => {
     expect(failure(() => decode(impl, Buffer.alloc(0))).message).toBe('unexpected eof in compressed data');
   });
 
+  it.skipIf(lz4Addon() === undefined)('the native decoder for a caller that checks the output leaves out the frame checksum only', () => {
+    const packed = Buffer.from(encode('auto', data));
+    packed[packed.length - 1]! ^= 0xff;
+    const checked = (input: Buffer): Buffer => runCodec(lz4Decoder('auto', true), input);
+    // the output is the same: the restore's SHA-1 of it is what catches a bad copy
+    expect(checked(packed).equals(data)).toBe(true);
+    expect(failure(() => decode('auto', packed)).message).toBe('lz4 error: [-18] ERROR_contentChecksum_invalid');
+    // a broken block still fails
+    const broken = Buffer.from(encode('auto', data));
+    broken.fill(0xff, 100, 140);
+    expect(() => checked(broken)).toThrow(/lz4 error/);
+    expect(failure(() => checked(encode('auto', data).subarray(0, 5000))).message).toBe('unexpected eof in compressed data');
+  });
+
   it.skipIf(lz4Addon() === undefined)('the native codec honours compress-level (the fallback ignores it)', () => {
     const text = Buffer.from(Array.from({ length: 40_000 }, (_, i) => `row ${i % 977} value ${(i * 7919) % 10007}\n`).join(''));
     const fast = encode('auto', text, -5);
