@@ -1,5 +1,6 @@
 import { closeSync, fchmodSync, fstatSync, fsyncSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { pipeline, Readable, type Duplex } from 'node:stream';
+import { isMainThread } from 'node:worker_threads';
 import { PgbrError } from '../error/error.js';
 import { chunkPassed } from '../io/chunk-gc.js';
 import type { Codec, IntoCodec } from '../io/codec.js';
@@ -83,11 +84,24 @@ async function openLocal(file: string, opts: SourceOptions): Promise<Source | nu
   return { chunks: readChunks(fd, file, opts.offset ?? 0, opts.limit ?? Infinity, close), close: async () => close() };
 }
 
+/**
+ * Bytes the main thread reads of one file before it lets its event loop turn. It runs file jobs of
+ * its own between the worker threads' results (parallel/pool.ts `mainThread`), and a local copy is
+ * synchronous from end to end otherwise: a worker done with its file would wait for the next one
+ * until this thread's file was done, as would the backup's timed manifest saves.
+ */
+const MAIN_THREAD_TURN = 8 * 1024 * 1024;
+
 async function* readChunks(fd: number, file: string, offset: number, limit: number, close: () => void): AsyncGenerator<Buffer> {
   let position = offset;
   let left = limit;
+  let sinceTurn = 0;
   try {
     while (left > 0) {
+      if (isMainThread && sinceTurn >= MAIN_THREAD_TURN) {
+        sinceTurn = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
       // a fresh buffer per read: stages may keep a chunk (no compression) until it is written
       const buf = Buffer.allocUnsafe(Math.min(left, READ_CHUNK));
       let read: number;
@@ -99,6 +113,7 @@ async function* readChunks(fd: number, file: string, offset: number, limit: numb
       if (read === 0) break;
       position += read;
       left -= read;
+      sinceTurn += read;
       chunkPassed(read);
       yield read === buf.length ? buf : buf.subarray(0, read);
     }

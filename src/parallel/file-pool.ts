@@ -43,7 +43,8 @@ function comparePathDesc(a: FileJob, b: FileJob): number {
 const OBJECT_STORE_DEPTH = 2;
 
 /**
- * Worker threads for `processMax` processes: no more than this machine has cores. Each thread
+ * Threads that run the jobs of `processMax` processes, this one included (see startedThreads):
+ * no more than this machine has cores. Each thread
  * starts its own Node environment (about 0.1 s of CPU and 20 MB before its first job), and the
  * work is compression, hashing and TLS: threads beyond the cores only take turns on them. A
  * restore from S3 at process-max 4 on 2 cores used twice the CPU of process-max 1 with four
@@ -54,11 +55,29 @@ export function workerThreads(processMax: number): number {
 }
 
 /**
+ * Of `workerThreads`, the ones started as worker threads. With a local repo the main thread is one
+ * of them (the pool's `mainThread`): it is idle between results otherwise, and each worker thread
+ * costs about 0.2 s of CPU before its first job (Node's start, the bundle's compile, its own JIT
+ * warm-up). A 315 MB restore at process-max 4 on two cores took 1.04-1.16 s of user CPU and
+ * 1.52-1.71 s that way, against 1.25-1.41 s and 1.66-1.86 s with two worker threads (four A/B
+ * runs). From S3 it did not pay (three A/B restores: 4.08-4.37 s against 3.74-4.23 s), so with an
+ * object store every process's jobs run on worker threads.
+ */
+export function startedThreads(processMax: number, storage: StorageDescription): number {
+  const threads = workerThreads(processMax);
+  return mainThreadRuns(storage) && threads > 1 ? threads - 1 : threads;
+}
+
+function mainThreadRuns(storage: StorageDescription): boolean {
+  return storage.type !== 's3';
+}
+
+/**
  * Starts the worker threads of a later `runFileJobs` with the same `processMax` and `storage` now
  * (see `prestartWorkers`). Nothing to start for process-max 1, or where no built worker entry
  * exists (code run from source).
  */
-export function prestartFileWorkers(processMax: number, storage: StorageDescription, count = workerThreads(processMax)): void {
+export function prestartFileWorkers(processMax: number, storage: StorageDescription, count = startedThreads(processMax, storage)): void {
   if (processMax <= 1) return;
   let module: URL;
   try {
@@ -66,14 +85,15 @@ export function prestartFileWorkers(processMax: number, storage: StorageDescript
   } catch {
     return;
   }
-  prestartWorkers(module, { storage } satisfies FileWorkerData, Math.min(count, workerThreads(processMax)));
+  prestartWorkers(module, { storage } satisfies FileWorkerData, Math.min(count, startedThreads(processMax, storage)));
 }
 
-/** Runs every file job, largest first, `processMax` processes on `workerThreads` threads. See `runJobs`. */
+/** Runs every file job, largest first, `processMax` processes on `workerThreads` threads (this one included). See `runJobs`. */
 export async function runFileJobs(jobs: readonly FileJob[], opts: FileJobsOptions): Promise<void> {
   const pool = createPool<FileJob, FileJobResult>({
     size: opts.processMax,
     threads: workerThreads(opts.processMax),
+    mainThread: mainThreadRuns(opts.storage),
     depth: opts.storage.type === 's3' ? OBJECT_STORE_DEPTH : 1,
     // Local files are CPU work from end to end (reads and writes are synchronous): a thread gains
     // nothing from two at once, and one large file must not share its thread with the rest.

@@ -29,11 +29,17 @@ export interface PoolOptions<J, R> {
    * the next job, so the jobs left go to the threads that are free.
    */
   threadDepth?: number;
+  /**
+   * This thread is the last of `threads` (when there are several): its processes' jobs run here,
+   * between the results of the others, and one worker thread fewer starts. Jobs that keep this
+   * thread busy for long must let its event loop turn now and then (see file-stream.ts readChunks).
+   */
+  mainThread?: boolean;
   /** Built worker entry (.mjs) that calls `serveJobs`; needed when size > 1. */
   workerModule?: URL | string;
   /** Passed to every worker as `workerData` (structured clone: plain data only). */
   workerData?: unknown;
-  /** Runner for size 1. */
+  /** Runner for size 1, and for this thread's share with `mainThread`. */
   local: () => Promise<JobRunner<J, R>>;
 }
 
@@ -60,31 +66,51 @@ export function createPool<J, R>(opts: PoolOptions<J, R>): Pool<J, R> {
 }
 
 function localPool<J, R>(create: () => Promise<JobRunner<J, R>>, depth: number): Pool<J, R> {
-  let runner: Promise<JobRunner<J, R>> | undefined;
+  const local = new LocalClient(create);
   return {
     size: 1,
     depth,
     slot: () => Promise.resolve(() => undefined),
-    run: async (_processId, job) => {
-      // A job here may be synchronous from end to end (posix reads and writes, native codecs), and
-      // awaiting it only runs microtasks: I/O the caller started meanwhile (the partial manifest
-      // a backup saves every manifest-save-threshold bytes) would wait until every job was done.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      return (await (runner ??= create())).run(job);
-    },
-    close: async () => {
-      const r = runner;
-      runner = undefined;
-      if (r !== undefined) await (await r.catch(() => undefined))?.close();
-    },
+    run: (_processId, job) => local.run(job),
+    close: () => local.close(),
   };
+}
+
+/** What runs a thread's jobs: a worker thread's client, or this thread's own runner. */
+interface ThreadClient<J, R> {
+  run(job: J): Promise<R>;
+  close(): Promise<void>;
+}
+
+/** Runs jobs in this thread; the runner is made for the first job. */
+class LocalClient<J, R> implements ThreadClient<J, R> {
+  private runner: Promise<JobRunner<J, R>> | undefined;
+
+  constructor(private readonly create: () => Promise<JobRunner<J, R>>) {}
+
+  async run(job: J): Promise<R> {
+    // A job here may be synchronous from end to end (posix reads and writes, native codecs), and
+    // awaiting it only runs microtasks: I/O the caller started meanwhile (the partial manifest
+    // a backup saves every manifest-save-threshold bytes, a worker's finished job) would wait
+    // until every job was done.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return (await (this.runner ??= this.create())).run(job);
+  }
+
+  async close(): Promise<void> {
+    const r = this.runner;
+    this.runner = undefined;
+    if (r !== undefined) await (await r.catch(() => undefined))?.close();
+  }
 }
 
 function workerPool<J, R>(opts: PoolOptions<J, R>, depth: number): Pool<J, R> {
   const module = opts.workerModule;
   if (module === undefined) throw err('AssertError', 'a worker module is required for more than one process');
   const threads = Math.max(1, Math.min(opts.size, opts.threads ?? opts.size));
-  const clients = Array.from({ length: threads }, (_, i) => new WorkerClient<J, R>(i + 1, module, opts.workerData));
+  const local = opts.mainThread === true && threads > 1;
+  const clients: ThreadClient<J, R>[] = Array.from({ length: threads }, (_, i) =>
+    local && i === threads - 1 ? new LocalClient(opts.local) : new WorkerClient<J, R>(i + 1, module, opts.workerData));
   const slots = Array.from({ length: threads }, () => new Slots(opts.threadDepth ?? Infinity));
   return {
     size: opts.size,

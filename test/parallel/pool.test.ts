@@ -99,6 +99,23 @@ describe('worker pool', () => {
     expect(out.every((r) => r.threadId !== threadId)).toBe(true);
   });
 
+  it('with mainThread runs the last thread\'s processes here and starts one worker thread fewer', async () => {
+    const jobs = Array.from({ length: 12 }, (_, i) => ({ name: `j${i}`, ms: 60 }));
+    const p = createPool<SleepJob, SleepResult>({
+      size: 4, threads: 2, mainThread: true, workerModule: built.url('fixture-worker'), local: sleepRunner,
+    });
+    const out = await collect(p, jobs);
+    expect(out.map((r) => r.name).sort()).toEqual(jobs.map((j) => j.name).sort());
+    expect(maxOverlap(out)).toBe(4);
+    // processes 2 and 4 in this thread, 1 and 3 on the one worker thread
+    const here = out.filter((r) => r.threadId === threadId);
+    expect(new Set(here.map((r) => r.pid))).toEqual(new Set([2, 4]));
+    expect(here.length).toBeGreaterThan(0);
+    const elsewhere = out.filter((r) => r.threadId !== threadId);
+    expect(new Set(elsewhere.map((r) => r.pid))).toEqual(new Set([1, 3]));
+    expect(new Set(elsewhere.map((r) => r.threadId)).size).toBe(1);
+  });
+
   it('with threadDepth 1 runs one job per thread, so a long job leaves the others to the free thread', async () => {
     const jobs = [{ name: 'long', ms: 400 }, ...Array.from({ length: 10 }, (_, i) => ({ name: `s${i}`, ms: 20 }))];
     const out = await collect(pool(4, 1, 2, 1), jobs);
