@@ -23,6 +23,8 @@ export interface InfoFileOptions {
 
 export interface LoadedInfoFile<T> {
   value: T;
+  /** The file's text as loaded (decrypted). */
+  text: Buffer;
   /** The path actually loaded: `path` or `path.copy`. */
   loadedFrom: string;
   /** Why the main file was not used, when the copy was; lets callers repair the main file. */
@@ -41,12 +43,12 @@ async function loadOne<T>(
   path: string,
   decode: (parsed: ParsedInfo) => T,
   opts: InfoFileOptions,
-): Promise<T> {
+): Promise<{ value: T; text: Buffer }> {
   const stream = await storage.read(path);
   if (stream === null) throw err('FileMissingError', `unable to open missing file '${show(path, opts)}' for read`);
   let bytes = await readAll(stream);
   if (opts.cipherPass !== undefined) bytes = decryptBuffer(bytes, opts.cipherPass);
-  return decode(parseInfo(bytes));
+  return { value: decode(parseInfo(bytes)), text: bytes };
 }
 
 /**
@@ -63,13 +65,13 @@ export async function loadInfoFile<T>(
   const copyPath = path + INFO_COPY_EXT;
   let mainError: PgbrError;
   try {
-    return { value: await loadOne(storage, path, decode, opts), loadedFrom: path };
+    return { ...(await loadOne(storage, path, decode, opts)), loadedFrom: path };
   } catch (e) {
     mainError = toPgbrError(e);
   }
   let copyError: PgbrError;
   try {
-    return { value: await loadOne(storage, copyPath, decode, opts), loadedFrom: copyPath, mainError };
+    return { ...(await loadOne(storage, copyPath, decode, opts)), loadedFrom: copyPath, mainError };
   } catch (e) {
     copyError = toPgbrError(e);
   }

@@ -99,3 +99,30 @@ describe('a symlink planted inside the target', () => {
     expect(existsSync(join(pg, 'global', 'pg_control'))).toBe(true);
   });
 });
+
+describe('a restore that fails part way', () => {
+  it('leaves the stored manifest as its marker, so a rerun with --delta may clean up', async () => {
+    writeFileSync(manifestFile, original);
+    writeFileSync(`${manifestFile}.copy`, original);
+    const dataDir = join(env.dir, 'repo/backup/demo', label, 'pg_data');
+    const stored = readdirSync(dataDir).find((n) => n.startsWith('PG_VERSION'));
+    expect(stored).toBeDefined();
+    const storedFile = join(dataDir, stored!);
+    const good = readFileSync(storedFile);
+    writeFileSync(storedFile, Buffer.alloc(good.length, 0x5a));
+    const { pg } = restoreDir();
+    try {
+      const r = await ours([...env.args, 'restore', `--pg1-path=${pg}`, `--set=${label}`]);
+      expect(r.code, r.stderr).not.toBe(0);
+      expect(readFileSync(join(pg, 'backup.manifest'), 'utf8')).toBe(original);
+      expect(existsSync(join(pg, 'PG_VERSION'))).toBe(false);
+    } finally {
+      writeFileSync(storedFile, good);
+    }
+    const again = await ours([...env.args, 'restore', '--delta', `--pg1-path=${pg}`, `--set=${label}`]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout + again.stderr).not.toContain('unable to find');
+    expect(existsSync(join(pg, 'backup.manifest'))).toBe(false);
+    expect(readFileSync(join(pg, 'PG_VERSION'), 'utf8').trim()).toMatch(/^\d+$/);
+  });
+});
