@@ -15,9 +15,10 @@ export interface Tool {
   args: string[];
 }
 
-export function tools(ourBundle: string): Record<ToolName, Tool> {
+/** Each tool as its users start it: ours through bin/pgbackrest, whose `#!` line sets node's options. */
+export function tools(ourCli: string): Record<ToolName, Tool> {
   return {
-    ours: { name: 'ours', cmd: process.execPath, args: [ourBundle] },
+    ours: { name: 'ours', cmd: ourCli, args: [] },
     theirs: { name: 'theirs', cmd: '/usr/bin/pgbackrest', args: [] },
   };
 }

@@ -126,7 +126,7 @@ async function main(): Promise<void> {
   const dropped = cleanEnvironment();
   if (dropped.length > 0) log(`environment: not passed on to the tools: ${dropped.join(' ')}`);
   const root = process.env.BENCH_ROOT ?? process.cwd();
-  const ourBundle = process.env.BENCH_OUR_BUNDLE ?? join(root, 'dist', 'pgbackrest.mjs');
+  const ourCli = process.env.BENCH_OUR_CLI ?? join(root, 'bin', 'pgbackrest');
   const work = makeTempDir('pgbr-bench-');
   let cluster: Cluster | undefined;
   let s3: S3Server | undefined;
@@ -152,7 +152,7 @@ async function main(): Promise<void> {
     const built = await buildMainCluster({ work, dispatcher, sizeMb: settings.sizeMb, keepSegments: Math.max(settings.asyncSegments, settings.pairs, 8) });
     cluster = built.cluster;
     log(`cluster: ${built.dbSizeMb} MB in databases, gz ratio ${built.gzRatio.toFixed(2)}, ${built.segments.length} WAL segments kept, built in ${built.buildSeconds.toFixed(0)} s`);
-    const env: BenchEnv = { work, cluster, s3, s3BucketDir: started.bucketDir, tools: tools(ourBundle), segments: built.segments, active: built.active };
+    const env: BenchEnv = { work, cluster, s3, s3BucketDir: started.bucketDir, tools: tools(ourCli), segments: built.segments, active: built.active };
     const all = allCases(env, settings);
     cleanupCases = all.cleanup;
     const results: CaseResult[] = [];

@@ -15,6 +15,8 @@ if (!existsSync(join(root, 'dist', 'pgbackrest.mjs'))) {
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 cpSync(join(root, 'dist'), join(out, 'dist'), { recursive: true });
+// users run bin/pgbackrest (its `#!` line passes node options); it imports ../dist
+cpSync(join(root, 'bin'), join(out, 'bin'), { recursive: true });
 // s3.ts finds its child script next to itself, which after bundling means next to bench.mjs.
 cpSync(join(root, 'test', 'harness', 's3rver-child.cjs'), join(out, 's3rver-child.cjs'));
 await build({
@@ -28,5 +30,5 @@ await build({
   logLevel: 'warning',
 });
 process.env.BENCH_ROOT = root;
-process.env.BENCH_OUR_BUNDLE = join(out, 'dist', 'pgbackrest.mjs');
+process.env.BENCH_OUR_CLI = join(out, 'bin', 'pgbackrest');
 await import(pathToFileURL(join(out, 'bench.mjs')).href);
