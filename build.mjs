@@ -29,7 +29,16 @@ const common = {
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning',
 };
-await build({ ...common, entryPoints: { pgbackrest: 'src/cli/main.ts' }, chunkNames: 'chunk/[name]-[hash]' });
+// pg's lib/stream.js decides at load time whether it runs in Cloudflare Workers by building a
+// Response, which loads undici (40-50 ms of CPU); src/postgres/pg-stream.ts is its Node half.
+const pgNodeStream = {
+  name: 'pg-node-stream',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/stream$/ }, (args) =>
+      /[\\/]node_modules[\\/]pg[\\/]lib[\\/]/.test(args.importer) ? { path: new URL('./src/postgres/pg-stream.ts', root).pathname } : undefined);
+  },
+};
+await build({ ...common, plugins: [pgNodeStream], entryPoints: { pgbackrest: 'src/cli/main.ts' }, chunkNames: 'chunk/[name]-[hash]' });
 // The worker thread entry is bundled on its own, so everything it imports up front is one file: a
 // thread shares no module with the main thread anyway, and Node's ESM loader costs about 2 ms of CPU
 // per module it resolves and links (13 shared chunks: 22 ms more per thread at each backup and
