@@ -43,12 +43,12 @@ function comparePathDesc(a: FileJob, b: FileJob): number {
 const OBJECT_STORE_DEPTH = 2;
 
 /**
- * Threads that run the jobs of `processMax` processes, this one included (see startedThreads):
- * no more than this machine has cores. Each thread
- * starts its own Node environment (about 0.1 s of CPU and 20 MB before its first job), and the
- * work is compression, hashing and TLS: threads beyond the cores only take turns on them. A
- * restore from S3 at process-max 4 on 2 cores used twice the CPU of process-max 1 with four
- * threads. The processes keep their own job slots, so as many files are in flight.
+ * Threads that run the jobs of `processMax` processes, this one included (see startedThreads): no
+ * more than this machine has cores. Each worker thread starts its own Node environment (about 0.1 s
+ * of CPU and 20 MB before its first job), and the work is compression, hashing and TLS: threads
+ * beyond the cores only take turns on them. A restore from S3 at process-max 4 on 2 cores used
+ * twice the CPU of process-max 1 with four threads. The processes keep their own job slots, so as
+ * many files are in flight.
  */
 export function workerThreads(processMax: number): number {
   return Math.min(processMax, availableParallelism());
