@@ -13,6 +13,7 @@ import { allCases, selectCases, type BenchCase } from './cases.js';
 import { buildMainCluster } from './data.js';
 import { emptyTrash, tools, writeDispatcher, type BenchEnv, type ToolName } from './env.js';
 import { emptyResult, renderTable, summarise, TARGET_TEXT, type CaseResult } from './report.js';
+import { processCpuMs } from './measure.js';
 
 function intEnv(name: string, dflt: number, zeroAllowed = false): number {
   const v = process.env[name];
@@ -66,9 +67,13 @@ async function runCase(c: BenchCase, env: BenchEnv, pairs: number): Promise<Case
         if (result.tools[t].error !== undefined) continue;
         try {
           settle();
+          const server = serverCpu(c, env);
           const s = await c.run(env.tools[t], i);
-          result.tools[t].samples.push({ wallMs: s.wallMs, mainRssKb: s.mainRssKb, treeRssKb: s.treeRssKb });
-          log(`${c.id} ${t} #${i + 1}: ${(s.wallMs / 1000).toFixed(2)} s, ${(s.treeRssKb / 1024).toFixed(0)} MiB`);
+          const serverCpuMs = server?.();
+          result.tools[t].samples.push({ wallMs: s.wallMs, mainRssKb: s.mainRssKb, treeRssKb: s.treeRssKb, cpuMs: s.cpuMs, serverCpuMs });
+          const cpu = s.cpuMs === undefined ? '' : `, CPU ${(s.cpuMs / 1000).toFixed(2)} s`;
+          const busy = serverCpuMs === undefined ? '' : `, s3rver CPU ${(serverCpuMs / 1000).toFixed(2)} s`;
+          log(`${c.id} ${t} #${i + 1}: ${(s.wallMs / 1000).toFixed(2)} s, ${(s.treeRssKb / 1024).toFixed(0)} MiB${cpu}${busy}`);
         } catch (e) {
           fail(t, e);
         }
@@ -78,6 +83,21 @@ async function runCase(c: BenchCase, env: BenchEnv, pairs: number): Promise<Case
     await c.teardown?.().catch((e: unknown) => log(`${c.id} teardown: ${String(e)}`));
   }
   return result;
+}
+
+/**
+ * For a case against the bench's S3 server: a function that returns the CPU the server used since
+ * this call. s3rver runs its requests on one thread, so when this nears the run's wall time the
+ * server, not the tool, set the pace (see bench/README.md).
+ */
+function serverCpu(c: BenchCase, env: BenchEnv): (() => number | undefined) | undefined {
+  const pid = env.s3.pid;
+  if (pid === undefined || !/(^|-)s3(-|$)/.test(c.id)) return undefined;
+  const before = processCpuMs(pid);
+  return () => {
+    const after = processCpuMs(pid);
+    return before === undefined || after === undefined ? undefined : after - before;
+  };
 }
 
 /**

@@ -14,6 +14,14 @@ export interface Sample {
    * (KiB). Shared pages are counted once per process, and peaks shorter than 50 ms can be missed.
    */
   treeRssKb: number;
+  /**
+   * User plus system CPU (ms) of the process and of the children it waited for, from
+   * `/usr/bin/time -f %U %S`: all threads of ours, and pgBackRest's local processes. A daemon that
+   * is not waited for (async archive-push) is not counted, for either tool.
+   */
+  cpuMs?: number;
+  /** CPU (ms) the S3 server used during the run, when the case ran against the bench's s3rver. */
+  serverCpuMs?: number;
 }
 
 export interface Measured extends Sample {
@@ -74,7 +82,7 @@ export function measure(cmd: string, args: readonly string[], opts: MeasureOptio
   if (isRoot) env.HOME = '/var/lib/postgresql';
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const child = spawn('/usr/bin/time', ['-f', '%M', '-o', timeFile, cmd, ...args], {
+    const child = spawn('/usr/bin/time', ['-f', '%U %S %M', '-o', timeFile, cmd, ...args], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(isRoot ? postgresUser() : {}),
@@ -97,14 +105,14 @@ export function measure(cmd: string, args: readonly string[], opts: MeasureOptio
       const wallMs = performance.now() - start;
       clearInterval(poll);
       clearTimeout(timer);
-      let mainRssKb = 0;
+      let report: { mainRssKb: number; cpuMs?: number } = { mainRssKb: 0 };
       try {
-        const lines = readFileSync(timeFile, 'utf8').trim().split('\n');
-        mainRssKb = Number(lines[lines.length - 1]) || 0;
+        report = parseTimeReport(readFileSync(timeFile, 'utf8'));
         rmSync(timeFile, { force: true });
       } catch {
         // time did not write its report (killed)
       }
+      const { mainRssKb, cpuMs } = report;
       resolve({
         code: code ?? -1,
         stdout: Buffer.concat(out).toString(),
@@ -112,7 +120,33 @@ export function measure(cmd: string, args: readonly string[], opts: MeasureOptio
         wallMs,
         mainRssKb,
         treeRssKb: Math.max(treeRssKb, mainRssKb),
+        cpuMs,
       });
     });
   });
 }
+
+/**
+ * `/usr/bin/time -f '%U %S %M'` output: CPU seconds (user, system) and max RSS (KiB). For a command
+ * that exits on a signal, time writes a "Command terminated" line first, so the report is the last line.
+ */
+export function parseTimeReport(text: string): { mainRssKb: number; cpuMs?: number } {
+  const lines = text.trim().split('\n');
+  const [user, sys, rss] = lines[lines.length - 1].trim().split(/\s+/).map(Number);
+  const cpuMs = Number.isFinite(user) && Number.isFinite(sys) ? Math.round((user + sys) * 1000) : undefined;
+  return { mainRssKb: Number.isFinite(rss) ? rss : 0, cpuMs };
+}
+
+/** CPU (ms) a process has used so far, from /proc/<pid>/stat (utime + stime); undefined once it is gone. */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(rest[11]) + Number(rest[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ: 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS = 100;

@@ -27,6 +27,13 @@ export interface Summary {
   oursMainMb?: number;
   theirsMainMb?: number;
   memRatio?: number;
+  /** Median CPU seconds of a run (see Sample.cpuMs), and ours over theirs. */
+  oursCpu?: number;
+  theirsCpu?: number;
+  cpuRatio?: number;
+  /** Median share of a run's wall time the S3 server spent on CPU (1 = one core all the time). */
+  oursServerBusy?: number;
+  theirsServerBusy?: number;
   verdicts: { target: string; met: boolean | undefined }[];
   note?: string;
 }
@@ -71,6 +78,13 @@ export function summarise(r: CaseResult): Summary {
     verdicts: [],
   };
   s.memRatio = div(s.oursMemMb, s.theirsMemMb);
+  const cpu = (t: ToolName) => median(r.tools[t].samples.flatMap((x) => (x.cpuMs === undefined ? [] : [x.cpuMs / 1000])));
+  s.oursCpu = cpu('ours');
+  s.theirsCpu = cpu('theirs');
+  s.cpuRatio = div(s.oursCpu, s.theirsCpu);
+  const busy = (t: ToolName) => median(r.tools[t].samples.flatMap((x) => (x.serverCpuMs === undefined ? [] : [x.serverCpuMs / x.wallMs])));
+  s.oursServerBusy = busy('ours');
+  s.theirsServerBusy = busy('theirs');
   for (const t of r.targets) {
     const got = t.metric === 'memory' ? s.memRatio : s.ratio;
     const label = `${t.metric === 'memory' ? 'mem' : t.metric} ${t.op} ${t.value}`;
@@ -87,10 +101,14 @@ function shortError(e: string): string {
 }
 
 const fmt = (x: number | undefined, digits = 2): string => (x === undefined ? '-' : x.toFixed(digits));
+const pct = (x: number | undefined): string => (x === undefined ? '-' : `${Math.round(x * 100)}%`);
 
 /** A Markdown table of every case, with the issue's targets and whether they are met. */
 export function renderTable(rows: Summary[]): string {
-  const head = ['case', 'ours', 'theirs', 'ours/theirs', 'ours MiB tree (main)', 'theirs MiB tree (main)', 'mem ratio', 'targets', 'notes'];
+  const head = [
+    'case', 'ours', 'theirs', 'ours/theirs', 'CPU s ours / theirs (ratio)', 's3rver busy ours / theirs',
+    'ours MiB tree (main)', 'theirs MiB tree (main)', 'mem ratio', 'targets', 'notes',
+  ];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of rows) {
     const verdicts = r.verdicts.map((v) => `${v.target}: ${v.met === undefined ? 'n/a' : v.met ? 'met' : 'NOT met'}`).join('; ');
@@ -100,6 +118,8 @@ export function renderTable(rows: Summary[]): string {
         r.ours === undefined ? '-' : `${fmt(r.ours)} ${r.unit}`,
         r.theirs === undefined ? '-' : `${fmt(r.theirs)} ${r.unit}`,
         fmt(r.ratio),
+        r.oursCpu === undefined && r.theirsCpu === undefined ? '-' : `${fmt(r.oursCpu)} / ${fmt(r.theirsCpu)} (${fmt(r.cpuRatio)})`,
+        r.oursServerBusy === undefined && r.theirsServerBusy === undefined ? '-' : `${pct(r.oursServerBusy)} / ${pct(r.theirsServerBusy)}`,
         `${fmt(r.oursMemMb, 0)} (${fmt(r.oursMainMb, 0)})`,
         `${fmt(r.theirsMemMb, 0)} (${fmt(r.theirsMainMb, 0)})`,
         fmt(r.memRatio),

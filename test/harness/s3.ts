@@ -23,10 +23,12 @@ export interface S3Server {
   verifyTls: boolean;
   /** CA certificate file that verifies the server, when there is one. */
   caFile?: string;
+  /** The server's process, when the harness started it. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
-export type S3Details = Omit<S3Server, 'stop'>;
+export type S3Details = Omit<S3Server, 'stop' | 'pid'>;
 
 const ENV = {
   endpoint: 'PGBR_TEST_S3_ENDPOINT',
@@ -65,6 +67,7 @@ export async function startS3rver(bucket = 'pgbr-test'): Promise<S3Server> {
     uriStyle: 'path',
     verifyTls: true,
     caFile: cert.certFile,
+    pid: child.pid,
     stop: async () => {
       await stopChild(child);
       rmSync(dir, { recursive: true, force: true });
