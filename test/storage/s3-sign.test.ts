@@ -5,7 +5,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { canonicalQuery, EMPTY_SHA256, signV4, uriEncode } from '../../src/storage/s3-sign.js';
+import { amzDate, canonicalQuery, EMPTY_SHA256, signV4, uriEncode } from '../../src/storage/s3-sign.js';
 
 const AKID = 'AKIAIOSFODNN7EXAMPLE';
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -50,6 +50,7 @@ describe('signV4', () => {
     { name: 'a key with spaces, = and unicode', method: 'GET', key: 'repo/a b=c+d/é~(x)*!.txt', query: {}, headers: { range: 'bytes=5-' } },
     { name: 'an empty query value and a session token', method: 'POST', key: '', query: { delete: '' }, headers: { 'content-md5': 'XrY7u+Ae7tCTyyK7j1rNww==' }, body: '<Delete/>', token: 'FwoGZXIvYXdzEBYaD//token+with/slash=' },
     { name: 'a multipart part', method: 'PUT', key: 'repo/big', query: { partNumber: '2', uploadId: 'VXBsb2FkIElE+/=' }, body: 'part' },
+    { name: 'header values with runs of whitespace', method: 'PUT', key: 'repo/meta', query: {}, headers: { 'x-amz-meta-note': '  a  b\tc \u00a0d  ', 'x-amz-meta-one': 'x y' }, body: 'm' },
   ];
 
   it.each(cases)("agrees with the SDK's signer: $name", async (c) => {
@@ -79,6 +80,19 @@ describe('uriEncode and canonicalQuery', () => {
   it('keeps only unreserved characters, and slashes in keys', () => {
     expect(uriEncode("a b/c~d-e_f.g!*'()+=é")).toBe('a%20b%2Fc~d-e_f.g%21%2A%27%28%29%2B%3D%C3%A9');
     expect(uriEncode('a b/c', true)).toBe('a%20b/c');
+  });
+
+  it('leaves keys that need no encoding as they are', () => {
+    expect(uriEncode('repo/backup/db/20261127-075252F/pg_data/base/5/16406.lz4', true)).toBe('repo/backup/db/20261127-075252F/pg_data/base/5/16406.lz4');
+    expect(uriEncode('a/b')).toBe('a%2Fb');
+    expect(canonicalQuery({})).toBe('');
+  });
+
+  it('writes the signing time to the second, whatever came before', () => {
+    expect(amzDate(new Date('2026-11-27T09:28:07.120Z'))).toBe('20261127T092807Z');
+    expect(amzDate(new Date('2026-11-27T09:28:07.980Z'))).toBe('20261127T092807Z');
+    expect(amzDate(new Date('2026-11-27T09:28:08.001Z'))).toBe('20261127T092808Z');
+    expect(amzDate(new Date('1999-12-31T23:59:59.999Z'))).toBe('19991231T235959Z');
   });
 
   it('sorts by encoded name and keeps empty values', () => {
