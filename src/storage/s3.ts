@@ -1,6 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import { err, PgbrError } from '../error/error.js';
 import { S3Client, type S3Options, type S3Request, type S3Response } from './s3-client.js';
+import type { Http1Body } from './http1.js';
 import { isNotFound, mapS3Error, S3TimeoutError } from './s3-error.js';
 import { completeMultipartBody, deleteObjectsBody, parseError, parseListPage, xmlText, type ListPage } from './s3-xml.js';
 import { literalPrefix } from './list-prefix.js';
@@ -118,23 +119,57 @@ export class S3Storage implements StorageDriver {
   }
 
   async read(path: string, opts: ReadOptions = {}): Promise<Readable | null> {
+    const got = await this.get(path, opts);
+    if (got === null) return null;
+    return got.body === undefined ? Readable.from([]) : this.mappedBody(got.body, got.req);
+  }
+
+  /**
+   * `read` for a small file: one GET whose body is gathered here into a buffer, without the streams
+   * a caller's pipeline would build for it (a restore fetches hundreds of small files, and their
+   * stream set-up cost more CPU than their bytes). A file longer than `maxSize` (its Content-Length)
+   * is not read at all: undefined, for the caller to stream it.
+   */
+  async readSmall(path: string, maxSize: number, opts: ReadOptions = {}): Promise<Buffer | null | undefined> {
+    const got = await this.get(path, opts);
+    if (got === null) return null;
+    const { body, req } = got;
+    if (body === undefined) return Buffer.alloc(0);
+    if (!(Number(body.headers['content-length']) <= maxSize)) {
+      body.destroy();
+      return undefined;
+    }
+    const parts: Buffer[] = [];
+    try {
+      for await (const chunk of body) parts.push(chunk as Buffer);
+    } catch (e) {
+      throw this.bodyError(e, req);
+    }
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  }
+
+  /**
+   * GetObject of `path` (a range of it with offset/limit) up to the response head: null when missing
+   * with ignoreMissing; an empty body (undefined) for a zero limit or a range past the end.
+   */
+  private async get(path: string, opts: ReadOptions): Promise<{ body: Http1Body | undefined; req: S3Request } | null> {
     const key = this.key(path);
     const start = opts.offset ?? 0;
     const range = opts.limit === undefined ? (start > 0 ? `bytes=${start}-` : undefined) : `bytes=${start}-${start + opts.limit - 1}`;
+    const req: S3Request = { op: 'GetObject', method: 'GET', key, headers: range === undefined ? undefined : { range } };
     try {
       if (opts.limit === 0) {
         await this.conn.request({ op: 'HeadObject', method: 'HEAD', key });
-        return Readable.from([]);
+        return { body: undefined, req };
       }
-      const req: S3Request = { op: 'GetObject', method: 'GET', key, headers: range === undefined ? undefined : { range } };
-      return this.mappedBody(await this.conn.stream(req), req);
+      return { body: await this.conn.stream(req), req };
     } catch (e) {
       if (isNotFound(e)) {
         if (opts.ignoreMissing) return null;
         throw err('FileMissingError', `unable to open missing file '${this.abs(path)}' for read`);
       }
       const cause = e instanceof PgbrError ? e.cause : undefined;
-      if ((cause as { code?: string } | undefined)?.code === 'InvalidRange') return Readable.from([]);
+      if ((cause as { code?: string } | undefined)?.code === 'InvalidRange') return { body: undefined, req };
       throw e;
     }
   }
@@ -145,13 +180,15 @@ export class S3Storage implements StorageDriver {
    */
   private mappedBody(body: Readable, req: S3Request): Readable {
     const out = new PassThrough({ highWaterMark: 1024 * 1024 });
-    // A stall is io-timeout's FileReadError; a body that breaks off or ends early is a read error of this file.
-    body.once('error', (e: unknown) => {
-      const mapped = e instanceof S3TimeoutError ? mapS3Error(e, this.conn.hostPort, this.conn.describe(req)) : undefined;
-      out.destroy(mapped instanceof PgbrError ? mapped : err('FileReadError', `unable to read '/${req.key}': ${(e as Error).message}`, { cause: e }));
-    });
+    body.once('error', (e: unknown) => out.destroy(this.bodyError(e, req)));
     out.once('close', () => body.destroy());
     return body.pipe(out);
+  }
+
+  /** A stall is io-timeout's FileReadError; a body that breaks off or ends early is a read error of this file. */
+  private bodyError(e: unknown, req: S3Request): PgbrError {
+    const mapped = e instanceof S3TimeoutError ? mapS3Error(e, this.conn.hostPort, this.conn.describe(req)) : undefined;
+    return mapped instanceof PgbrError ? mapped : err('FileReadError', `unable to read '/${req.key}': ${(e as Error).message}`, { cause: e });
   }
 
   /**

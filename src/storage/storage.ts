@@ -114,6 +114,12 @@ export interface StorageDriver {
   read(path: string, opts?: ReadOptions): Promise<Readable | null>;
 
   /**
+   * Optional shortcut of `read` for small files: the whole file as one buffer when it holds at most
+   * `maxSize` bytes, undefined (nothing read) when it holds more. Missing: as `read`.
+   */
+  readSmall?(path: string, maxSize: number, opts?: ReadOptions): Promise<Buffer | null | undefined>;
+
+  /**
    * Store the whole of `source` at `path`, replacing any existing file. Resolves only when the bytes
    * are durable (see WriteOptions). If `source` errors or the write fails, nothing is left at
    * `path` that could be taken for the complete file (posix atomic: the temp file is removed;

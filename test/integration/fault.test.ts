@@ -222,3 +222,32 @@ describe('backup through faults', () => {
     }
   }, 240_000);
 });
+
+describe('restore through faults', () => {
+  // PG_VERSION is a few bytes: a restore fetches it whole (S3Storage.readSmall), not streamed.
+  const smallGet = (kind: FaultRule['kind'], times?: number): FaultRule => ({ kind, method: 'GET', path: /\/pg_data\/PG_VERSION/, times });
+  let n = 0;
+
+  it.each<[string, FaultRule[], 'ok' | 'failed']>([
+    ['one reset on a small file GET', [smallGet('reset', 1)], 'ok'],
+    ['small file body cut short', [smallGet('short')], 'failed'],
+    ['small file byte corrupted', [smallGet('corrupt')], 'failed'],
+  ])('%s', async (fault, rules, expected) => {
+    const target = join(work, `restore-${n++}`);
+    mkdirSync(target, { mode: 0o700 });
+    chownToPostgres(target);
+    proxy.reset(rules);
+    const r = await ours([...viaProxy, `--pg1-path=${target}`, 'restore'], { timeoutMs: 180_000 });
+    expect(proxy.log.some((e) => typeof e.outcome === 'string'), 'the fault was injected').toBe(true);
+    expect(outcome(fault, 'restore', r)).toBe(expected);
+    if (expected === 'ok') {
+      expect(readFileSync(join(target, 'PG_VERSION'), 'utf8')).toBe(readFileSync(join(cluster.pgdata, 'PG_VERSION'), 'utf8'));
+      expect(existsSync(join(target, 'global', 'pg_control'))).toBe(true);
+    } else {
+      // never a wrong PG_VERSION, and never a restore PostgreSQL could start from
+      expect(existsSync(join(target, 'PG_VERSION'))).toBe(false);
+      expect(existsSync(join(target, 'global', 'pg_control'))).toBe(false);
+      expect(r.stderr).toMatch(/PG_VERSION/);
+    }
+  }, 240_000);
+});

@@ -181,6 +181,20 @@ describe('S3Storage specifics', () => {
     await root.close();
   });
 
+  it('reads a small object whole with one GetObject, and leaves a larger one unread', async () => {
+    const data = await readAll(patternStream(200_000)); // many TLS records
+    await s.write('small/whole', data);
+    expect(await operations(s, async () => expect((await s.readSmall('small/whole', 1 << 20))!.equals(data)).toBe(true))).toEqual(['GetObject']);
+    expect((await s.readSmall('small/whole', 1 << 20, { offset: 5, limit: 10 }))!.equals(data.subarray(5, 15))).toBe(true);
+    expect((await s.readSmall('small/whole', 1 << 20, { offset: 199_990 }))!.equals(data.subarray(199_990))).toBe(true);
+    expect((await s.readSmall('small/whole', 1 << 20, { offset: 5, limit: 0 }))!.length).toBe(0);
+    expect(await s.readSmall('small/whole', 199_999)).toBeUndefined();
+    // the connection left with an unread body is not reused: the next reads are whole and right
+    for (let i = 0; i < 3; i++) expect((await s.readSmall('small/whole', 200_000))!.equals(data)).toBe(true);
+    expect(await s.readSmall('small/none', 10, { ignoreMissing: true })).toBeNull();
+    await expect(s.readSmall('small/none', 10)).rejects.toMatchObject({ type: 'FileMissingError' });
+  });
+
   it('names the repo path in missing-file errors like pgBackRest', async () => {
     const e = await failure(s.read('nope'));
     expect([e.type, e.code, e.message]).toEqual(['FileMissingError', 55, `unable to open missing file '${t.path}/nope' for read`]);

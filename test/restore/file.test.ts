@@ -4,11 +4,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { backupFile, type BackupFileCopied } from '../../src/backup/file.js';
 import type { CompressType } from '../../src/io/compress.js';
 import { sha1Hex } from '../../src/io/hash.js';
-import type { StorageDriver } from '../../src/storage/storage.js';
+import { PosixStorage } from '../../src/storage/posix.js';
+import type { ReadOptions, StorageDriver } from '../../src/storage/storage.js';
 import { restoreFile, type RestoreFileJob } from '../../src/restore/file.js';
 import { CountingStorage, fileEnv } from '../backup/file-harness.js';
 import { removeAllTempDirs } from '../harness/tmp.js';
 import { sampleData } from '../io/helpers.js';
+import { readAll } from '../storage/conformance.js';
 
 afterAll(() => removeAllTempDirs());
 
@@ -129,10 +131,33 @@ describe('restoreFile', () => {
   });
 });
 
-// A plain posix repo takes restoreFile's one-pass path for files up to 1 MiB (restoreWhole); the
-// instrumented repo above always streams. Both must give the same bytes and the same errors.
-describe('restoreFile of a small file from a plain posix repo', () => {
-  const plain = env.repo;
+/**
+ * A repo driver with `readSmall` (as S3 has), over the same files. It records what it fetched whole,
+ * and reads nothing whole that is over the limit.
+ */
+class SmallReadStorage extends CountingStorage {
+  readonly whole: string[] = [];
+  readonly asked: string[] = [];
+
+  async readSmall(path: string, maxSize: number, opts: ReadOptions = {}): Promise<Buffer | null | undefined> {
+    this.asked.push(path);
+    const stream = await PosixStorage.prototype.read.call(this, path, opts);
+    if (stream === null) return null;
+    const data = await readAll(stream);
+    if (data.length > maxSize) return undefined;
+    this.whole.push(path);
+    return data;
+  }
+}
+const smallReads = new SmallReadStorage(env.repoPath);
+
+// A plain posix repo takes restoreFile's one-pass path for files up to 1 MiB (restoreWhole), and a
+// driver with readSmall another (restoreSmall); the instrumented repo above always streams. All
+// must give the same bytes and the same errors.
+describe.each([
+  ['a plain posix repo', env.repo],
+  ['a repo driver with readSmall', smallReads],
+])('restoreFile of a small file from %s', (_, plain) => {
   const small = sampleData(200_000, 7);
 
   async function storedSmall(name: string, compressType: CompressType): Promise<BackupFileCopied> {
@@ -179,6 +204,8 @@ describe('restoreFile of a small file from a plain posix repo', () => {
       ['flip-zst', 'zst', (b) => (b[b.length >> 1]! ^= 0xff, b)],
       ['cut-gz', 'gz', (b) => b.subarray(0, b.length >> 1)],
       ['long-none', 'none', (b) => Buffer.concat([b, Buffer.from('x')])],
+      // stored larger than a whole read takes: readSmall leaves it to the streamed path
+      ['huge-none', 'none', (b) => Buffer.concat([b, Buffer.alloc(3 * 1024 * 1024, 1)])],
     ];
     for (const [name, type, spoil] of cases) {
       await storedSmall(name, type);
@@ -195,5 +222,34 @@ describe('restoreFile of a small file from a plain posix repo', () => {
 
   it('streams a file over 1 MiB and still restores it whole', async () => {
     await restoresBig('whole-big.zst', 'zst', plain);
+  });
+});
+
+describe('restoreFile from a repo driver with readSmall', () => {
+  it('fetches a small file whole and streams a large one', async () => {
+    const small = sampleData(300_000, 4);
+    await stored('fetch-small.lz4', 'lz4', small);
+    smallReads.reads.length = 0;
+    smallReads.whole.length = 0;
+    const job = restoreJob('t-fetch-small', 'fetch-small.lz4', { compressType: 'lz4', size: small.length, checksum: sha1Hex(small) });
+    expect(await restoreFile(job, smallReads)).toEqual({ written: true, size: small.length });
+    expect(readFileSync(job.pgFile).equals(small)).toBe(true);
+    expect(smallReads.whole).toEqual(['fetch-small.lz4']);
+    expect(smallReads.reads).toHaveLength(0);
+
+    await restoresBig('fetch-big.lz4', 'lz4', smallReads);
+    expect(smallReads.whole).toEqual(['fetch-small.lz4']);
+    expect(smallReads.reads.map((r) => r.path)).toEqual(['fetch-big.lz4']);
+  });
+
+  it('leaves an encrypted file to the streamed path', async () => {
+    await stored('fetch-enc', 'none');
+    smallReads.asked.length = 0;
+    smallReads.reads.length = 0;
+    // not encrypted in fact: the streamed path's decryption fails on it
+    const job = restoreJob('t-fetch-enc', 'fetch-enc', { cipherPass: 'x' });
+    await expect(restoreFile(job, smallReads)).rejects.toBeInstanceOf(Error);
+    expect(smallReads.asked).toHaveLength(0);
+    expect(smallReads.reads.map((r) => r.path)).toEqual(['fetch-enc']);
   });
 });
