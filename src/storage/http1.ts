@@ -55,6 +55,8 @@ export class Http1Body extends Readable implements Http1Response {
   /** Set by the exchange: what to do when the reader wants more, and when it gives up early. */
   onRead: () => void = () => undefined;
   onDestroy: () => void = () => undefined;
+  /** What a failure of the exchange (reset, timeout, short body) is reported as; by default itself. */
+  mapError: (e: Error) => Error = (e) => e;
 
   constructor() {
     super({ highWaterMark: 256 * 1024 });
@@ -207,7 +209,7 @@ class Streamer implements Sink<Http1Body> {
     this.body.onDestroy = () => undefined;
     // Not before the next turn of the event loop: the failure may come in the same read as the
     // head, and the caller attaches its listeners only once its await of the head resumes.
-    setImmediate(() => this.body.destroy(e));
+    setImmediate(() => this.body.destroy(this.body.mapError(e)));
   }
 }
 

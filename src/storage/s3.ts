@@ -1,4 +1,4 @@
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { err, PgbrError } from '../error/error.js';
 import { S3Client, type S3Options, type S3Request, type S3Response } from './s3-client.js';
 import type { Http1Body } from './http1.js';
@@ -177,12 +177,12 @@ export class S3Storage implements StorageDriver {
   /**
    * The response body with its failures (connection reset or timeout mid-body, body shorter than
    * Content-Length: http1.ts fails those) reported as catalogue errors, like every other S3 failure.
+   * The body stream itself is handed out: a pass-through stream that mapped its errors cost about
+   * 15 % of the CPU of reading a large object (a 170 MB GET, warm: 230-290 ms against 270-370 ms).
    */
-  private mappedBody(body: Readable, req: S3Request): Readable {
-    const out = new PassThrough({ highWaterMark: 1024 * 1024 });
-    body.once('error', (e: unknown) => out.destroy(this.bodyError(e, req)));
-    out.once('close', () => body.destroy());
-    return body.pipe(out);
+  private mappedBody(body: Http1Body, req: S3Request): Readable {
+    body.mapError = (e) => this.bodyError(e, req);
+    return body;
   }
 
   /** A stall is io-timeout's FileReadError; a body that breaks off or ends early is a read error of this file. */
