@@ -68,9 +68,7 @@ export async function restoreFile(
     // one descriptor per file: write, attributes, close; the main thread syncs it (files.ts)
     const file = pg.abs(localPath(job.pgFile));
     if (empty) writeLocalSync(job, file, Buffer.alloc(0));
-    else if (!restoreWhole(job, repo, file) && !(await restoreSmall(job, repo, file))) {
-      await copyFromRepo(job, repo, (chunks) => writeLocal(job, file, chunks), pg, true);
-    }
+    else if (!(await restoreWhole(job, repo, file))) await copyFromRepo(job, repo, (chunks) => writeLocal(job, file, chunks), pg, true);
     return { written: true, size: job.size };
   }
   const target = localPath(job.pgFile);
@@ -125,34 +123,32 @@ async function copyFromRepo(
 const WHOLE_FILE_MAX = 1024 * 1024;
 
 /**
- * `copyFromRepo` + `writeLocal` for a small file from a local repo, when its compress type has a
- * synchronous decoder (the same codec, so the same errors) and it is not encrypted. The data is
- * checked before the target is created, so a bad copy leaves no file behind. Returns false, having
- * done nothing, when the file does not qualify.
+ * `copyFromRepo` + `writeLocal` for a small file, when its compress type has a synchronous decoder
+ * (the same codec, so the same errors), it is not encrypted, and the repo can hand it over in one
+ * piece (see storedWhole). The data is checked before the target is created, so a bad copy leaves
+ * no file behind. Returns false, having done nothing, when the file does not qualify.
  */
-function restoreWhole(job: RestoreFileJob, repo: StorageDriver, file: string): boolean {
+async function restoreWhole(job: RestoreFileJob, repo: StorageDriver, file: string): Promise<boolean> {
   const codec = wholeCodec(job);
-  if (codec === false || !plainPosix(repo, 'read')) return false;
-  const stored = readWhole(repo.abs(job.repoFile), job.repoOffset ?? 0, job.repoLength, false)!;
+  if (codec === false) return false;
+  const stored = await storedWhole(job, repo);
+  if (stored === undefined) return false;
   writeLocalSync(job, file, decodeWhole(job, codec, stored));
   return true;
 }
 
 /**
- * `restoreWhole` from a repo whose driver can fetch a small file in one piece (`readSmall`: S3).
- * Streamed, each small file built a response stream, a pass-through for its errors and three
- * generator stages, code that runs cold in each worker thread. A 315 MB restore from S3 (814
- * objects, 795 of them under 64 KiB) used 2.60 s of user CPU this way against 2.91 s streamed
- * (medians of ten A/B runs; wall 3.6 s against 3.8 s). A stored file over STORED_MAX is left to the
- * streamed path (a good one never is: see STORED_MAX).
+ * A small file's stored bytes in one buffer: read directly from a local repo, or fetched in one
+ * piece where the driver can (`readSmall`: S3). Streamed from S3, each small file built a response
+ * stream and three generator stages, code that runs cold in each worker thread: a 315 MB restore
+ * (814 objects, 795 of them under 64 KiB) used 2.60 s of user CPU fetching them whole against
+ * 2.91 s streamed (medians of ten A/B runs; wall 3.6 s against 3.8 s). Undefined, for the streamed
+ * path, from other drivers and for a stored file over STORED_MAX (a good one never is).
  */
-async function restoreSmall(job: RestoreFileJob, repo: StorageDriver, file: string): Promise<boolean> {
-  const codec = wholeCodec(job);
-  if (codec === false || repo.readSmall === undefined) return false;
-  const stored = await repo.readSmall(job.repoFile, STORED_MAX, { offset: job.repoOffset, limit: job.repoLength });
-  if (stored === undefined || stored === null) return false;
-  writeLocalSync(job, file, decodeWhole(job, codec, stored));
-  return true;
+async function storedWhole(job: RestoreFileJob, repo: StorageDriver): Promise<Buffer | undefined> {
+  if (plainPosix(repo, 'read')) return readWhole(repo.abs(job.repoFile), job.repoOffset ?? 0, job.repoLength, false)!;
+  const stored = await repo.readSmall?.(job.repoFile, STORED_MAX, { offset: job.repoOffset, limit: job.repoLength });
+  return stored ?? undefined;
 }
 
 /**

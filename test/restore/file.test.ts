@@ -151,9 +151,9 @@ class SmallReadStorage extends CountingStorage {
 }
 const smallReads = new SmallReadStorage(env.repoPath);
 
-// A plain posix repo takes restoreFile's one-pass path for files up to 1 MiB (restoreWhole), and a
-// driver with readSmall another (restoreSmall); the instrumented repo above always streams. All
-// must give the same bytes and the same errors.
+// A plain posix repo and a driver with readSmall both take restoreFile's one-pass path for files up
+// to 1 MiB (restoreWhole); the instrumented repo above always streams. All must give the same bytes
+// and the same errors.
 describe.each([
   ['a plain posix repo', env.repo],
   ['a repo driver with readSmall', smallReads],
