@@ -7,6 +7,7 @@
  *
  * create() -> handle
  * into(handle, chunk, offset, out, state) -> bytes written to out (see inflaterInto below)
+ * intoAsync(handle, chunk, offset, out, state, callback) -> the same on libuv's pool; callback(error, written)
  * free(handle) releases the zlib state at once (the finalizer only covers handles dropped early).
  * deflaterCreate(level) -> handle; deflaterUpdate(handle, chunk) -> Buffer; deflaterEnd(handle) -> Buffer
  * (the output so far; deflaterEnd finishes the member and releases the state). The encoder makes
@@ -28,6 +29,8 @@ typedef struct {
   z_stream strm;
   int live;  /* inflateInit2 succeeded and inflateEnd has not run */
   int ended; /* the last member seen ended (Z_STREAM_END) */
+  int busy; /* an intoAsync is running */
+  int freeAsked; /* free() came while busy: released when that call completes */
 } Inflater;
 
 static void inflaterRelease(napi_env env, Inflater *d) {
@@ -80,54 +83,71 @@ static napi_value inflaterCreate(napi_env env, napi_callback_info info) {
 }
 
 /*
- * Inflates chunk[offset..] into the caller's `out` until `out` is full or the input is used up.
- * Returns the bytes written; sets state[0] to the input bytes consumed and state[1] to 1 when the
- * last member seen has ended. After a member's end, more input is decoded as the next member,
- * unless it starts with a zero byte: then it is padding, consumed and dropped (node:zlib's rule).
- * No buffer is allocated: the caller reuses `out` once it has dealt with these bytes.
+ * The inflate loop of `into` and `intoAsync`: inflates `*in` (`*inLeft` bytes) into dst[*outPos..dstLen]
+ * until `dst` is full or the input is used up, advancing all three. After a member's end, more input
+ * is decoded as the next member, unless it starts with a zero byte: then it is padding, consumed
+ * and dropped (node:zlib's rule). Returns Z_OK, or zlib's error code with the state left for the
+ * caller to release. Makes no Node-API call, so it may run on libuv's pool.
  */
-static napi_value inflaterInto(napi_env env, napi_callback_info info) {
-  napi_value argv[5], result;
-  Inflater *d = handleArg(env, info, 5, argv);
-  IntoArgs a;
-  if (d == NULL || !d->live) {
-    napi_throw_type_error(env, NULL, "gz: bad or freed inflater handle");
-    return NULL;
-  }
-  if (!intoArgs(env, argv, &a)) return NULL;
-  const unsigned char *in = a.src + a.offset;
-  size_t inLeft = a.srcLen - a.offset;
-  size_t outPos = 0;
-  // also with no input left: a call that filled `out` may have left output pending in zlib
-  while (outPos < a.dstLen) {
+static int inflateLoop(Inflater *d, const unsigned char **in, size_t *inLeft, unsigned char *dst, size_t dstLen, size_t *outPos) {
+  // also with no input left: a call that filled `dst` may have left output pending in zlib
+  while (*outPos < dstLen) {
     if (d->ended) {
-      if (inLeft == 0) break;
-      if (in[0] == 0) {
-        inLeft = 0; /* zero padding after the last member */
+      if (*inLeft == 0) break;
+      if ((*in)[0] == 0) {
+        *inLeft = 0; /* zero padding after the last member */
         break;
       }
       inflateReset(&d->strm);
       d->ended = 0;
     }
-    d->strm.next_in = (Bytef *)in;
-    d->strm.avail_in = (uInt)inLeft;
-    d->strm.next_out = a.dst + outPos;
-    d->strm.avail_out = (uInt)(a.dstLen - outPos);
+    d->strm.next_in = (Bytef *)*in;
+    d->strm.avail_in = (uInt)*inLeft;
+    d->strm.next_out = dst + *outPos;
+    d->strm.avail_out = (uInt)(dstLen - *outPos);
     int rc = inflate(&d->strm, Z_NO_FLUSH);
-    size_t used = inLeft - d->strm.avail_in;
-    size_t made = (a.dstLen - outPos) - d->strm.avail_out;
-    in += used;
-    inLeft -= used;
-    outPos += made;
+    size_t used = *inLeft - d->strm.avail_in;
+    size_t made = (dstLen - *outPos) - d->strm.avail_out;
+    *in += used;
+    *inLeft -= used;
+    *outPos += made;
     if (rc == Z_STREAM_END) {
       d->ended = 1;
       continue;
     }
-    if (rc != Z_OK && rc != Z_BUF_ERROR) {
-      inflaterRelease(env, d);
-      return throwZlib(env, rc);
-    }
+    if (rc != Z_OK && rc != Z_BUF_ERROR) return rc;
     if (used == 0 && made == 0) break; /* needs more input */
+  }
+  return Z_OK;
+}
+
+static Inflater *inflaterArg(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  Inflater *d = handleArg(env, info, want, argv);
+  if (d == NULL || !d->live || d->busy) {
+    napi_throw_type_error(env, NULL, "gz: bad, freed or busy inflater handle");
+    return NULL;
+  }
+  return d;
+}
+
+/*
+ * Inflates chunk[offset..] into the caller's `out` until `out` is full or the input is used up (see
+ * inflateLoop). Returns the bytes written; sets state[0] to the input bytes consumed and state[1]
+ * to 1 when the last member seen has ended. No buffer is allocated: the caller reuses `out` once
+ * it has dealt with these bytes.
+ */
+static napi_value inflaterInto(napi_env env, napi_callback_info info) {
+  napi_value argv[5], result;
+  Inflater *d = inflaterArg(env, info, 5, argv);
+  IntoArgs a;
+  if (d == NULL || !intoArgs(env, argv, &a)) return NULL;
+  const unsigned char *in = a.src + a.offset;
+  size_t inLeft = a.srcLen - a.offset;
+  size_t outPos = 0;
+  int rc = inflateLoop(d, &in, &inLeft, a.dst, a.dstLen, &outPos);
+  if (rc != Z_OK) {
+    inflaterRelease(env, d);
+    return throwZlib(env, rc);
   }
   a.state[0] = (uint32_t)(a.srcLen - a.offset - inLeft);
   a.state[1] = d->ended ? 1 : 0;
@@ -135,10 +155,105 @@ static napi_value inflaterInto(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* One intoAsync call: its arguments, held by references until it completes, and its outcome. */
+typedef struct {
+  napi_async_work work;
+  /* handle, chunk, out, state, callback */
+  napi_ref refs[5];
+  Inflater *d;
+  IntoArgs a;
+  size_t inLeft;
+  size_t outPos;
+  int rc;
+} IntoJob;
+
+static void intoExecute(napi_env env, void *data) {
+  (void)env;
+  IntoJob *j = data;
+  const unsigned char *in = j->a.src + j->a.offset;
+  j->inLeft = j->a.srcLen - j->a.offset;
+  j->rc = inflateLoop(j->d, &in, &j->inLeft, j->a.dst, j->a.dstLen, &j->outPos);
+}
+
+static void intoComplete(napi_env env, napi_status status, void *data) {
+  IntoJob *j = data;
+  Inflater *d = j->d;
+  napi_value cb, undef, args[2];
+  napi_get_undefined(env, &undef);
+  napi_get_null(env, &args[0]);
+  napi_create_uint32(env, (uint32_t)j->outPos, &args[1]);
+  d->busy = 0;
+  if (status != napi_ok && j->rc == Z_OK) j->rc = Z_STREAM_ERROR; /* cancelled: never ran */
+  if (j->rc != Z_OK) {
+    inflaterRelease(env, d);
+    napi_value err, msg, errnoVal;
+    napi_create_string_utf8(env, "gz: inflate failed", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &err);
+    napi_create_int32(env, j->rc, &errnoVal);
+    napi_set_named_property(env, err, "errno", errnoVal);
+    args[0] = err;
+  } else {
+    j->a.state[0] = (uint32_t)(j->a.srcLen - j->a.offset - j->inLeft);
+    j->a.state[1] = d->ended ? 1 : 0;
+  }
+  if (d->freeAsked) inflaterRelease(env, d);
+  if (napi_get_reference_value(env, j->refs[4], &cb) == napi_ok && cb != NULL) napi_call_function(env, undef, cb, 2, args, NULL);
+  for (int i = 0; i < 5; i++) napi_delete_reference(env, j->refs[i]);
+  napi_delete_async_work(env, j->work);
+  free(j);
+}
+
+/*
+ * intoAsync(handle, chunk, offset, out, state, callback): `into` run on libuv's pool, so that the
+ * caller's thread can hash and write the previous piece meanwhile. callback(error, written) comes
+ * with state[0] and state[1] set as `into` sets them. Until then the handle is busy: `into` and
+ * another `intoAsync` throw, and `free` waits for the end. The chunk, out and state must not be
+ * touched meanwhile; they are kept alive until the callback.
+ */
+static napi_value inflaterIntoAsync(napi_env env, napi_callback_info info) {
+  napi_value argv[6], name;
+  Inflater *d = inflaterArg(env, info, 6, argv);
+  if (d == NULL) return NULL;
+  IntoJob *j = calloc(1, sizeof(IntoJob));
+  if (j == NULL) return throwZlib(env, Z_MEM_ERROR);
+  j->d = d;
+  napi_valuetype cbType;
+  if (!intoArgs(env, argv, &j->a)) {
+    free(j);
+    return NULL;
+  }
+  if (napi_typeof(env, argv[5], &cbType) != napi_ok || cbType != napi_function) {
+    free(j);
+    napi_throw_type_error(env, NULL, "gz: intoAsync needs a callback");
+    return NULL;
+  }
+  static const int held[5] = {0, 1, 3, 4, 5}; /* handle, chunk, out, state, callback */
+  int made = 0;
+  while (made < 5 && napi_create_reference(env, argv[held[made]], 1, &j->refs[made]) == napi_ok) made++;
+  if (made < 5 || napi_create_string_utf8(env, "gz.intoAsync", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, intoExecute, intoComplete, j, &j->work) != napi_ok) {
+    for (int i = 0; i < made; i++) napi_delete_reference(env, j->refs[i]);
+    free(j);
+    napi_throw_error(env, NULL, "gz: unable to queue intoAsync");
+    return NULL;
+  }
+  if (napi_queue_async_work(env, j->work) != napi_ok) {
+    for (int i = 0; i < 5; i++) napi_delete_reference(env, j->refs[i]);
+    napi_delete_async_work(env, j->work);
+    free(j);
+    napi_throw_error(env, NULL, "gz: unable to queue intoAsync");
+    return NULL;
+  }
+  d->busy = 1;
+  return NULL;
+}
+
 static napi_value inflaterFree(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   Inflater *d = handleArg(env, info, 1, argv);
-  if (d != NULL) inflaterRelease(env, d);
+  if (d == NULL) return NULL;
+  if (d->busy) d->freeAsked = 1;
+  else inflaterRelease(env, d);
   return NULL;
 }
 
@@ -249,6 +364,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"create", NULL, inflaterCreate, NULL, NULL, NULL, napi_default, NULL},
     {"into", NULL, inflaterInto, NULL, NULL, NULL, napi_default, NULL},
+    {"intoAsync", NULL, inflaterIntoAsync, NULL, NULL, NULL, napi_default, NULL},
     {"free", NULL, inflaterFree, NULL, NULL, NULL, napi_default, NULL},
     {"deflaterCreate", NULL, deflaterCreate, NULL, NULL, NULL, napi_default, NULL},
     {"deflaterUpdate", NULL, deflaterUpdate, NULL, NULL, NULL, napi_default, NULL},

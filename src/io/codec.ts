@@ -24,6 +24,17 @@ export interface IntoCodec extends Codec {
   updateInto(chunk: Buffer, out: Buffer): Iterable<Buffer>;
 }
 
+/**
+ * An IntoCodec whose steps can also run on libuv's pool (the native gz decoder), so that the
+ * calling thread deals with one piece while the next is decoded (file-stream.ts pipelinedIntoStage).
+ * A step is one turn of `updateInto`: it fills `out` from chunk[offset..] until `out` is full or the
+ * input is used up. No other call may be made on the codec until the promise settles; a failed
+ * step has released the codec, as a failed `update` does.
+ */
+export interface AsyncIntoCodec extends IntoCodec {
+  stepInto(chunk: Buffer, offset: number, out: Buffer): Promise<{ written: number; consumed: number }>;
+}
+
 /** Stream adapter for a Codec that honours backpressure between output buffers. */
 export class CodecStream extends Duplex {
   private pending: { iter: Iterator<Buffer>; done: (e?: Error | null) => void } | undefined;

@@ -1,4 +1,4 @@
-import { eofError, type Codec, type IntoCodec } from './codec.js';
+import { eofError, type AsyncIntoCodec, type Codec } from './codec.js';
 import { gzError } from './gz.js';
 import { loadAddon } from './native-addon.js';
 
@@ -15,6 +15,11 @@ interface GzAddon {
   create(): unknown;
   /** Inflates chunk[offset..] into `out`; returns bytes written, state[0] = input consumed, state[1] = 1 if a member just ended. */
   into(handle: unknown, chunk: Buffer, offset: number, out: Buffer, state: Uint32Array): number;
+  /** `into` on libuv's pool: callback(error, written) with `state` set; the handle is busy until then. */
+  intoAsync(
+    handle: unknown, chunk: Buffer, offset: number, out: Buffer, state: Uint32Array,
+    callback: (error: Error | null, written: number) => void,
+  ): void;
   free(handle: unknown): void;
   deflaterCreate(level: number): unknown;
   deflaterUpdate(handle: unknown, chunk: Buffer): Buffer;
@@ -31,7 +36,7 @@ export function gzAddon(): GzAddon | undefined {
 /** Output piece size of `update`, which allocates: node:zlib's stream uses the same. */
 const UPDATE_OUT = 64 * 1024;
 
-export class NativeGzDecoder implements IntoCodec {
+export class NativeGzDecoder implements AsyncIntoCodec {
   private readonly handle: unknown;
   private ended = false;
   private freed = false;
@@ -61,6 +66,27 @@ export class NativeGzDecoder implements IntoCodec {
       // out not filled: all input is consumed (or waits for more) and nothing is pending in zlib
       if (written < out.length) return;
     }
+  }
+
+  stepInto(chunk: Buffer, offset: number, out: Buffer): Promise<{ written: number; consumed: number }> {
+    return new Promise((resolve, reject) => {
+      const done = (error: Error | null, written: number): void => {
+        if (error !== null) {
+          // the addon released the state with the failure, as `into` does
+          this.freed = true;
+          reject(gzError(error));
+          return;
+        }
+        this.ended = this.state[1] === 1;
+        resolve({ written, consumed: this.state[0]! });
+      };
+      try {
+        this.addon.intoAsync(this.handle, chunk, offset, out, this.state, done);
+      } catch (e) {
+        this.free();
+        reject(gzError(e));
+      }
+    });
   }
 
   private step(chunk: Buffer, offset: number, out: Buffer): number {

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { compressCodec, compressStream, decompressCodec, decompressStream } from '../../src/io/compress.js';
-import { type IntoCodec } from '../../src/io/codec.js';
+import { type AsyncIntoCodec, type IntoCodec } from '../../src/io/codec.js';
+import { pipelinedIntoStage } from '../../src/backup/file-stream.js';
 import { isPgbrError } from '../../src/error/error.js';
 import { gzCompressParallel, gzCompressStream, gzDecompressStream } from '../../src/io/gz.js';
 import { gzAddon } from '../../src/io/gz-native.js';
@@ -46,6 +47,22 @@ function viaNative(input: Buffer, step: number, outSize: number): Buffer | strin
   }
   // every piece is a non-empty view of the caller's buffer
   expect(views).toBe(true);
+  return Buffer.concat(pieces);
+}
+
+/** The same through pipelinedIntoStage (decoding on libuv's pool), fed `step`-byte chunks. */
+async function viaPipelined(input: Buffer, step: number, outSize: number): Promise<Buffer | string> {
+  const codec = decompressCodec('gz') as AsyncIntoCodec;
+  async function* feed(): AsyncGenerator<Buffer> {
+    for (let i = 0; i === 0 || i < input.length; i += step) yield input.subarray(i, i + step);
+  }
+  const pieces: Buffer[] = [];
+  try {
+    for await (const piece of pipelinedIntoStage(codec, outSize)(feed())) pieces.push(Buffer.from(piece));
+  } catch (e) {
+    expect(isPgbrError(e), String(e)).toBe(true);
+    return `${(e as { name: string }).name}: ${(e as Error).message}`;
+  }
   return Buffer.concat(pieces);
 }
 
@@ -107,6 +124,69 @@ describe('native gz decoder', () => {
         );
         if (Buffer.isBuffer(want)) expect((got as Buffer).equals(want)).toBe(true);
       }
+    });
+
+    it.each(cases)('%s: the same outcome decoded on the pool (pipelinedIntoStage)', async (_name, input) => {
+      const want = await viaStream(input);
+      for (const [step, outSize] of [[input.length + 1, 65_536], [333, 4096]] as const) {
+        const got = await viaPipelined(input, step, outSize);
+        if (Buffer.isBuffer(want)) expect(Buffer.isBuffer(got) && got.equals(want), String(got).slice(0, 100)).toBe(true);
+        else expect(got).toBe(want);
+      }
+    });
+
+    it('decoded on the pool, large input gives the same bytes in every piece size', async () => {
+      const big = sampleData(2_500_000, 4);
+      const input = Buffer.concat([await gzCompressParallel(big, 6, 2), zlib.gzipSync(data)]);
+      for (const [step, outSize] of [[1024 * 1024, 1024 * 1024], [65_536, 4096], [input.length, 100_000]] as const) {
+        const got = await viaPipelined(input, step, outSize);
+        expect(Buffer.isBuffer(got) && got.equals(Buffer.concat([big, data])), `${step}/${outSize}`).toBe(true);
+      }
+    });
+
+    it('a step on the pool keeps the decoder busy; free waits for it', async () => {
+      const codec = decompressCodec('gz') as AsyncIntoCodec & IntoCodec;
+      const out = Buffer.alloc(4096);
+      const running = codec.stepInto(packed, 0, out);
+      // no second call while the pool holds the state
+      expect(() => [...codec.updateInto(packed, out)]).toThrow();
+      // finishing now fails (the member has not ended) and frees the state once the step is done
+      expect(() => codec.finish()).toThrow('unexpected eof in compressed data');
+      const step = await running;
+      expect(step.written).toBe(4096);
+      expect(out.equals(data.subarray(0, 4096))).toBe(true);
+      expect(() => [...codec.updateInto(packed, out)]).toThrow();
+    });
+
+    it('a consumer that stops early, or a failed step, closes the input and leaves nothing running', async () => {
+      const big = sampleData(3_000_000, 9);
+      const input = zlib.gzipSync(big);
+      let closed = 0;
+      async function* feed(bytes: Buffer): AsyncGenerator<Buffer> {
+        try {
+          for (let i = 0; i < bytes.length; i += 65_536) yield bytes.subarray(i, i + 65_536);
+        } finally {
+          closed++;
+        }
+      }
+      const first: Buffer[] = [];
+      for await (const piece of pipelinedIntoStage(decompressCodec('gz') as AsyncIntoCodec, 65_536)(feed(input))) {
+        first.push(Buffer.from(piece));
+        if (first.length === 3) break;
+      }
+      const got = Buffer.concat(first);
+      expect(got.length).toBeGreaterThan(0);
+      expect(got.equals(big.subarray(0, got.length))).toBe(true);
+      expect(closed).toBe(1);
+
+      const spoiled = Buffer.from(input);
+      spoiled[spoiled.length >> 1]! ^= 0xff;
+      const e = await (async () => {
+        for await (const piece of pipelinedIntoStage(decompressCodec('gz') as AsyncIntoCodec, 65_536)(feed(spoiled))) void piece;
+      })().then(() => undefined, (x: unknown) => x);
+      expect(isPgbrError(e, 'FormatError'), String(e)).toBe(true);
+      expect((e as Error).message).toMatch(/^zlib threw error: \[-3\]/);
+      expect(closed).toBe(2);
     });
 
     it('is what decompressStream uses for gz, with pgBackRest-shaped errors', async () => {

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { backupFile, type BackupFileCopied } from '../../src/backup/file.js';
 import type { CompressType } from '../../src/io/compress.js';
+import { NativeGzDecoder, gzAddon } from '../../src/io/gz-native.js';
 import { sha1Hex } from '../../src/io/hash.js';
 import { PosixStorage } from '../../src/storage/posix.js';
 import type { ReadOptions, StorageDriver } from '../../src/storage/storage.js';
@@ -73,6 +74,32 @@ describe('restoreFile', () => {
     const bad = restoreJob('t-big-lz4-bad', 'big.lz4', { compressType: 'lz4', size: big.length, checksum: sha1Hex(big) });
     await expect(restoreFile(bad, repo)).rejects.toBeInstanceOf(Error);
     expect(existsSync(bad.pgFile)).toBe(false);
+  });
+
+  it.skipIf(gzAddon() === undefined)('decodes a gz file of 16 MiB or more on the pool, with the same checks', async () => {
+    const spy = vi.spyOn(NativeGzDecoder.prototype, 'stepInto');
+    try {
+      const big = sampleData(17 * 1024 * 1024 + 123, 11);
+      await stored('huge.gz', 'gz', big);
+      const job = restoreJob('t-huge-gz', 'huge.gz', { compressType: 'gz', size: big.length, checksum: sha1Hex(big) });
+      expect(await restoreFile(job, repo)).toEqual({ written: true, size: big.length });
+      expect(readFileSync(job.pgFile).equals(big)).toBe(true);
+      expect(spy.mock.calls.length).toBeGreaterThan(16);
+
+      const bytes = readFileSync(join(env.repoPath, 'huge.gz'));
+      bytes[bytes.length >> 1]! ^= 0xff;
+      writeFileSync(join(env.repoPath, 'huge.gz'), bytes);
+      const bad = restoreJob('t-huge-gz-bad', 'huge.gz', { compressType: 'gz', size: big.length, checksum: sha1Hex(big) });
+      await expect(restoreFile(bad, repo)).rejects.toMatchObject({ type: 'FormatError', message: expect.stringMatching(/^zlib threw error: \[-3\]/) });
+      expect(existsSync(bad.pgFile)).toBe(false);
+
+      // a smaller file keeps the decoding in its own thread
+      spy.mockClear();
+      await restoresBig('mid.gz', 'gz', repo);
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('restores a byte range of a bundle', async () => {
