@@ -35,9 +35,27 @@ describe('waitForSegment', () => {
     const repo = new CountingRepo(true);
     const found = await archivedAfter(repo, 600);
     expect(found).toBe(walPath('demo', '15-1', STORED));
-    // looks at about 0, 50, 100, 200, 350, 600 and 1000 ms; every 50 ms would have been 13 or more
+    // looks at about 0, 300, 400, 500 and 700 ms; every 50 ms would have been 13 or more
     expect(repo.lists).toBeGreaterThanOrEqual(2);
-    expect(repo.lists).toBeLessThanOrEqual(7);
+    expect(repo.lists).toBeLessThanOrEqual(5);
+  });
+
+  it('on an object store, looks twice while an archive_command starts and pushes', async () => {
+    const repo = new CountingRepo(true);
+    const started = Date.now();
+    expect(await archivedAfter(repo, 200)).toBe(walPath('demo', '15-1', STORED));
+    // at once, then 300 ms later: delays from 50 ms made five LIST requests by then
+    expect(repo.lists).toBe(2);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('on an object store, finds a segment that is already there with one look', async () => {
+    const repo = new CountingRepo(true);
+    await repo.write(walPath('demo', '15-1', STORED), Buffer.from('x'));
+    expect(await waitForSegment({ storage: repo, stanza: 'demo', archiveId: '15-1', segment: SEGMENT, timeoutMs: 10_000 })).toBe(
+      walPath('demo', '15-1', STORED),
+    );
+    expect(repo.lists).toBe(1);
   });
 
   it('looks at a local repo often enough to see the segment soon after it lands', async () => {
