@@ -3,7 +3,8 @@
  * come with Node's, and the symbols resolve against the running node binary, so nothing else is
  * linked). src/io/gz-native.ts loads it when the build could compile it; otherwise gz goes through
  * node:zlib's streams, which run each piece on libuv's pool and cost a round trip per 64 KiB. This
- * runs deflate and inflate in the calling thread instead.
+ * runs deflate and inflate in the calling thread instead; intoAsync runs one large inflate step on
+ * the pool, for a caller that hashes and writes the previous step's output meanwhile.
  *
  * create() -> handle
  * into(handle, chunk, offset, out, state) -> bytes written to out (see inflaterInto below)

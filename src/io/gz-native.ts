@@ -8,7 +8,8 @@ import { loadAddon } from './native-addon.js';
  * thread, where node:zlib's stream sends every 64 KiB to libuv's pool and back: in the worker
  * threads of a restore or backup that round trip cost more CPU than the codec. The decoder inflates
  * into a buffer the caller reuses, with the stream's rules (gzip only, one member after another,
- * zero padding ignored) and errors; the encoder writes the stream's bytes exactly.
+ * zero padding ignored) and errors; the encoder writes the stream's bytes exactly. `stepInto` runs
+ * one such step on the pool instead, in 1 MiB pieces, for a restore's large files (restore/file.ts).
  * `PGBR_GZ_NATIVE=0` turns it off.
  */
 interface GzAddon {
