@@ -205,7 +205,7 @@ const TRANSIENT_OUT = 128 * 1024;
 /**
  * Files from this size on are decoded on libuv's pool where the decoder can (gz), beside their
  * hashing and writing (pipelinedIntoStage), in pieces of PIPELINED_OUT: a cluster's largest file
- * can set the end of its restore. A 315 MB restore from gz at process-max 4 (one 216 MB relation)
+ * can set the end of its restore. A 328 MB restore from gz at process-max 4 (one 216 MB relation)
  * took 1.73 s against 1.92 s, and 1.77 s against 1.82 s (medians of four and five A/B runs); 256 KiB
  * pieces did no better than 1 MiB, 4 MiB no better either.
  */
