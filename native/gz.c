@@ -213,39 +213,32 @@ static void intoComplete(napi_env env, napi_status status, void *data) {
  */
 static napi_value inflaterIntoAsync(napi_env env, napi_callback_info info) {
   napi_value argv[6], name;
-  Inflater *d = inflaterArg(env, info, 6, argv);
-  if (d == NULL) return NULL;
-  IntoJob *j = calloc(1, sizeof(IntoJob));
-  if (j == NULL) return throwZlib(env, Z_MEM_ERROR);
-  j->d = d;
   napi_valuetype cbType;
-  if (!intoArgs(env, argv, &j->a)) {
-    free(j);
-    return NULL;
-  }
+  IntoArgs a;
+  Inflater *d = inflaterArg(env, info, 6, argv);
+  if (d == NULL || !intoArgs(env, argv, &a)) return NULL;
   if (napi_typeof(env, argv[5], &cbType) != napi_ok || cbType != napi_function) {
-    free(j);
     napi_throw_type_error(env, NULL, "gz: intoAsync needs a callback");
     return NULL;
   }
+  IntoJob *j = calloc(1, sizeof(IntoJob));
+  if (j == NULL) return throwZlib(env, Z_MEM_ERROR);
+  j->d = d;
+  j->a = a;
   static const int held[5] = {0, 1, 3, 4, 5}; /* handle, chunk, out, state, callback */
   int made = 0;
   while (made < 5 && napi_create_reference(env, argv[held[made]], 1, &j->refs[made]) == napi_ok) made++;
-  if (made < 5 || napi_create_string_utf8(env, "gz.intoAsync", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, intoExecute, intoComplete, j, &j->work) != napi_ok) {
-    for (int i = 0; i < made; i++) napi_delete_reference(env, j->refs[i]);
-    free(j);
-    napi_throw_error(env, NULL, "gz: unable to queue intoAsync");
-    return NULL;
-  }
-  if (napi_queue_async_work(env, j->work) != napi_ok) {
-    for (int i = 0; i < 5; i++) napi_delete_reference(env, j->refs[i]);
+  if (made == 5 && napi_create_string_utf8(env, "gz.intoAsync", NAPI_AUTO_LENGTH, &name) == napi_ok &&
+      napi_create_async_work(env, NULL, name, intoExecute, intoComplete, j, &j->work) == napi_ok) {
+    if (napi_queue_async_work(env, j->work) == napi_ok) {
+      d->busy = 1;
+      return NULL;
+    }
     napi_delete_async_work(env, j->work);
-    free(j);
-    napi_throw_error(env, NULL, "gz: unable to queue intoAsync");
-    return NULL;
   }
-  d->busy = 1;
+  for (int i = 0; i < made; i++) napi_delete_reference(env, j->refs[i]);
+  free(j);
+  napi_throw_error(env, NULL, "gz: unable to queue intoAsync");
   return NULL;
 }
 

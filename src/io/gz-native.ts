@@ -71,35 +71,35 @@ export class NativeGzDecoder implements AsyncIntoCodec {
 
   stepInto(chunk: Buffer, offset: number, out: Buffer): Promise<{ written: number; consumed: number }> {
     return new Promise((resolve, reject) => {
-      const done = (error: Error | null, written: number): void => {
-        if (error !== null) {
-          // the addon released the state with the failure, as `into` does
-          this.freed = true;
-          reject(gzError(error));
-          return;
-        }
-        this.ended = this.state[1] === 1;
-        resolve({ written, consumed: this.state[0]! });
-      };
       try {
-        this.addon.intoAsync(this.handle, chunk, offset, out, this.state, done);
+        this.addon.intoAsync(this.handle, chunk, offset, out, this.state, (error, written) => {
+          if (error !== null) reject(this.failed(error));
+          else resolve({ written: this.stepped(written), consumed: this.state[0]! });
+        });
       } catch (e) {
-        this.free();
-        reject(gzError(e));
+        reject(this.failed(e));
       }
     });
   }
 
   private step(chunk: Buffer, offset: number, out: Buffer): number {
-    let written: number;
     try {
-      written = this.addon.into(this.handle, chunk, offset, out, this.state);
+      return this.stepped(this.addon.into(this.handle, chunk, offset, out, this.state));
     } catch (e) {
-      this.free();
-      throw gzError(e);
+      throw this.failed(e);
     }
+  }
+
+  /** A step's outcome once `state` is set: whether the last member seen has ended. */
+  private stepped(written: number): number {
     this.ended = this.state[1] === 1;
     return written;
+  }
+
+  /** A failed step: the addon has released the state (or finds it already released), the error is pgBackRest's. */
+  private failed(e: unknown): Error {
+    this.free();
+    return gzError(e);
   }
 
   finish(): Buffer[] {
