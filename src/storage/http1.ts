@@ -307,15 +307,31 @@ class Exchange<T = unknown> {
     private readonly reject: (e: unknown) => void,
   ) {}
 
+  /**
+   * Writes the head, then the body WRITE_SLICE bytes at a time: the next slice once the socket has
+   * taken the one before ('drain'), and none once the exchange is over. TLS encrypts whatever it is
+   * given at once into its own output buffer, so a 5 MiB part written whole cost another 5 MiB of
+   * native memory until the network took it; a one-process S3 backup peaked 15-20 MB higher.
+   */
   send(head: string): void {
     const socket = this.conn.socket;
     const sent = (e?: Error | null): void => {
       if (e == null) this.sent = true;
     };
-    const body = (this.req.body ?? []).filter((p) => p.length > 0);
+    const slices = sliced(this.req.body ?? [], WRITE_SLICE);
+    let next = 0;
+    const pump = (): void => {
+      while (next < slices.length && !this.over) {
+        const last = next === slices.length - 1;
+        if (!socket.write(slices[next++], last ? sent : undefined) && !last) {
+          socket.once('drain', pump);
+          return;
+        }
+      }
+    };
     socket.cork();
-    socket.write(head, 'latin1', body.length === 0 ? sent : undefined);
-    body.forEach((p, i) => socket.write(p, i === body.length - 1 ? sent : undefined));
+    socket.write(head, 'latin1', slices.length === 0 ? sent : undefined);
+    pump();
     socket.uncork();
   }
 
@@ -516,6 +532,18 @@ class Exchange<T = unknown> {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** Most request body bytes handed to the socket at once (see Exchange.send). */
+export const WRITE_SLICE = 256 * 1024;
+
+/** The non-empty pieces of `body`, none longer than `size`: views, nothing is copied. */
+export function sliced(body: readonly Buffer[], size: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (const p of body) {
+    for (let o = 0; o < p.length; o += size) out.push(p.subarray(o, Math.min(p.length, o + size)));
+  }
+  return out;
+}
 const CHUNK_SIZE = -1;
 const CHUNK_CRLF = -2;
 const TRAILERS = -3;

@@ -5,9 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Http1Client, type Http1Request } from '../../src/storage/http1.js';
+import { Http1Client, sliced, WRITE_SLICE, type Http1Request } from '../../src/storage/http1.js';
 import { makeSelfSignedCert } from '../harness/cert.js';
 import { makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
 
@@ -293,6 +294,45 @@ describe('Http1Client', () => {
     } finally {
       c.close();
     }
+  });
+
+  it('hands a large request body to the socket a slice at a time, each once the one before is taken', async () => {
+    const big = Buffer.alloc(3 * 1024 * 1024 + 8);
+    for (let i = 0; i < big.length; i += 4) big.writeUInt32LE(i * 2654435761 >>> 0, i);
+    const pieces = [big.subarray(0, 700_000), big.subarray(700_000, 700_001), big.subarray(700_001)];
+    reset((r, s) => void s.write(ok(createHash('sha256').update(r.body).digest('hex'))));
+    // every batch of bytes a socket hands to its native side (one write, or the corked writes at once)
+    const handed: number[] = [];
+    const proto = Socket.prototype as unknown as { _writeGeneric: (writev: boolean, data: unknown, ...rest: unknown[]) => unknown };
+    const writeGeneric = proto._writeGeneric;
+    proto._writeGeneric = function (this: Socket, writev: boolean, data: unknown, ...rest: unknown[]) {
+      const chunks = writev ? (data as { chunk: Buffer | string }[]).map((d) => d.chunk) : [data as Buffer | string];
+      // the test server's answers are strings that start with the status line
+      if (!String(chunks[0]).startsWith('HTTP/')) handed.push(chunks.reduce((n, c) => n + Buffer.byteLength(c), 0));
+      return writeGeneric.call(this, writev, data, ...rest);
+    };
+    const c = client();
+    try {
+      const headers = { host: `127.0.0.1:${port}`, 'content-length': String(big.length) };
+      const res = await c.request(req({ method: 'PUT', body: pieces, headers }));
+      expect(res.body.toString()).toBe(createHash('sha256').update(big).digest('hex'));
+    } finally {
+      proto._writeGeneric = writeGeneric;
+      c.close();
+    }
+    // The first slice goes out with the head (handed over twice here: once queued while the socket
+    // connects, then again once it is connected), each later one on its own.
+    const slices = sliced(pieces, WRITE_SLICE).map((p) => p.length);
+    expect(handed.slice(-(slices.length - 1))).toEqual(slices.slice(1));
+    expect(Math.max(...handed)).toBeLessThan(WRITE_SLICE + 200);
+  });
+
+  it('cuts a body into slices of at most the given size without copying, and drops empty pieces', () => {
+    const a = Buffer.from('abcdefg');
+    const out = sliced([a, Buffer.alloc(0), Buffer.from('hi')], 3);
+    expect(out.map((p) => p.toString())).toEqual(['abc', 'def', 'g', 'hi']);
+    expect(out[1].buffer).toBe(a.buffer);
+    expect(sliced([], 3)).toEqual([]);
   });
 
   it('does not reuse a connection that sent more than the framed body', async () => {
