@@ -5,6 +5,7 @@ import type { Http1Body } from './http1.js';
 import { isNotFound, mapS3Error, S3TimeoutError } from './s3-error.js';
 import { completeMultipartBody, deleteObjectsBody, parseError, parseListPage, xmlText, type ListPage } from './s3-xml.js';
 import { literalPrefix } from './list-prefix.js';
+import { partBuffers } from './part-buffers.js';
 import { baseName, checkPath } from './path.js';
 import type {
   ListOptions, ReadOptions, StorageDriver, StorageFeatures, StorageInfo,
@@ -16,6 +17,7 @@ export type { S3Options } from './s3-client.js';
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const DEFAULT_PART_SIZE = 5 * 1024 * 1024;
 const DELETE_BATCH = 1000;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * S3 (and S3-compatible: MinIO, Ceph RGW) storage. Keys are `<repo path without leading />/<path>`.
@@ -203,7 +205,7 @@ export class S3Storage implements StorageDriver {
       await this.conn.request({ op: 'PutObject', method: 'PUT', key, headers, body: source });
       return;
     }
-    await new Upload(this.conn, key, headers, this.partSize).run(Buffer.isBuffer(source) ? [source] : source);
+    await new Upload(this.conn, key, headers, this.partSize).run(source);
   }
 
   async remove(path: string, opts: { errorOnMissing?: boolean } = {}): Promise<void> {
@@ -255,56 +257,50 @@ function seconds(d: Date | undefined): number {
 }
 
 /**
- * One streamed upload: the source is cut into parts; the first full part starts a multipart upload
- * (a source that ends sooner goes out as one PutObject). Each part is sent as the pieces it was
- * read in, without copying them together. While a part is on its way the next one is read (and so
- * compressed and hashed upstream): one part after another, the store and the reader would each wait
- * for the other. On any failure the multipart upload is aborted once no part is on its way, so no
- * part is left behind and nothing is listed.
+ * One upload: the source is cut into parts; a source of more than one part is sent as a multipart
+ * upload, anything smaller as one PutObject. A buffer already in memory is sent as slices of
+ * itself. A stream is copied into pooled part buffers (see part-buffers.ts), so its chunks die
+ * young and a part's memory is used again by the next. While a part is on its way the next one is
+ * read (and so compressed and hashed upstream): one part after another, the store and the reader
+ * would each wait for the other. On any failure the multipart upload is aborted once no part is
+ * on its way, so no part is left behind and nothing is listed.
  */
 class Upload {
   private uploadId: string | undefined;
   private readonly etags: string[] = [];
   /** The part being sent, if any: at most one at a time, so parts are stored in order. */
   private sending: Promise<void> | undefined;
+  /** The pooled buffer the next part is gathered in, until it is handed to a request. */
+  private filling: Buffer | undefined;
 
   constructor(private readonly conn: S3Client, private readonly key: string, private readonly headers: Record<string, string>, private readonly partSize: number) {}
 
-  async run(source: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void> {
-    let pieces: Buffer[] = [];
-    let length = 0;
+  async run(source: AsyncIterable<Buffer> | Buffer): Promise<void> {
     try {
-      for await (let chunk of source as AsyncIterable<Buffer>) {
-        // More than a part's worth: send a full part and keep the rest.
-        while (length + chunk.length > this.partSize) {
-          const take = this.partSize - length;
-          pieces.push(chunk.subarray(0, take));
-          await this.queuePart(pieces);
-          pieces = [];
-          length = 0;
-          chunk = chunk.subarray(take);
-        }
-        if (chunk.length > 0) {
-          pieces.push(chunk);
-          length += chunk.length;
-        }
-      }
+      const rest = Buffer.isBuffer(source) ? await this.slices(source) : await this.gather(source);
       await this.sending;
+      const pooled = this.filling;
+      this.filling = undefined;
       if (this.uploadId === undefined) {
-        await this.conn.request({ op: 'PutObject', method: 'PUT', key: this.key, headers: this.headers, body: pieces });
-        return;
+        await this.conn.request({ op: 'PutObject', method: 'PUT', key: this.key, headers: this.headers, body: rest });
+      } else {
+        if (rest.length > 0) await this.sendPart(rest);
+        const res = await this.conn.request({
+          op: 'CompleteMultipartUpload', method: 'POST', key: this.key, query: { uploadId: this.uploadId },
+          body: Buffer.from(completeMultipartBody(this.etags)),
+        });
+        // S3 may answer 200 and report the failure in the body.
+        const failed = parseError(res.body.toString('utf8'));
+        if (failed !== undefined) {
+          throw err('ProtocolError', `unable to complete upload of '/${this.key}': [${failed.code}] ${failed.message}`);
+        }
       }
-      if (length > 0) await this.sendPart(pieces);
-      const res = await this.conn.request({
-        op: 'CompleteMultipartUpload', method: 'POST', key: this.key, query: { uploadId: this.uploadId },
-        body: Buffer.from(completeMultipartBody(this.etags)),
-      });
-      // S3 may answer 200 and report the failure in the body.
-      const failed = parseError(res.body.toString('utf8'));
-      if (failed !== undefined) {
-        throw err('ProtocolError', `unable to complete upload of '/${this.key}': [${failed.code}] ${failed.message}`);
-      }
+      if (pooled !== undefined) partBuffers.give(pooled);
     } catch (e) {
+      // A buffer still being filled was never sent; one handed to a failed request is left to the
+      // collector, in case a socket still holds it.
+      if (this.filling !== undefined) partBuffers.give(this.filling);
+      this.filling = undefined;
       // a part still on its way would land after the abort
       await this.sending?.catch(() => undefined);
       await this.abort();
@@ -312,16 +308,53 @@ class Upload {
     }
   }
 
-  /** Starts sending `pieces` as the next part once the one before it is stored. */
-  private async queuePart(pieces: readonly Buffer[]): Promise<void> {
+  /**
+   * Queues the full parts of a buffer in memory as views of it, and returns the rest. A part goes
+   * out only once more bytes follow it: a source of exactly one part is a PutObject.
+   */
+  private async slices(source: Buffer): Promise<Buffer> {
+    let offset = 0;
+    for (; source.length - offset > this.partSize; offset += this.partSize) {
+      await this.queuePart(source.subarray(offset, offset + this.partSize));
+    }
+    return source.subarray(offset);
+  }
+
+  /** Copies the chunks into part buffers, queuing each full one once more bytes follow it; returns the rest. */
+  private async gather(source: AsyncIterable<Buffer>): Promise<Buffer> {
+    let length = 0;
+    for await (const chunk of source) {
+      for (let offset = 0; offset < chunk.length; ) {
+        if (this.filling !== undefined && length === this.partSize) {
+          const full = this.filling;
+          this.filling = undefined;
+          length = 0;
+          await this.queuePart(full, full);
+        }
+        this.filling ??= partBuffers.take(this.partSize);
+        const n = chunk.copy(this.filling, length, offset);
+        length += n;
+        offset += n;
+      }
+    }
+    return this.filling === undefined ? EMPTY : this.filling.subarray(0, length);
+  }
+
+  /**
+   * Starts sending `part` as the next part once the one before it is stored. `pooled`, the buffer
+   * it lies in, goes back to the pool once the store has the part.
+   */
+  private async queuePart(part: Buffer, pooled?: Buffer): Promise<void> {
     await this.sending;
-    const sending = this.sendPart(pieces);
+    const sending = this.sendPart(part).then(() => {
+      if (pooled !== undefined) partBuffers.give(pooled);
+    });
     // its failure is reported where it is awaited: by the next part, the end, or the clean-up
     sending.catch(() => undefined);
     this.sending = sending;
   }
 
-  private async sendPart(pieces: readonly Buffer[]): Promise<void> {
+  private async sendPart(part: Buffer): Promise<void> {
     if (this.uploadId === undefined) {
       const res = await this.conn.request({ op: 'CreateMultipartUpload', method: 'POST', key: this.key, query: { uploads: '' }, headers: this.headers });
       const id = xmlText(res.body.toString('utf8'), 'UploadId');
@@ -330,7 +363,7 @@ class Upload {
     }
     const partNumber = this.etags.length + 1;
     const res = await this.conn.request({
-      op: 'UploadPart', method: 'PUT', key: this.key, query: { partNumber: String(partNumber), uploadId: this.uploadId }, body: pieces,
+      op: 'UploadPart', method: 'PUT', key: this.key, query: { partNumber: String(partNumber), uploadId: this.uploadId }, body: part,
     });
     const etag = res.headers.etag;
     if (typeof etag !== 'string') throw err('ProtocolError', `no ETag in the answer to part ${partNumber} of '/${this.key}'`);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgbrError } from '../../src/error/error.js';
+import { partBuffers } from '../../src/storage/part-buffers.js';
 import { S3Storage, type S3Options } from '../../src/storage/s3.js';
 import type { S3Client, S3Operation } from '../../src/storage/s3-client.js';
 import { s3Target, type S3Target } from '../harness/s3.js';
@@ -159,6 +160,37 @@ describe('S3Storage specifics', () => {
     const back = await readAll(await s.read('ahead/f'));
     expect(back.length).toBe(16 * MIB);
     for (let i = 0; i < 16; i++) expect(back[i * MIB]).toBe(i);
+  });
+
+  it('gathers streamed parts in reused buffers: uploads side by side come back intact, and later ones allocate none', async () => {
+    const MIB = 1024 * 1024;
+    const size = 11 * MIB + 12345;
+    // Each upload its own bytes, in 700 KiB chunks that straddle the part boundaries: a part
+    // buffer handed back while still being sent would carry another upload's bytes.
+    const content = (k: number): Buffer => {
+      const b = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) b[i] = (i * (k + 3) + k * 101) % 253;
+      return b;
+    };
+    const stream = (b: Buffer): Readable => Readable.from((function* () {
+      for (let o = 0; o < b.length; o += 700 * 1024) yield b.subarray(o, o + 700 * 1024);
+    })(), { objectMode: false });
+    const datas = [0, 1, 2].map(content);
+    const before = partBuffers.allocated;
+    const ops = await operations(s, () => Promise.all(datas.map((d, k) => s.write(`pooled/${k}`, stream(d)))));
+    expect(ops.filter((o) => o === 'UploadPart')).toHaveLength(9);
+    const allocated = partBuffers.allocated;
+    // at most two at a time per upload: one on its way, one filling
+    expect(allocated - before).toBeLessThanOrEqual(6);
+    for (let k = 3; k < 5; k++) {
+      datas.push(content(k));
+      await s.write(`pooled/${k}`, stream(datas[k]));
+    }
+    expect(partBuffers.allocated).toBe(allocated);
+    // every buffer came back once its upload was done
+    expect(partBuffers.idle(5 * MIB)).toBeGreaterThanOrEqual(2);
+    expect(partBuffers.idle(5 * MIB)).toBe(allocated);
+    for (const [k, d] of datas.entries()) expect((await readAll(await s.read(`pooled/${k}`))).equals(d), `pooled/${k}`).toBe(true);
   });
 
   it('aborts the multipart upload when the source fails after the first part', async () => {
