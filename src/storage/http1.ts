@@ -544,6 +544,7 @@ export function sliced(body: readonly Buffer[], size: number): Buffer[] {
   }
   return out;
 }
+
 const CHUNK_SIZE = -1;
 const CHUNK_CRLF = -2;
 const TRAILERS = -3;
