@@ -139,6 +139,10 @@ export function readWhole(file: string, offset: number, length: number | undefin
       if (n === 0) break;
       done += n;
     }
+    // Reported like readChunks' pieces. Unreported, the buffers of hundreds of small files (and
+    // what they were compressed or decoded to) lay dead until V8's external-memory threshold: a
+    // one-process posix backup of the profiling cluster (lz4) peaked at 90-92 MiB instead of 77.
+    chunkPassed(done);
     return done === buf.length ? buf : buf.subarray(0, done);
   } catch (e) {
     throw sysErr('FileReadError', `unable to read '${file}'`, e);

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { isMainThread } from 'node:worker_threads';
-import { chunkPassed } from '../io/chunk-gc.js';
 import { encryptStream } from '../io/cipher.js';
 import { compressCodec, compressStream, resolveLevel, type CompressType } from '../io/compress.js';
 import { gzCompressPieces, gzCompressStream, gzPiecesAvailable } from '../io/gz.js';
@@ -202,10 +201,6 @@ async function copyWhole(job: BackupFileJob, repo: PosixStorage, pg: PosixStorag
   }
   const stored = codec === undefined ? data : joinedOutput(codec, data);
   await writeChunks(repo, job.repoFile, stored, job.pgFileSize, REPO_WRITE);
-  // Both buffers are dead now. Unreported, hundreds of them piled up until V8's external-memory
-  // threshold (chunk-gc.ts): a one-process posix backup of the profiling cluster (lz4) peaked at
-  // 90-92 MiB instead of 77.
-  chunkPassed(data.length + (stored === data ? 0 : stored.length));
   return copied(job, pg, { size: data.length, checksum: sha1Hex(data), repoSize: stored.length, rck: codec === undefined ? undefined : sha1Hex(stored) }, page, capture, segmentNo);
 }
 
