@@ -61,23 +61,14 @@ async function runCase(c: BenchCase, env: BenchEnv, pairs: number): Promise<Case
   };
   for (const t of order) await c.setup?.(env.tools[t]).catch((e: unknown) => fail(t, e));
   try {
-    // Untimed: the first run of a case was often the slowest of its tool, and ours always runs
-    // first. It gets run index `pairs`, past the timed ones, so it uses its own repo and segment.
-    for (let w = 0; w < settings.warmups; w++) {
-      for (const t of order) {
-        if (result.tools[t].error !== undefined) continue;
-        try {
-          settle();
-          const s = await c.run(env.tools[t], pairs + w);
-          log(`${c.id} ${t} warm-up: ${(s.wallMs / 1000).toFixed(2)} s (not counted)`);
-        } catch (e) {
-          fail(t, e);
-        }
-      }
-    }
-    for (let i = 0; i < pairs; i++) {
+    // The first `warmups` rounds are untimed: the first run of a case was often the slowest of its
+    // tool, and ours always runs first. A warm-up gets run index `pairs` and on, past the timed
+    // ones, so it uses a repo and a segment of its own; it has no beforePair.
+    for (let round = 0; round < settings.warmups + pairs; round++) {
+      const warmup = round < settings.warmups;
+      const i = warmup ? pairs + round : round - settings.warmups;
       if (order.every((t) => result.tools[t].error !== undefined)) break;
-      await c.beforePair?.(i);
+      if (!warmup) await c.beforePair?.(i);
       for (const t of order) {
         if (result.tools[t].error !== undefined) continue;
         try {
@@ -85,6 +76,10 @@ async function runCase(c: BenchCase, env: BenchEnv, pairs: number): Promise<Case
           const server = serverCpu(c, env);
           const s = await c.run(env.tools[t], i);
           const serverCpuMs = server?.();
+          if (warmup) {
+            log(`${c.id} ${t} warm-up: ${(s.wallMs / 1000).toFixed(2)} s (not counted)`);
+            continue;
+          }
           result.tools[t].samples.push({ wallMs: s.wallMs, mainRssKb: s.mainRssKb, treeRssKb: s.treeRssKb, cpuMs: s.cpuMs, serverCpuMs });
           const cpu = s.cpuMs === undefined ? '' : `, CPU ${(s.cpuMs / 1000).toFixed(2)} s`;
           const busy = serverCpuMs === undefined ? '' : `, s3rver CPU ${(serverCpuMs / 1000).toFixed(2)} s`;
