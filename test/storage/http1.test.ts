@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Http1Client, sliced, WRITE_SLICE, type Http1Request } from '../../src/storage/http1.js';
+import { Http1Client, Pieces, sliced, STREAM_PIECE, STREAM_WHOLE_MAX, WRITE_SLICE, type Http1Request } from '../../src/storage/http1.js';
 import { makeSelfSignedCert } from '../harness/cert.js';
 import { makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
 
@@ -281,11 +281,19 @@ describe('Http1Client', () => {
       const body = await c.stream(req());
       const hash = createHash('sha256');
       let n = 0;
+      let buffered = -1;
       for await (const x of body) {
         hash.update(x as Buffer);
+        if (buffered === -1) {
+          // a reader that stops for a while: the connection stops reading, so a few pieces wait
+          // for it, not the whole body
+          await new Promise((r) => setTimeout(r, 200));
+          buffered = body.readableLength;
+        }
         if (++n % 16 === 0) await new Promise((r) => setTimeout(r, 1));
       }
       expect(hash.digest('hex')).toBe(createHash('sha256').update(big).digest('hex'));
+      expect(buffered).toBeLessThanOrEqual(1024 * 1024);
       const early = await c.stream(req());
       for await (const _ of early) break;
       expect((await c.request(req({ path: '/small' }))).body.toString()).toBe('small');
@@ -294,6 +302,63 @@ describe('Http1Client', () => {
     } finally {
       c.close();
     }
+  });
+
+  it('hands bodies over in pieces of their own, not views of the buffer the connection reads into', async () => {
+    // A pattern that differs in every 4 bytes: a piece still pointing into the connection's read
+    // buffer would hold later bytes by the time the body is compared.
+    const pattern = (n: number, seed: number): Buffer => {
+      const b = Buffer.alloc(n);
+      for (let i = 0; i + 4 <= n; i += 4) b.writeUInt32LE(((i + seed) * 2654435761) >>> 0, i);
+      return b;
+    };
+    const large = pattern(STREAM_WHOLE_MAX + 3 * STREAM_PIECE + 1000, 1);
+    const small = pattern(STREAM_WHOLE_MAX - 4, 2);
+    reset((r, s) => {
+      const body = r.head.includes('/large') ? large : small;
+      // the head arrives split over two TLS records, the second with the body's start
+      s.write('HTTP/1.1 200 OK\r\ncontent-le');
+      setTimeout(() => s.write(Buffer.concat([Buffer.from(`ngth: ${body.length}\r\n\r\n`), body])), 5);
+    });
+    const c = client();
+    try {
+      // 'data' events show the pieces as pushed (an async iterator joins what is buffered)
+      const pieces: Buffer[] = [];
+      const streamed = await c.stream(req({ path: '/large' }));
+      streamed.on('data', (x: Buffer) => pieces.push(x));
+      await new Promise((r) => streamed.on('end', r));
+      expect(Buffer.concat(pieces).equals(large)).toBe(true);
+      expect(pieces.map((p) => p.length)).toEqual([...Array<number>(Math.floor(large.length / STREAM_PIECE)).fill(STREAM_PIECE), large.length % STREAM_PIECE]);
+      // a body of known length up to STREAM_WHOLE_MAX comes whole, in memory of exactly its size
+      const whole: Buffer[] = [];
+      for await (const x of await c.stream(req({ path: '/small' }))) whole.push(x as Buffer);
+      expect(whole.length).toBe(1);
+      expect(whole[0].equals(small)).toBe(true);
+      expect(whole[0].buffer.byteLength).toBe(small.length);
+      const collected = await c.request(req({ path: '/large' }));
+      expect(collected.body.equals(large)).toBe(true);
+      expect(collected.body.buffer.byteLength).toBe(large.length);
+      expect(requests.map((r) => r.connection)).toEqual([1, 1, 1]);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('cuts pieces no longer than the bytes still expected, and gives the unfinished one at the end', () => {
+    const got: Buffer[] = [];
+    const known = new Pieces(10, 4);
+    known.add(Buffer.from('abc'), (p) => got.push(p));
+    known.add(Buffer.from('defghij'), (p) => got.push(p));
+    expect(got.map(String)).toEqual(['abcd', 'efgh', 'ij']);
+    expect(known.rest()).toBeUndefined();
+    got.length = 0;
+    const open = new Pieces(Infinity, 4);
+    open.add(Buffer.from('abcdef'), (p) => got.push(p));
+    expect(got.map(String)).toEqual(['abcd']);
+    expect(String(open.rest())).toBe('ef');
+    expect(open.rest()).toBeUndefined();
+    open.add(Buffer.from('g'), (p) => got.push(p));
+    expect(String(open.rest())).toBe('g');
   });
 
   it('hands a large request body to the socket a slice at a time, each once the one before is taken', async () => {
