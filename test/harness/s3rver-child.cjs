@@ -18,23 +18,59 @@ const S3Object = require('s3rver/lib/models/object');
 
 const OBJECT_SUFFIX = '._S3rver_object';
 
-function allKeys(dir, rel, out) {
-  for (const name of fs.readdirSync(dir)) {
-    const full = path.join(dir, name);
-    const relName = rel === '' ? name : `${rel}/${name}`;
-    if (fs.statSync(full).isDirectory()) allKeys(full, relName, out);
-    else if (relName.endsWith(OBJECT_SUFFIX)) out.push(relName.slice(0, -OBJECT_SUFFIX.length));
+/**
+ * The keys under `prefix`, unsorted. Only directories that can hold such keys are read: those on
+ * the way to the prefix and those under it. With delimiter '/', a directory below the prefix's own
+ * stands for one common prefix, which exists as soon as it holds one object; `startAfter` decides
+ * whether the rest of it must be read. Reading the whole bucket for every list (a readdir and a
+ * stat per file) cost s3rver's one thread 100-140 ms per LIST once a bench bucket held a few backups,
+ * and a real store's LIST costs the same however full the bucket is.
+ */
+function listKeys(root, prefix, delimiter, startAfter) {
+  const keys = [];
+  const prefixes = new Set();
+  const walk = (dir, rel) => {
+    let entries;
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return;
+      throw e;
+    }
+    for (const entry of entries) {
+      const relName = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (!relName.startsWith(prefix) && !prefix.startsWith(`${relName}/`)) continue;
+        const common = delimiter === '/' && relName.startsWith(prefix) ? `${relName}/` : undefined;
+        // every key in there starts with `common`, so all are after startAfter when it is
+        if (common !== undefined && common.indexOf('/', prefix.length) === common.length - 1 && common > startAfter) {
+          if (hasObject(path.join(dir, entry.name))) prefixes.add(common);
+          continue;
+        }
+        walk(path.join(dir, entry.name), relName);
+      } else if (relName.endsWith(OBJECT_SUFFIX)) {
+        const key = relName.slice(0, -OBJECT_SUFFIX.length);
+        if (key.startsWith(prefix) && key > startAfter) keys.push(key);
+      }
+    }
+  };
+  walk(root, '');
+  return { keys, prefixes };
+}
+
+function hasObject(dir) {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory() ? hasObject(path.join(dir, entry.name)) : entry.name.endsWith(OBJECT_SUFFIX)) return true;
   }
-  return out;
+  return false;
 }
 
 FilesystemStore.prototype.listObjects = async function listObjects(bucket, options) {
   const { delimiter = '', startAfter = '', prefix = '', maxKeys = Infinity } = options;
-  const keys = allKeys(this.getBucketPath(bucket), '', [])
-    .filter((k) => k.startsWith(prefix) && k > startAfter)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const listed = listKeys(this.getBucketPath(bucket), prefix, delimiter, startAfter);
+  const keys = listed.keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const objectKeys = [];
-  const prefixes = new Set();
+  const prefixes = listed.prefixes;
   let isTruncated = false;
   for (const key of keys) {
     const idx = delimiter ? key.slice(prefix.length).indexOf(delimiter) : -1;
