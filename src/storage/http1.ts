@@ -600,7 +600,8 @@ export class Pieces {
   /** Copies `chunk` in; `full` gets each piece as it fills up. */
   add(chunk: Buffer, full: (piece: Buffer) => void): void {
     for (let at = 0; at < chunk.length; ) {
-      // more than was announced only reaches here for bodies of unknown length (left is Infinity)
+      // left is Infinity for a body of unknown length; parseBody never hands over more than a known
+      // length, so it is never 0 here (the 1 only keeps a broken caller from looping)
       this.buf ??= Buffer.allocUnsafe(Math.max(1, Math.min(this.size, this.left)));
       const n = chunk.copy(this.buf, this.used, at);
       at += n;
