@@ -257,15 +257,6 @@ function seconds(d: Date | undefined): number {
 }
 
 /**
- * One upload: the source is cut into parts; a source of more than one part is sent as a multipart
- * upload, anything smaller as one PutObject. A buffer already in memory is sent as slices of
- * itself. A stream is copied into pooled part buffers (see part-buffers.ts), so its chunks die
- * young and a part's memory is used again by the next. While parts are on their way the next one
- * is read (and so compressed and hashed upstream): one part after another, the store and the
- * reader would each wait for the other. On any failure the multipart upload is aborted once no
- * part is on its way, so no part is left behind and nothing is listed.
- */
-/**
  * Parts of one upload sent at once. With one, the store sat idle between the answer to a part and
  * the arrival of the next: in the tail of a backup to s3rver, when only the largest file is left,
  * s3rver was 64-88 % busy. With two, full S3 backups (process-max 4, lz4, 328 MB cluster) took
@@ -274,6 +265,15 @@ function seconds(d: Date | undefined): number {
  */
 const PARTS_IN_FLIGHT = 2;
 
+/**
+ * One upload: the source is cut into parts; a source of more than one part is sent as a multipart
+ * upload, anything smaller as one PutObject. A buffer already in memory is sent as slices of
+ * itself. A stream is copied into pooled part buffers (see part-buffers.ts), so its chunks die
+ * young and a part's memory is used again by the next. While parts are on their way the next one
+ * is read (and so compressed and hashed upstream): one part after another, the store and the
+ * reader would each wait for the other. On any failure the multipart upload is aborted once no
+ * part is on its way, so no part is left behind and nothing is listed.
+ */
 class Upload {
   private uploadId: string | undefined;
   /** CreateMultipartUpload, made once for the first part; the other parts wait for its id. */
