@@ -275,7 +275,6 @@ const PARTS_IN_FLIGHT = 2;
  * part is on its way, so no part is left behind and nothing is listed.
  */
 class Upload {
-  private uploadId: string | undefined;
   /** CreateMultipartUpload, made once for the first part; the other parts wait for its id. */
   private started: Promise<string> | undefined;
   /** Each part's ETag at its number less one. */
@@ -300,7 +299,7 @@ class Upload {
       } else {
         if (rest.length > 0) await this.sendPart(rest, ++this.queued);
         const res = await this.conn.request({
-          op: 'CompleteMultipartUpload', method: 'POST', key: this.key, query: { uploadId: await (this.started ??= this.start()) },
+          op: 'CompleteMultipartUpload', method: 'POST', key: this.key, query: { uploadId: await this.uploadId() },
           body: Buffer.from(completeMultipartBody(this.etags)),
         });
         // S3 may answer 200 and report the failure in the body.
@@ -371,7 +370,7 @@ class Upload {
   }
 
   private async sendPart(part: Buffer, partNumber: number): Promise<void> {
-    const uploadId = await (this.started ??= this.start());
+    const uploadId = await this.uploadId();
     const res = await this.conn.request({
       op: 'UploadPart', method: 'PUT', key: this.key, query: { partNumber: String(partNumber), uploadId }, body: part,
     });
@@ -380,18 +379,23 @@ class Upload {
     this.etags[partNumber - 1] = etag;
   }
 
+  private uploadId(): Promise<string> {
+    return (this.started ??= this.start());
+  }
+
   private async start(): Promise<string> {
     const res = await this.conn.request({ op: 'CreateMultipartUpload', method: 'POST', key: this.key, query: { uploads: '' }, headers: this.headers });
     const id = xmlText(res.body.toString('utf8'), 'UploadId');
     if (id === undefined) throw err('ProtocolError', `no UploadId in the answer to starting an upload of '/${this.key}'`);
-    this.uploadId = id;
     return id;
   }
 
+  /** Called once no part is on its way, so `started` has settled if it was made. */
   private async abort(): Promise<void> {
-    if (this.uploadId === undefined) return;
+    const uploadId = await this.started?.catch(() => undefined);
+    if (uploadId === undefined) return;
     await this.conn
-      .request({ op: 'AbortMultipartUpload', method: 'DELETE', key: this.key, query: { uploadId: this.uploadId } })
+      .request({ op: 'AbortMultipartUpload', method: 'DELETE', key: this.key, query: { uploadId } })
       .catch(() => undefined);
   }
 }
