@@ -119,6 +119,13 @@ async function expectNotKept(body: string): Promise<void> {
   }
 }
 
+/** `n` bytes that differ in every 4: a body cut, shifted or overwritten anywhere compares unequal. */
+function pattern(n: number, seed: number): Buffer {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i + 4 <= n; i += 4) b.writeUInt32LE(((i + seed) * 2654435761) >>> 0, i);
+  return b;
+}
+
 const ok = (body: string, extra = ''): string => `HTTP/1.1 200 OK\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
 
 describe('Http1Client', () => {
@@ -270,8 +277,7 @@ describe('Http1Client', () => {
   });
 
   it('streams a large body intact while the reader is slow, and a reader that stops early costs only its connection', async () => {
-    const big = Buffer.alloc(8 * 1024 * 1024);
-    for (let i = 0; i < big.length; i += 4) big.writeUInt32LE(i * 2654435761 >>> 0, i);
+    const big = pattern(8 * 1024 * 1024, 0);
     reset((r, s) => {
       if (r.head.includes('/small')) s.write(ok('small'));
       else s.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${big.length}\r\n\r\n`), big]));
@@ -305,13 +311,8 @@ describe('Http1Client', () => {
   });
 
   it('hands bodies over in pieces of their own, not views of the buffer the connection reads into', async () => {
-    // A pattern that differs in every 4 bytes: a piece still pointing into the connection's read
-    // buffer would hold later bytes by the time the body is compared.
-    const pattern = (n: number, seed: number): Buffer => {
-      const b = Buffer.alloc(n);
-      for (let i = 0; i + 4 <= n; i += 4) b.writeUInt32LE(((i + seed) * 2654435761) >>> 0, i);
-      return b;
-    };
+    // A piece still pointing into the connection's read buffer would hold later bytes by the time
+    // the body is compared.
     const large = pattern(STREAM_WHOLE_MAX + 3 * STREAM_PIECE + 1000, 1);
     const small = pattern(STREAM_WHOLE_MAX - 4, 2);
     reset((r, s) => {
