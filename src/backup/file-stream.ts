@@ -52,10 +52,12 @@ export async function openSource(storage: StorageDriver, path: string, opts: Sou
 }
 
 /**
- * Network reads arrive in TLS-record-sized pieces (16 KiB): gathered into pieces of at least this
- * size, each later stage (decrypt, decompress, hash, write) runs a sixteenth as often.
+ * Network reads that arrive in TLS-record-sized pieces (16 KiB) are gathered into pieces of at
+ * least this size, so each later stage (decrypt, decompress, hash, write) runs an eighth as often.
+ * It is the size the HTTP client hands a streamed body over in (STREAM_PIECE), so those pieces pass
+ * as they are: gathering them in twos copied 216 MB in 130 ms of a restore from S3.
  */
-const COALESCE_BYTES = 256 * 1024;
+const COALESCE_BYTES = 128 * 1024;
 
 async function* coalesced(input: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
   let parts: Buffer[] = [];

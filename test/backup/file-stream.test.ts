@@ -1,7 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { localFiles, localPath, openSource } from '../../src/backup/file-stream.js';
+import { STREAM_PIECE } from '../../src/storage/http1.js';
+import type { StorageDriver } from '../../src/storage/storage.js';
 import { makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
 
 afterAll(() => removeAllTempDirs());
@@ -28,5 +31,33 @@ describe('openSource on a local file', () => {
     expect(turnedAt).toBeDefined();
     expect(turnedAt!).toBeLessThan(data.length);
     expect(turnedAt!).toBeGreaterThanOrEqual(8 * MIB);
+  });
+});
+
+describe('openSource on an object store', () => {
+  /** A driver whose reads hand over `pieces` one at a time, as a network body does. */
+  const storeOf = (pieces: Buffer[]): StorageDriver => ({ read: async () => Readable.from(pieces, { objectMode: false }) }) as unknown as StorageDriver;
+  const piecesOf = (size: number, count: number): Buffer[] => Array.from({ length: count }, (_, i) => Buffer.alloc(size, i));
+
+  async function readAll(pieces: Buffer[]): Promise<Buffer[]> {
+    const source = (await openSource(storeOf(pieces), 'object', {}))!;
+    const out: Buffer[] = [];
+    for await (const chunk of source.chunks) out.push(chunk);
+    await source.close();
+    return out;
+  }
+
+  it('gathers TLS-record-sized pieces into larger ones, bytes intact', async () => {
+    const pieces = piecesOf(16 * 1024, 20);
+    const out = await readAll(pieces);
+    expect(Buffer.concat(out).equals(Buffer.concat(pieces))).toBe(true);
+    expect(out.map((c) => c.length)).toEqual([128 * 1024, 128 * 1024, 64 * 1024]);
+  });
+
+  it("passes the HTTP client's body pieces on as they are, without copying them", async () => {
+    const pieces = piecesOf(STREAM_PIECE, 4);
+    const out = await readAll(pieces);
+    expect(out).toHaveLength(4);
+    out.forEach((chunk, i) => expect(chunk).toBe(pieces[i]));
   });
 });
