@@ -59,7 +59,7 @@ async function notResumable(
   let m: Manifest;
   try {
     // the copy alone: loading the pair would fall back to nothing anyway
-    m = (await loadInfoFile(o.storage, `${path}.copy`, (p) => manifestFromSections(p.sections), { cipherPass: o.manifestPass })).value;
+    m = (await loadInfoFile(o.storage, `${path}.copy`, (p) => manifestFromSections(p.sections, p.decoded), { cipherPass: o.manifestPass })).value;
   } catch {
     return 'unable to read backup.manifest.copy';
   }

@@ -7,10 +7,13 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { err } from '../error/error.js';
-import { compareBytes, jsonDecode, jsonInvalidReason, jsonString } from './json.js';
+import { compareBytes, jsonDecode, jsonDecodeFast, jsonInvalidReason, jsonString, type JsonValue } from './json.js';
 
 /** Section name → (key → raw JSON value text), both in insertion order. */
 export type InfoSections = Map<string, Map<string, string>>;
+
+/** Section name → (key → value), for the values a parse decoded while checking them. */
+export type DecodedValues = Map<string, Map<string, JsonValue>>;
 
 export const INFO_FORMAT = 5;
 /** Written as `backrest-version`; pgBackRest-like values are the safest (nothing parses them). */
@@ -26,6 +29,12 @@ export interface ParsedInfo {
   sections: InfoSections;
   /** The checksum found in (and verified against) the file. */
   checksum: string;
+  /**
+   * The values of `sections` that were decoded to check them, most of them: a model built right
+   * after the parse takes them from here instead of parsing them again (see manifestFromSections).
+   * They describe `sections` as parsed, and are each handed to one model only.
+   */
+  decoded: DecodedValues;
 }
 
 /**
@@ -71,8 +80,10 @@ const HASH_BATCH = 64 * 1024;
 export function parseInfo(text: string | Buffer): ParsedInfo {
   const content = typeof text === 'string' ? text : text.toString('utf8');
   const sections: InfoSections = new Map();
+  const decoded: DecodedValues = new Map();
   const hash = new InfoHash();
   let section: Map<string, string> | undefined;
+  let sectionDecoded: Map<string, JsonValue> | undefined;
   let sectionName = '';
   let stored: string | undefined;
   const lines = content.split('\n');
@@ -84,10 +95,12 @@ export function parseInfo(text: string | Buffer): ParsedInfo {
       if (sectionName === '') throw err('FormatError', `invalid empty section at line ${i + 1}: ${line}`);
       section = sections.get(sectionName) ?? new Map<string, string>();
       sections.set(sectionName, section);
+      sectionDecoded = decoded.get(sectionName) ?? new Map<string, JsonValue>();
+      decoded.set(sectionName, sectionDecoded);
       continue;
     }
     if (section === undefined) throw err('FormatError', `key/value found outside of section at line ${i + 1}: ${line}`);
-    const [key, value] = splitKeyValue(line, i + 1);
+    const [key, value, decodedValue] = splitKeyValue(line, i + 1);
     if (sectionName === SECTION_BACKREST && key === KEY_CHECKSUM) {
       stored = checksumText(value);
       continue;
@@ -97,23 +110,36 @@ export function parseInfo(text: string | Buffer): ParsedInfo {
     }
     hash.add(sectionName, key, value);
     section.set(key, value);
+    // a key seen twice keeps its last value, in both maps
+    if (decodedValue !== undefined) sectionDecoded!.set(key, decodedValue);
+    else sectionDecoded!.delete(key);
   }
-  for (const [name, keys] of sections) if (keys.size === 0) sections.delete(name);
+  for (const [name, keys] of sections) {
+    if (keys.size > 0) continue;
+    sections.delete(name);
+    decoded.delete(name);
+  }
   const actual = hash.digest();
   if (stored === undefined) throw err('ChecksumError', `invalid checksum, actual '${actual}' but no checksum found`);
   if (stored !== actual) throw err('ChecksumError', `invalid checksum, actual '${actual}' but expected '${stored}'`);
-  return { sections, checksum: actual };
+  return { sections, checksum: actual, decoded };
 }
 
-/** Split at the first `=` whose remainder is valid JSON; the key may itself contain `=`. */
-function splitKeyValue(line: string, lineNo: number): [string, string] {
+/**
+ * Split at the first `=` whose remainder is valid JSON; the key may itself contain `=`. The value
+ * comes decoded too when the check decoded it (jsonDecodeFast), as it does for nearly every value.
+ */
+function splitKeyValue(line: string, lineNo: number): [string, string, JsonValue | undefined] {
   let eq = line.indexOf('=');
   if (eq < 0) throw err('FormatError', `missing '=' in key/value at line ${lineNo}: ${line}`);
   if (eq === 0) throw err('FormatError', `key is zero-length at line ${lineNo}: ${line}`);
   let reason: string | null = null;
   while (eq >= 0) {
-    reason = jsonInvalidReason(line.slice(eq + 1));
-    if (reason === null) return [line.slice(0, eq), line.slice(eq + 1)];
+    const raw = line.slice(eq + 1);
+    const value = jsonDecodeFast(raw);
+    if (value !== undefined) return [line.slice(0, eq), raw, value];
+    reason = jsonInvalidReason(raw);
+    if (reason === null) return [line.slice(0, eq), raw, undefined];
     eq = line.indexOf('=', eq + 1);
   }
   throw err('FormatError', `invalid JSON value at line ${lineNo} '${line}': ${reason}`);

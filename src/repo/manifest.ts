@@ -19,7 +19,8 @@ export { modeString, pageErrorListFromBlocks, pageErrorListText } from './manife
 
 /** Parse and verify a manifest (ChecksumError 26 on a wrong checksum, FormatError on bad content). */
 export function parseManifest(text: string | Buffer): Manifest {
-  return manifestFromSections(parseInfo(text).sections);
+  const parsed = parseInfo(text);
+  return manifestFromSections(parsed.sections, parsed.decoded);
 }
 
 export function renderManifest(m: Manifest): string {
@@ -36,7 +37,7 @@ export async function loadManifest(
   label: string,
   opts: InfoFileOptions = {},
 ): Promise<LoadedInfoFile<Manifest>> {
-  return loadInfoFile(storage, backupManifestPath(stanza, label), (p: ParsedInfo) => manifestFromSections(p.sections), opts);
+  return loadInfoFile(storage, backupManifestPath(stanza, label), (p: ParsedInfo) => manifestFromSections(p.sections, p.decoded), opts);
 }
 
 /** Write the manifest and its byte-identical `.copy` under the manifest's own label. */

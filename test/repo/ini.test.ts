@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { PgbrError } from '../../src/error/error.js';
 import { parseInfo, renderInfo, type InfoSections } from '../../src/repo/ini.js';
+import { jsonDecode } from '../../src/repo/json.js';
 import { SAMPLE_FILES, sample, storedChecksum } from './fixtures.js';
 
 function parseError(text: string): PgbrError {
@@ -27,6 +28,30 @@ describe('parseInfo / renderInfo on the real samples', () => {
     expect(parsed.checksum).toBe(storedChecksum(text));
     expect(parsed.sections.get('backrest')?.has('backrest-checksum')).toBe(false);
     expect(renderInfo(parsed.sections)).toBe(text);
+  });
+
+  it.each(SAMPLE_FILES)('%s: hands over the values it decoded, equal to decoding them again', (name) => {
+    const { sections, decoded } = parseInfo(sample(name));
+    let count = 0;
+    for (const [section, keys] of decoded) {
+      for (const [key, value] of keys) {
+        expect(value, `[${section}] ${key}`).toEqual(jsonDecode(sections.get(section)!.get(key)!));
+        count++;
+      }
+    }
+    // all but the values the engine's parser cannot be trusted with (integers from 16 digits on)
+    const all = [...sections.values()].reduce((n, keys) => n + keys.size, 0);
+    const long = [...sections.values()].reduce((n, keys) => n + [...keys.values()].filter((v) => /[0-9]{16}/.test(v)).length, 0);
+    expect(count).toBe(all - long);
+  });
+
+  it('hands over no decoded value for a big integer, and the last of a key given twice', () => {
+    const body = '[backrest]\nbackrest-format=5\n\n[db]\nid=7712261891530790220\nk=1\nk={"a":2}\n';
+    const json = '{"backrest":{"backrest-format":5},"db":{"id":7712261891530790220,"k":1,"k":{"a":2}}}';
+    const { sections, decoded } = parseInfo(signed(body, json));
+    expect(decoded.get('db')!.has('id')).toBe(false);
+    expect(jsonDecode(sections.get('db')!.get('id')!)).toBe(7712261891530790220n);
+    expect([sections.get('db')!.get('k'), decoded.get('db')!.get('k')]).toEqual(['{"a":2}', { a: 2 }]);
   });
 
   it('keeps big integers as raw text', () => {

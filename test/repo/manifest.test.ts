@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PgbrError } from '../../src/error/error.js';
 import { parseInfo } from '../../src/repo/ini.js';
+import { manifestFromSections } from '../../src/repo/manifest-decode.js';
 import {
   EMPTY_SHA1, fileRepoPath, manifestFile, pageErrorListFromBlocks, pageErrorListText, parseManifest, renderManifest,
   backupReferenceList, referencedLabels, databaseList, tablespaceList, linkList, type Manifest,
@@ -49,6 +50,16 @@ describe('backup.manifest samples', () => {
       expect(renderManifest(parseManifest(Buffer.from(text)))).toBe(text);
     },
   );
+
+  it('builds the same model from the values the parse decoded, and takes them from there', () => {
+    const parsed = parseInfo(sample('full.backup.manifest'));
+    expect(manifestFromSections(parsed.sections, parsed.decoded)).toEqual(manifestFromSections(parsed.sections));
+    // a file's value is not parsed again when the parse handed it over
+    const [name, value] = [...parsed.decoded.get('target:file')!].find(([, v]) => (v as { size: number }).size > 0)!;
+    parsed.decoded.get('target:file')!.set(name, { ...(value as object), size: 12345 });
+    expect(manifestFromSections(parsed.sections, parsed.decoded).files.find((f) => f.name === name)!.size).toBe(12345);
+    expect(manifestFromSections(parsed.sections).files.find((f) => f.name === name)!.size).not.toBe(12345);
+  });
 
   it('decodes the fixed sections into typed values', () => {
     const m = parseManifest(sample('incr.backup.manifest'));
