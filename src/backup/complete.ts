@@ -3,9 +3,8 @@ import { gzip } from 'node:zlib';
 import { encryptBuffer } from '../io/cipher-key.js';
 import type { BackupEntry, BackupInfo } from '../repo/backup-info.js';
 import { saveBackupInfo } from '../repo/backup-info.js';
-import { saveInfoFile } from '../repo/info.js';
-import { renderManifest, type Manifest } from '../repo/manifest.js';
-import { backupHistoryManifestPath, backupManifestPath, backupStanzaPath } from '../repo/layout.js';
+import { renderManifest, saveManifest, type Manifest } from '../repo/manifest.js';
+import { backupHistoryManifestPath, backupStanzaPath } from '../repo/layout.js';
 import type { StorageDriver } from '../storage/storage.js';
 import { VERSION } from '../version.js';
 
@@ -82,7 +81,7 @@ export async function completeBackup(opts: {
   const text = renderManifest(manifest);
   const history = storeHistory(storage, backupHistoryManifestPath(stanza, manifest.backup.label), text, opts.manifestPass);
   try {
-    await saveInfoFile(storage, backupManifestPath(stanza, manifest.backup.label), text, { cipherPass: opts.manifestPass });
+    await saveManifest(storage, stanza, manifest, { cipherPass: opts.manifestPass, rendered: text });
   } finally {
     await history.catch(() => undefined);
   }

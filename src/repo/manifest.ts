@@ -40,14 +40,17 @@ export async function loadManifest(
   return loadInfoFile(storage, backupManifestPath(stanza, label), (p: ParsedInfo) => manifestFromSections(p.sections, p.decoded), opts);
 }
 
-/** Write the manifest and its byte-identical `.copy` under the manifest's own label. */
+/**
+ * Write the manifest and its byte-identical `.copy` under the manifest's own label. `rendered`:
+ * `renderManifest(m)`, when the caller has already made it for another copy.
+ */
 export async function saveManifest(
   storage: StorageDriver,
   stanza: string,
   m: Manifest,
-  opts: Pick<InfoFileOptions, 'cipherPass'> = {},
+  opts: Pick<InfoFileOptions, 'cipherPass'> & { rendered?: string } = {},
 ): Promise<void> {
-  await saveInfoFile(storage, backupManifestPath(stanza, m.backup.label), renderManifest(m), opts);
+  await saveInfoFile(storage, backupManifestPath(stanza, m.backup.label), opts.rendered ?? renderManifest(m), { cipherPass: opts.cipherPass });
 }
 
 // ---- lookups ------------------------------------------------------------------------------------
