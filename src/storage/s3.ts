@@ -291,7 +291,7 @@ class Upload {
   async run(source: AsyncIterable<Buffer> | Buffer): Promise<void> {
     try {
       const rest = Buffer.isBuffer(source) ? await this.slices(source) : await this.gather(source);
-      while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+      await this.untilInFlight(0);
       const pooled = this.filling;
       this.filling = undefined;
       if (this.queued === 0) {
@@ -359,7 +359,7 @@ class Upload {
    * the pool once the store has the part.
    */
   private async queuePart(part: Buffer, pooled?: Buffer): Promise<void> {
-    while (this.inFlight.size >= PARTS_IN_FLIGHT) await Promise.race(this.inFlight);
+    await this.untilInFlight(PARTS_IN_FLIGHT - 1);
     const sending = this.sendPart(part, ++this.queued).then(() => {
       if (pooled !== undefined) partBuffers.give(pooled);
     });
@@ -367,6 +367,11 @@ class Upload {
     // its failure is reported where it is awaited: by a later part, the end, or the clean-up
     entry.catch(() => undefined);
     this.inFlight.add(entry);
+  }
+
+  /** Waits until at most `count` parts are on their way; a failure of one of them is thrown here. */
+  private async untilInFlight(count: number): Promise<void> {
+    while (this.inFlight.size > count) await Promise.race(this.inFlight);
   }
 
   private async sendPart(part: Buffer, partNumber: number): Promise<void> {
