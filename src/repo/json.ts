@@ -85,21 +85,13 @@ function encodeObject(obj: JsonObject): string {
 
 /** Decode one JSON value (surrounding whitespace allowed). Malformed input is JsonFormatError. */
 export function jsonDecode(text: string): JsonValue {
-  return nativeDecode(text) ?? parseWhole(text, true);
-}
-
-/**
- * The value of `text` when the engine's parser can decode it for this dialect (see nativeDecode),
- * else undefined: then `jsonInvalidReason` and `jsonDecode` decide. For a caller that checks a
- * value and keeps it, so that it is not parsed twice.
- */
-export function jsonDecodeFast(text: string): JsonValue | undefined {
-  return nativeDecode(text);
+  return jsonDecodeFast(text) ?? parseWhole(text, true);
 }
 
 /**
  * The value by the engine's JSON.parse when its answer is certainly this dialect's, else undefined
- * (then the parser below decides, with its messages). Every command parses its info files once,
+ * (then the parser below decides, with its messages; parseInfo keeps the values it checked this
+ * way, so they are not parsed twice). Every command parses its info files once,
  * while this module's code is still interpreted: a 1,017-file manifest parsed cold in 31-38 ms
  * with it, 60-77 ms without. It is not used where the two could differ: text with a 16-digit run
  * (an integer that may need a bigint), a number followed by `.`, `e` or `E` (a float, which the
@@ -107,7 +99,7 @@ export function jsonDecodeFast(text: string): JsonValue | undefined {
  * MAX_DEPTH. Whatever JSON.parse refuses (raw control characters, which the dialect allows) falls
  * back too.
  */
-function nativeDecode(text: string): JsonValue | undefined {
+export function jsonDecodeFast(text: string): JsonValue | undefined {
   if (text.length > 2 * MAX_DEPTH || LONG_DIGITS.test(text) || FLOAT.test(text)) return undefined;
   try {
     return JSON.parse(text) as JsonValue;
@@ -123,7 +115,7 @@ const FLOAT = /(?:^|[:[,])[ \t\n\r]*-?[0-9]+[.eE]/;
 
 /** Null when `text` is one valid JSON value, otherwise the reason. Never throws. */
 export function jsonInvalidReason(text: string): string | null {
-  if (nativeDecode(text) !== undefined) return null;
+  if (jsonDecodeFast(text) !== undefined) return null;
   // What the fast path leaves is checked by a scan that builds nothing; a failure is decoded again
   // for its message, which names keys the scan does not keep.
   try {
