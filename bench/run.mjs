@@ -8,8 +8,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'bench', 'results', '.build');
-if (!existsSync(join(root, 'dist', 'pgbackrest.mjs'))) {
-  console.error('dist/pgbackrest.mjs is missing: run `npm run build` first');
+if (!existsSync(join(root, 'dist', 'pgbackrest.cjs'))) {
+  console.error('dist/pgbackrest.cjs is missing: run `npm run build` first');
   process.exit(1);
 }
 rmSync(out, { recursive: true, force: true });

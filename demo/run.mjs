@@ -8,8 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-if (!existsSync(join(root, 'dist', 'pgbackrest.mjs'))) {
-  console.error('dist/pgbackrest.mjs is missing: run `npm run build` first');
+if (!existsSync(join(root, 'dist', 'pgbackrest.cjs'))) {
+  console.error('dist/pgbackrest.cjs is missing: run `npm run build` first');
   process.exit(1);
 }
 

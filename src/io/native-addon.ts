@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
  * JavaScript implementation.
  */
 export function loadAddon<T>(file: string): T | undefined {
-  // dist/pgbackrest.mjs, dist/chunk/*.mjs, or src/io/*.ts under the test runner
-  for (const rel of [`./${file}`, `../${file}`, `../../dist/${file}`]) {
+  // a bundle in dist/, or src/io/*.ts under the test runner
+  for (const rel of [`./${file}`, `../../dist/${file}`]) {
     const url = new URL(rel, import.meta.url);
     if (url.protocol !== 'file:' || !existsSync(fileURLToPath(url))) continue;
     try {

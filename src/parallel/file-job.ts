@@ -36,7 +36,7 @@ export interface SegmentResult {
 export type FileJob = { kind: 'backup'; job: BackupFileJob } | { kind: 'restore'; job: RestoreFileJob };
 export type FileJobResult = BackupFileResult | RestoreFileResult;
 
-/** Everything a worker thread (pgbackrest-worker.mjs) runs. */
+/** Everything a worker thread (dist/worker.cjs) runs. */
 export type WorkerJob = FileJob | { kind: 'segment'; job: SegmentJob };
 export type WorkerJobResult = FileJobResult | SegmentResult;
 

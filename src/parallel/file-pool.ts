@@ -7,14 +7,14 @@ import { createPool, runJobs } from './pool.js';
 import { prestartWorkers } from './worker-client.js';
 import type { StorageDescription } from './storage-desc.js';
 
-export const WORKER_FILE = 'pgbackrest-worker.mjs';
+export const WORKER_FILE = 'pgbackrest-worker.cjs';
 
 export interface FileJobsOptions {
   /** process-max. */
   processMax: number;
   /** Repository the jobs read from or write to. */
   storage: StorageDescription;
-  /** Worker entry; defaults to `pgbackrest-worker.mjs` of the bundle this code runs from. */
+  /** Worker entry; defaults to `pgbackrest-worker.cjs` beside the bundle this code runs from. */
   workerModule?: URL | string;
   onResult: (result: FileJobResult, job: FileJob, processId: number) => void | Promise<void>;
   /** Epoch ms before which a job may not start (see `runJobs`). */
@@ -109,14 +109,9 @@ export async function runFileJobs(jobs: readonly FileJob[], opts: FileJobsOption
   }
 }
 
-/**
- * The bundle puts the worker entry next to the main entry; code running from a shared chunk sits
- * one directory further down (`dist/chunk/`), so both places are tried.
- */
+/** The build puts the worker entry next to the CLI's bundle. */
 export function defaultWorkerModule(base: string | URL = import.meta.url): URL {
-  for (const rel of [`./${WORKER_FILE}`, `../${WORKER_FILE}`]) {
-    const url = new URL(rel, base);
-    if (url.protocol === 'file:' && existsSync(fileURLToPath(url))) return url;
-  }
+  const url = new URL(`./${WORKER_FILE}`, base);
+  if (url.protocol === 'file:' && existsSync(fileURLToPath(url))) return url;
   throw err('AssertError', `unable to find worker module '${WORKER_FILE}' near '${String(base)}'`);
 }

@@ -94,13 +94,11 @@ describe('file pool', () => {
     expect(sorted.map((s) => s.job.pgFile)).toEqual(['/d/base/4/1255', '/d/base/1/1255', '/d/base/1/2838', '/d/x']);
   });
 
-  it('finds the worker entry next to the bundle or one directory up from a chunk', () => {
+  it('finds the worker entry next to the bundle', () => {
     const dir = makeTempDir('pgbr-wm-');
-    mkdirSync(join(dir, 'chunk'));
-    expect(() => defaultWorkerModule(`file://${dir}/chunk/x.mjs`)).toThrow(WORKER_FILE);
+    expect(() => defaultWorkerModule(`file://${dir}/main.cjs`)).toThrow(WORKER_FILE);
     writeFileSync(join(dir, WORKER_FILE), '');
-    expect(defaultWorkerModule(`file://${dir}/chunk/x.mjs`).pathname).toBe(join(dir, WORKER_FILE));
-    expect(defaultWorkerModule(`file://${dir}/main.mjs`).pathname).toBe(join(dir, WORKER_FILE));
+    expect(defaultWorkerModule(`file://${dir}/main.cjs`).pathname).toBe(join(dir, WORKER_FILE));
   });
 
   it('builds a posix driver from its description', async () => {
