@@ -5,13 +5,20 @@ import { acquireLock, type LockHandle } from '../lock/lock.js';
 import { clearErrors } from './spool.js';
 
 /**
- * Start the detached `<command>:async` process with the foreground's own options: the same argv
- * with the command replaced, the parameters replaced, and console/stderr logging turned off (the
- * child logs to its own file). Secrets stay in the environment and config files, never in argv.
+ * The detached `<command>:async` process's arguments to node, from the foreground's own: node's
+ * options (bin/pgbackrest's `#!` line passes --use-openssl-ca: without it the child would not trust
+ * a CA of the system store that the foreground trusts), the script, the same options with the
+ * command and parameters replaced, and console/stderr logging turned off (the child logs to its own
+ * file). Secrets stay in the environment and config files, never in argv.
  */
-export function spawnAsync(opts: { command: string; params: readonly string[]; newParams: string[]; argv?: string[] }): void {
-  const argv = opts.argv ?? process.argv;
-  const [node, script, ...args] = argv;
+export function asyncChildArgs(opts: {
+  command: string;
+  params: readonly string[];
+  newParams: string[];
+  argv: readonly string[];
+  execArgv: readonly string[];
+}): string[] {
+  const [, script, ...args] = opts.argv;
   const kept: string[] = [];
   let commandSeen = false;
   for (let i = 0; i < args.length; i++) {
@@ -27,9 +34,14 @@ export function spawnAsync(opts: { command: string; params: readonly string[]; n
     if (commandSeen && !a.startsWith('--') && opts.params.includes(a)) continue;
     kept.push(a);
   }
-  const childArgs = [script, ...kept, '--log-level-console=off', '--log-level-stderr=off', `${opts.command}:async`, ...opts.newParams];
+  return [...opts.execArgv, script, ...kept, '--log-level-console=off', '--log-level-stderr=off', `${opts.command}:async`, ...opts.newParams];
+}
+
+/** Start the detached `<command>:async` process (see asyncChildArgs) with this one's node. */
+export function spawnAsync(opts: { command: string; params: readonly string[]; newParams: string[] }): void {
+  const childArgs = asyncChildArgs({ ...opts, argv: process.argv, execArgv: process.execArgv });
   const devNull = openSync('/dev/null', 'r+');
-  const child = spawn(node, childArgs, { detached: true, stdio: [devNull, devNull, devNull], env: process.env });
+  const child = spawn(process.execPath, childArgs, { detached: true, stdio: [devNull, devNull, devNull], env: process.env });
   child.unref();
 }
 
