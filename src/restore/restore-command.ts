@@ -13,9 +13,14 @@ const LEFT_OUT = new Set(['cmd', 'exec-id', 'log-level-console', 'log-level-file
 
 const quote = (s: string): string => (s.includes(' ') ? `"${s}"` : s);
 
-export function selfCommand(): string {
-  const script = process.argv[1];
-  return script === undefined ? process.execPath : `${process.execPath} ${script}`;
+/**
+ * How this process was started: node, node's options (bin/pgbackrest's `#!` line passes
+ * --use-openssl-ca, without which archive-get would not trust a CA of the system store that this
+ * process trusts) and the script.
+ */
+export function selfCommand(proc: Pick<NodeJS.Process, 'execPath' | 'execArgv' | 'argv'> = process): string {
+  const script = proc.argv[1];
+  return [proc.execPath, ...proc.execArgv, ...(script === undefined ? [] : [script])].join(' ');
 }
 
 export function restoreCommand(cfg: Config, pgPath: string, self: string = selfCommand()): string {
