@@ -61,12 +61,13 @@ await build({
 });
 // The code caches, made by this node: one for another node version or other V8 flags is rejected
 // by V8 and costs only the compile. The CLI's cache is taken after a `version` run, so it holds the
-// option parsing every command runs; the worker's after compiling only.
+// option parsing every command runs (a bundle that cannot run `version` fails the build); the
+// worker's after compiling only.
 const out = (name) => new URL(`./${name}`, `${next.href}/`).pathname;
 const cacheWriter = new URL('./code-cache-writer.cjs', `${new URL(`./dist.tools-${process.pid}`, root).href}/`).pathname;
 await build({ ...common, outdir: undefined, outfile: cacheWriter, sourcemap: false, entryPoints: ['src/cli/write-code-cache.ts'] });
-execFileSync(process.execPath, [cacheWriter, out('main.cjs'), 'version'], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '' } });
-execFileSync(process.execPath, [cacheWriter, out('worker.cjs')], { stdio: 'ignore' });
+execFileSync(process.execPath, [cacheWriter, out('main.cjs'), 'version'], { stdio: ['ignore', 'ignore', 'inherit'], env: { PATH: process.env.PATH ?? '' } });
+execFileSync(process.execPath, [cacheWriter, out('worker.cjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
 rmSync(dirname(cacheWriter), { recursive: true, force: true });
 buildAddon({ what: 'native lz4 codec', fallback: 'lz4-napi', source: 'native/lz4f.c', out: out('lz4f.node'),
   headers: [['/usr/include/lz4frame.h', 'liblz4 headers (Debian: liblz4-dev)']], flags: ['-O2', '-DLZ4F_STATIC_LINKING_ONLY'], libs: ['-llz4'] });
