@@ -5,9 +5,6 @@ import type { StorageDriver } from '../storage/storage.js';
 const FAST_POLL_MS = 3000;
 const FIRST_DELAY_MS = 50;
 const MAX_DELAY_MS = 500;
-/** An object store's second look: archive_command needs about this long to start and push. */
-const ARCHIVER_START_MS = 300;
-const STEP_DELAY_MS = 100;
 
 /**
  * Wait until a WAL segment is in the repo (backup's archive check, the check command). Returns the
@@ -26,21 +23,11 @@ export async function waitForSegment(opts: {
   const pattern = walSegmentStoredRegex(opts.segment);
   const begun = Date.now();
   const deadline = begun + opts.timeoutMs;
-  // On an object store every look is a LIST request, billed and served like any other, and one
-  // that the server answers while the archiver's own requests wait (s3rver walks the whole bucket
-  // for each, 100-140 ms of its one thread). The first look is at once (the segment may be there);
-  // an archive_command takes a few hundred ms to start a process, look for a duplicate and upload,
-  // so the second is 300 ms later, then 100, 100, 200, 300, 500 ms apart. A backup of a 328 MB
-  // cluster to s3rver looked 4 times at its start and 4 at its stop with delays from 50 ms, 3 and 3 this way.
-  const objectStore = !opts.storage.features.path;
-  let looks = 0;
-  let [a, b] = [STEP_DELAY_MS, STEP_DELAY_MS];
-  const backoff = (): number => {
-    if (looks++ === 0) return ARCHIVER_START_MS;
-    const delay = a;
-    [a, b] = [b, Math.min(a + b, MAX_DELAY_MS)];
-    return delay;
-  };
+  // The segment usually lands within a second (one archive_command run), and the backup waits for
+  // it twice (before its copy and before its end): look every 50 ms then, so the wait ends soon
+  // after it lands; a slower archiver is looked for twice a second. On an object store each look
+  // is a LIST request of one directory: s3rver answers one in about 10 ms of its thread, and three
+  // seconds of looks cost a real store about as much as 60 small PUTs.
   for (;;) {
     opts.signal?.throwIfAborted();
     const found = await opts.storage.list(dir, { expression: pattern });
@@ -54,9 +41,7 @@ export async function waitForSegment(opts: {
         ],
       });
     }
-    // The segment usually lands within a second (one archive_command run): look often then, so the
-    // backup ends soon after it; a slower archiver is looked for twice a second.
-    const delay = objectStore ? backoff() : Date.now() - begun < FAST_POLL_MS ? FIRST_DELAY_MS : MAX_DELAY_MS;
+    const delay = Date.now() - begun < FAST_POLL_MS ? FIRST_DELAY_MS : MAX_DELAY_MS;
     await new Promise((r) => setTimeout(r, delay));
   }
 }

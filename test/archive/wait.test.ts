@@ -1,8 +1,8 @@
 /**
- * waitForSegment: the backup's and check's wait for a WAL segment to reach the repo. On an object
- * store each look is a LIST request, so the looks thin out; a local repo is looked at every 50 ms.
+ * waitForSegment: the backup's and check's wait for a WAL segment to reach the repo, looked for
+ * every 50 ms for 3 s and every 500 ms after, on any storage (a look is a LIST on an object store).
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { waitForSegment } from '../../src/archive/wait.js';
 import type { PgbrError } from '../../src/error/error.js';
 import { walPath } from '../../src/repo/layout.js';
@@ -31,22 +31,33 @@ async function archivedAfter(repo: CountingRepo, ms: number): Promise<string> {
 }
 
 describe('waitForSegment', () => {
-  it('finds a segment archived later on an object store with a handful of LIST requests', async () => {
-    const repo = new CountingRepo(true);
-    const found = await archivedAfter(repo, 600);
-    expect(found).toBe(walPath('demo', '15-1', STORED));
-    // looks at about 0, 300, 400, 500 and 700 ms; every 50 ms would have been 13 or more
-    expect(repo.lists).toBeGreaterThanOrEqual(2);
-    expect(repo.lists).toBeLessThanOrEqual(5);
+  afterEach(() => {
+    vi.useRealTimers();
   });
 
-  it('on an object store, looks twice while an archive_command starts and pushes', async () => {
-    const repo = new CountingRepo(true);
-    const started = Date.now();
-    expect(await archivedAfter(repo, 200)).toBe(walPath('demo', '15-1', STORED));
-    // at once, then 300 ms later: delays from 50 ms made five LIST requests by then
-    expect(repo.lists).toBe(2);
-    expect(Date.now() - started).toBeLessThan(1000);
+  /** With a fake clock from 0: the segment lands at `landsAt` ms; when was it found, after how many looks. */
+  async function foundOnClock(repo: CountingRepo, landsAt: number): Promise<{ at: number; looks: number }> {
+    vi.useFakeTimers({ now: 0 });
+    setTimeout(() => void repo.write(walPath('demo', '15-1', STORED), Buffer.from('x')), landsAt);
+    let at = -1;
+    const wait = waitForSegment({ storage: repo, stanza: 'demo', archiveId: '15-1', segment: SEGMENT, timeoutMs: 10_000 }).then((path) => {
+      at = Date.now();
+      return path;
+    });
+    await vi.advanceTimersByTimeAsync(landsAt + 1000);
+    expect(await wait).toBe(walPath('demo', '15-1', STORED));
+    return { at, looks: repo.lists };
+  }
+
+  it('on an object store, finds a segment within 50 ms of its landing while an archive_command runs', async () => {
+    // looks at 0, 50, ..., 650 ms: the 300 ms pause after the first look found it at 700
+    expect(await foundOnClock(new CountingRepo(true), 620)).toEqual({ at: 650, looks: 14 });
+  });
+
+  it('looks every 500 ms once 3 s have passed, on an object store as on a local repo', async () => {
+    // 61 looks from 0 to 3000 ms, then 3500 and 4000
+    expect(await foundOnClock(new CountingRepo(true), 3600)).toEqual({ at: 4000, looks: 63 });
+    expect(await foundOnClock(new CountingRepo(false), 3600)).toEqual({ at: 4000, looks: 63 });
   });
 
   it('on an object store, finds a segment that is already there with one look', async () => {
