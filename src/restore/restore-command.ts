@@ -1,9 +1,9 @@
 /**
  * The `restore_command` a restore writes: `<cmd> <options> archive-get %f "%p"`. `<cmd>` is option
- * `cmd`, else how this process was started (pgBackRest uses its argv[0]; ours is node + script).
- * The options are those given on the command line that archive-get accepts, minus logging,
- * process and exec-id options; in option-name order. Options from config files are not repeated:
- * archive-get reads the same files.
+ * `cmd`, else how this process was started (pgBackRest uses its argv[0]; ours is node, node's
+ * options and the script). The options are those given on the command line that archive-get
+ * accepts, minus logging, process and exec-id options; in option-name order. Options from config
+ * files are not repeated: archive-get reads the same files.
  */
 import type { Config } from '../config/config.js';
 import { keyOf } from '../config/names.js';
