@@ -3,13 +3,16 @@
  * trusts the system's OpenSSL store, as pgBackRest does. The s3rver certificate is put in that
  * store through SSL_CERT_FILE, and no repo-storage-ca-file is given.
  */
-import { writeFileSync } from 'node:fs';
+import { isAscii } from 'node:buffer';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCmd } from '../harness/run.js';
 import { renderConf, s3RepoConf } from '../harness/cli.js';
 import { s3Target } from '../harness/s3.js';
 import { chownToPostgres, makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
+import { buildEntries } from '../parallel/build.js';
 
 afterAll(() => removeAllTempDirs());
 
@@ -37,23 +40,21 @@ describe('bin/pgbackrest', () => {
   });
 
   it('has code caches of this build that this node takes, for ASCII bundles', async () => {
-    // in a process of its own, as the launchers load them (one that compiled the bundles before
-    // would take them from V8's memory instead)
-    const check = [
-      `const vm = require('node:vm'), fs = require('node:fs'), crypto = require('node:crypto');`,
-      `const out = {};`,
-      `for (const f of process.argv.slice(1)) {`,
-      `  const src = fs.readFileSync(f), cache = fs.readFileSync(f + '.cache');`,
-      `  const s = new vm.Script('(function (exports, require, module, __filename, __dirname) { ' + src.toString(require('node:buffer').isAscii(src) ? 'latin1' : 'utf8') + '\\n})', { filename: f, cachedData: cache.subarray(20) });`,
-      `  out[require('node:path').basename(f)] = { ascii: require('node:buffer').isAscii(src), header: crypto.createHash('sha1').update(src).digest().equals(cache.subarray(0, 20)), rejected: s.cachedDataRejected };`,
-      `}`,
-      `process.stdout.write(JSON.stringify(out));`,
-    ].join('\n');
-    const r = await runCmd(process.execPath, ['-e', check, join(REPO_ROOT, 'dist', 'main.cjs'), join(REPO_ROOT, 'dist', 'worker.cjs')]);
-    expect(r.code, r.stderr).toBe(0);
-    // ASCII: the launchers decode such a bundle as latin1, 5 ms sooner than UTF-8 (see build.mjs)
-    const taken = { ascii: true, header: true, rejected: false };
-    expect(JSON.parse(r.stdout)).toEqual({ 'main.cjs': taken, 'worker.cjs': taken });
+    // loaded by the launchers' own code, in a process of its own (one that compiled the bundles
+    // before would take them from V8's memory instead)
+    const child = await buildEntries({ 'load-bundle-child': 'test/cli/load-bundle-child.ts' });
+    try {
+      for (const name of ['main.cjs', 'worker.cjs']) {
+        const bundle = join(REPO_ROOT, 'dist', name);
+        // ASCII: the launchers decode such a bundle as latin1, 5 ms sooner than UTF-8 (see build.mjs)
+        expect(isAscii(readFileSync(bundle)), name).toBe(true);
+        const r = await runCmd(process.execPath, [fileURLToPath(child.url('load-bundle-child')), bundle, 'check']);
+        expect(r.code, r.stderr).toBe(0);
+        expect(JSON.parse(r.stdout), name).toMatchObject({ cacheUsed: true, rejected: false });
+      }
+    } finally {
+      child.remove();
+    }
   });
 
   it('runs the bundle', async () => {
