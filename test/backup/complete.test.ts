@@ -8,6 +8,7 @@ import { parseManifest, renderManifest } from '../../src/repo/manifest.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import type { WriteOptions } from '../../src/storage/storage.js';
 import { sample } from '../repo/fixtures.js';
+import { readAll } from '../storage/conformance.js';
 
 const STANZA = 'demo';
 
@@ -25,12 +26,6 @@ class WatchedStorage extends MemoryStorage {
     await super.write(path, source, opts);
     this.finished.push(path);
   }
-}
-
-async function readAll(s: MemoryStorage, path: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of (await s.read(path))!) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }
 
 function fixture() {
@@ -55,9 +50,9 @@ describe('completeBackup', () => {
     expect(at(`${backupInfoPath(STANZA)}.copy`)).toBeGreaterThan(at(backupInfoPath(STANZA)));
     // the history copy is the manifest as stored, gzipped
     const text = renderManifest(f.manifest);
-    expect((await readAll(storage, f.file)).toString('utf8')).toBe(text);
-    expect(gunzipSync(await readAll(storage, f.history)).toString('utf8')).toBe(text);
-    expect(parseBackupInfo(await readAll(storage, backupInfoPath(STANZA))).backups.map((b) => b.label)).toEqual([entry.label]);
+    expect((await readAll(await storage.read(f.file))).toString('utf8')).toBe(text);
+    expect(gunzipSync(await readAll(await storage.read(f.history))).toString('utf8')).toBe(text);
+    expect(parseBackupInfo(await readAll(await storage.read(backupInfoPath(STANZA)))).backups.map((b) => b.label)).toEqual([entry.label]);
   });
 
   it('fails without touching backup.info when the history copy cannot be stored', async () => {
