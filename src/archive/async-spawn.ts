@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { isPgbrError } from '../error/error.js';
 import { acquireLock, type LockHandle } from '../lock/lock.js';
+import { childProcess } from '../util/child-process.js';
 import { clearErrors } from './spool.js';
 
 /**
@@ -41,7 +41,7 @@ export function asyncChildArgs(opts: {
 export function spawnAsync(opts: { command: string; params: readonly string[]; newParams: string[] }): void {
   const childArgs = asyncChildArgs({ ...opts, argv: process.argv, execArgv: process.execArgv });
   const devNull = openSync('/dev/null', 'r+');
-  const child = spawn(process.execPath, childArgs, { detached: true, stdio: [devNull, devNull, devNull], env: process.env });
+  const child = childProcess().spawn(process.execPath, childArgs, { detached: true, stdio: [devNull, devNull, devNull], env: process.env });
   child.unref();
 }
 

@@ -1,6 +1,7 @@
-import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
 import { Duplex, type Readable, type Writable } from 'node:stream';
 import { err } from '../error/error.js';
+import { childProcess } from '../util/child-process.js';
 import { eofError } from './codec.js';
 
 /**
@@ -34,7 +35,7 @@ export class Bz2Stream extends Duplex {
     level = 9,
   ) {
     super();
-    this.child = spawn(BZIP2, bz2Args(decompress, level), { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = childProcess().spawn(BZIP2, bz2Args(decompress, level), { stdio: ['pipe', 'pipe', 'pipe'] });
     this.exit = new Promise((resolve) => this.child.on('close', resolve));
     this.child.on('error', (e) => this.destroy(e));
     this.child.stdin.on('error', () => undefined); // EPIPE surfaces through the exit status
@@ -72,7 +73,7 @@ export class Bz2Stream extends Duplex {
 
 export function bz2Sync(input: Buffer, decompress: boolean, level = 9): Buffer {
   if (decompress && input.length === 0) throw eofError();
-  const r = spawnSync(BZIP2, bz2Args(decompress, level), { input, maxBuffer: 1 << 30 });
+  const r = childProcess().spawnSync(BZIP2, bz2Args(decompress, level), { input, maxBuffer: 1 << 30 });
   if (r.error) throw r.error;
   if (r.status !== 0) throw bz2Failure(decompress, r.stderr.toString(), r.status);
   return r.stdout;

@@ -1,9 +1,9 @@
 import { chmodSync, closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, constants } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { err } from '../error/error.js';
 import { errnoCode, strerror } from '../storage/errno.js';
 import { namesById } from '../util/account-file.js';
+import { childProcess } from '../util/child-process.js';
 
 export type LockType = 'backup' | 'archive' | 'all';
 
@@ -57,7 +57,7 @@ function lockOne(file: string, execId: string): { file: string; fd: number } {
     const hints = errnoCode(e) === 'EACCES' ? [`does '${accountNames()}' running pgBackRest have permissions on the '${file}' file?`] : [];
     throw err('LockAcquireError', `unable to acquire lock on file '${file}': ${strerror(e)}`, { hints, cause: e });
   }
-  const r = spawnSync('flock', ['--nonblock', '--conflict-exit-code', String(FLOCK_BUSY), '3'], {
+  const r = childProcess().spawnSync('flock', ['--nonblock', '--conflict-exit-code', String(FLOCK_BUSY), '3'], {
     stdio: ['ignore', 'ignore', 'pipe', fd],
   });
   if (r.status !== 0) {
@@ -113,7 +113,7 @@ export function lockStatus(lockPath: string, stanza: string, type: 'backup' | 'a
     return { held: false };
   }
   try {
-    const r = spawnSync('flock', ['--nonblock', '--shared', '--conflict-exit-code', String(FLOCK_BUSY), '3'], {
+    const r = childProcess().spawnSync('flock', ['--nonblock', '--shared', '--conflict-exit-code', String(FLOCK_BUSY), '3'], {
       stdio: ['ignore', 'ignore', 'ignore', fd],
     });
     if (r.status !== FLOCK_BUSY) return { held: false };

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readdirSync, readFileSync, unlinkSync, constants } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import type { Logger } from '../../log/logger.js';
+import { childProcess } from '../../util/child-process.js';
 
 const FLOCK_BUSY = 50;
 
@@ -42,7 +42,7 @@ function heldLockPid(file: string): number | undefined {
     return undefined;
   }
   try {
-    const r = spawnSync('flock', ['--nonblock', '--shared', '--conflict-exit-code', String(FLOCK_BUSY), '3'], {
+    const r = childProcess().spawnSync('flock', ['--nonblock', '--shared', '--conflict-exit-code', String(FLOCK_BUSY), '3'], {
       stdio: ['ignore', 'ignore', 'ignore', fd],
     });
     if (r.status !== FLOCK_BUSY) return undefined;
