@@ -140,6 +140,35 @@ function restoreCase(env: BenchEnv, type: RepoType, fx: ReturnType<typeof fixtur
   };
 }
 
+/** Per-request delay of the `-lat` cases: a real store answers in tens of milliseconds, s3rver here at once. */
+const S3_LATENCY_MS = 20;
+
+/**
+ * `inner` (an S3 case) with the bench's s3rver delaying every request by `ms` through each run
+ * (a full backup's untimed stanza-create included), as over a network to a real store. No target:
+ * it shows how each tool copes with the round trips that s3rver on the same machine does not have.
+ * Fixtures are made without the delay.
+ */
+function latencyCase(env: BenchEnv, inner: BenchCase, ms: number): BenchCase {
+  const setLatency = (to: number): Promise<void> => {
+    if (env.s3.setLatency === undefined) throw new Error(`${inner.id}-lat${ms}ms needs the bench's own s3rver`);
+    return env.s3.setLatency(to);
+  };
+  return {
+    ...inner,
+    id: `${inner.id}-lat${ms}ms`,
+    targets: [],
+    async run(tool, i) {
+      await setLatency(ms);
+      try {
+        return await inner.run(tool, i);
+      } finally {
+        await setLatency(0);
+      }
+    },
+  };
+}
+
 function infoCase(env: BenchEnv, type: RepoType, fx: ReturnType<typeof fixtures>): BenchCase {
   return {
     id: `info-${type}`,
@@ -292,6 +321,7 @@ export function allCases(env: BenchEnv, s: CaseSettings): { cases: BenchCase[]; 
   // gz is pgBackRest's default compress-type: restore from it too, on posix (S3 adds only the server)
   const fxGz = s.fixtureCompress === 'gz' ? undefined : fixtures(env, 'gz', 'fixture-gz');
   if (fxGz !== undefined) cases.push(restoreCase(env, 'posix', fxGz, '-gz'));
+  cases.push(latencyCase(env, fullCase(env, 's3', 4, 'lz4'), S3_LATENCY_MS), latencyCase(env, restoreCase(env, 's3', fx), S3_LATENCY_MS));
   for (const type of TYPES) cases.push(archivePushCase(env, type));
   for (const type of TYPES) cases.push(archiveAsyncCase(env, type, s));
   for (const type of TYPES) cases.push(infoCase(env, type, fx));

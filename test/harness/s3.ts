@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { makeSelfSignedCert } from './cert.js';
 
@@ -25,10 +25,15 @@ export interface S3Server {
   caFile?: string;
   /** The server's process, when the harness started it. */
   pid?: number;
+  /**
+   * Makes every later request wait `ms` before the server handles it, as over a network to a real
+   * store (0: none); resolves once in force. Only for the s3rver the harness started.
+   */
+  setLatency?(ms: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-export type S3Details = Omit<S3Server, 'stop' | 'pid'>;
+export type S3Details = Omit<S3Server, 'stop' | 'pid' | 'setLatency'>;
 
 const ENV = {
   endpoint: 'PGBR_TEST_S3_ENDPOINT',
@@ -56,7 +61,8 @@ export async function startS3rver(bucket = 'pgbr-test'): Promise<S3Server> {
   );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const port = await readPort(child, () => stderr);
+  const lines = createInterface({ input: child.stdout! });
+  const port = await readPort(child, lines, () => stderr);
   return {
     endpoint: '127.0.0.1',
     port,
@@ -68,6 +74,7 @@ export async function startS3rver(bucket = 'pgbr-test'): Promise<S3Server> {
     verifyTls: true,
     caFile: cert.certFile,
     pid: child.pid,
+    setLatency: (ms) => setChildLatency(child, lines, ms),
     stop: async () => {
       await stopChild(child);
       rmSync(dir, { recursive: true, force: true });
@@ -75,9 +82,8 @@ export async function startS3rver(bucket = 'pgbr-test'): Promise<S3Server> {
   };
 }
 
-function readPort(child: ChildProcess, stderr: () => string): Promise<number> {
+function readPort(child: ChildProcess, lines: Interface, stderr: () => string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`s3rver did not start: ${stderr()}`));
@@ -91,6 +97,33 @@ function readPort(child: ChildProcess, stderr: () => string): Promise<number> {
       reject(new Error(`s3rver exited with ${code}: ${stderr()}`));
     });
   });
+}
+
+/** Sends s3rver-child.cjs a `latency` line and waits for its answer. */
+function setChildLatency(child: ChildProcess, lines: Interface, ms: number): Promise<void> {
+  if (!Number.isInteger(ms) || ms < 0) return Promise.reject(new Error(`invalid latency ${ms}`));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      lines.off('line', onLine);
+      reject(new Error(`s3rver did not confirm a latency of ${ms} ms`));
+    }, 5_000);
+    const onLine = (line: string): void => {
+      if (latencyOf(line) !== ms) return;
+      clearTimeout(timer);
+      lines.off('line', onLine);
+      resolve();
+    };
+    lines.on('line', onLine);
+    child.stdin!.write(`latency ${ms}\n`);
+  });
+}
+
+function latencyOf(line: string): number | undefined {
+  try {
+    return (JSON.parse(line) as { latency?: number }).latency;
+  } catch {
+    return undefined;
+  }
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

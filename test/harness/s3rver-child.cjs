@@ -4,6 +4,8 @@
  * `node --openssl-legacy-provider` (s3rver encrypts continuation tokens with DES).
  *
  * argv: <data dir> <key file> <cert file> <bucket>. Prints one JSON line `{"port":N}` when ready.
+ * Then each line `latency <ms>` on stdin makes every later request wait that long before s3rver
+ * sees it, as over a network to a real store; it is answered with `{"latency":ms}` once in force.
  *
  * s3rver 3.7 lists with a delimiter by walking directories and skipping any directory below a
  * common prefix, so a prefix whose keys are all at least two levels deeper is never reported, and
@@ -119,6 +121,13 @@ server.middleware.unshift(async (ctx, next) => {
   ctx.status = 204;
 });
 
+// Per-request delay set by the parent (see the header): 0 unless asked for.
+let latencyMs = 0;
+server.middleware.unshift(async (_ctx, next) => {
+  if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+  return next();
+});
+
 server.run().then(
   (addr) => process.stdout.write(JSON.stringify({ port: addr.port }) + '\n'),
   (e) => {
@@ -130,4 +139,11 @@ process.on('SIGTERM', () => server.close().finally(() => process.exit(0)));
 // The parent holds our stdin open: when it dies without stopping us (killed test run), exit too.
 process.stdin.on('close', () => process.exit(0));
 process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
+require('readline')
+  .createInterface({ input: process.stdin })
+  .on('line', (line) => {
+    const m = /^latency (\d+)$/.exec(line.trim());
+    if (m === null) return;
+    latencyMs = Number(m[1]);
+    process.stdout.write(JSON.stringify({ latency: latencyMs }) + '\n');
+  });
