@@ -1,0 +1,44 @@
+/**
+ * What a command start loads of Node's own modules: archive-push runs once per WAL segment, so a
+ * module it loads without using costs every segment. node:child_process (with node:net) took 3-4 ms
+ * of its start; only bz2, locks and the async archiver start children (src/util/child-process.ts).
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backupEnv, type BackupEnv } from './backup-helpers.js';
+import { ours } from '../harness/cli.js';
+import { chownToPostgres, makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
+
+let env: BackupEnv;
+beforeAll(async () => {
+  env = await backupEnv({});
+}, 180_000);
+afterAll(async () => {
+  await env?.cluster.cleanup();
+  removeAllTempDirs();
+});
+
+/** Runs ours with `args` and returns every internal module the process had loaded when it exited. */
+async function modulesLoadedBy(args: string[]): Promise<string[]> {
+  const dir = makeTempDir();
+  chownToPostgres(dir);
+  const out = join(dir, 'modules.txt');
+  const hook = join(dir, 'modules.mjs');
+  writeFileSync(hook, `import fs from 'node:fs';\nprocess.on('exit', () => fs.writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')));\n`);
+  chownToPostgres(hook);
+  const r = await ours(args, { addEnv: { NODE_OPTIONS: `--import=${hook}` } });
+  expect(r.code, r.stderr).toBe(0);
+  return readFileSync(out, 'utf8').split('\n');
+}
+
+describe('modules a command start loads', () => {
+  it('archive-push of a segment to a posix repo loads no node:child_process', async () => {
+    const walDir = join(env.cluster.pgdata, 'pg_wal');
+    const segment = readdirSync(walDir).filter((f) => /^[0-9A-F]{24}$/.test(f)).sort()[0]!;
+    const loaded = await modulesLoadedBy([...env.args, 'archive-push', join(walDir, segment)]);
+    // the hook saw the push: it hashed the segment
+    expect(loaded).toContain('NativeModule crypto');
+    expect(loaded.filter((m) => m.includes('child_process'))).toEqual([]);
+  });
+});
