@@ -1,7 +1,11 @@
 /**
- * What a command start loads of Node's own modules: archive-push runs once per WAL segment, so a
- * module it loads without using costs every segment. node:child_process (with node:net) took 3-4 ms
- * of its start; only bz2, locks and the async archiver start children (src/util/child-process.ts).
+ * Node's own modules a command loads.
+ * - archive-push runs once per WAL segment, so a module it loads without using costs every
+ *   segment: node:child_process (with node:net) took 3-4 ms of its start, and only bz2, locks and
+ *   the async archiver start children (src/util/child-process.ts).
+ * - The bundle talks to PostgreSQL without loading Node's fetch (undici): the `pg` package's
+ *   lib/stream.js builds a `Response` when loaded, to detect Cloudflare Workers, and the build
+ *   swaps that module for src/postgres/pg-stream.ts (build.mjs).
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,5 +44,12 @@ describe('modules a command start loads', () => {
     // the hook saw the push: it hashed the segment
     expect(loaded).toContain('NativeModule crypto');
     expect(loaded.filter((m) => m.includes('child_process'))).toEqual([]);
+  });
+
+  it('check connects to PostgreSQL without loading undici', async () => {
+    const loaded = await modulesLoadedBy([...env.args, 'check']);
+    // the hook saw a session: pg's connection code ran
+    expect(loaded).toContain('NativeModule net');
+    expect(loaded.filter((m) => m.includes('undici'))).toEqual([]);
   });
 });
