@@ -85,8 +85,8 @@ const IDLE_MS = 15_000;
 const READ_BUFFER = 16 * 1024;
 /**
  * A streamed body reaches its reader in pieces of this size (the last one shorter), or as one
- * piece when its length is known and at most STREAM_WHOLE_MAX: a reader that wants a small
- * object whole (S3 readSmall) then joins nothing.
+ * piece when its length is known and at most STREAM_WHOLE_MAX: a reader that gathers a small
+ * object (a manifest, an info file) then joins nothing.
  */
 export const STREAM_PIECE = 128 * 1024;
 export const STREAM_WHOLE_MAX = 1024 * 1024;
@@ -108,9 +108,13 @@ export class Http1Client {
 
   constructor(private readonly o: Http1Options) {}
 
-  /** Sends a request and reads the whole answer. */
-  async request(req: Http1Request): Promise<Http1Response & { body: Buffer }> {
-    return this.exchange(req, () => new Collector(req.method === 'HEAD'));
+  /**
+   * Sends a request and reads the whole answer. With `maxBody`, a successful answer (status below
+   * 300) whose Content-Length is larger, or that has none, is not read: it comes back `tooLarge`,
+   * with an empty body, and its connection is closed.
+   */
+  async request(req: Http1Request, maxBody = Infinity): Promise<Http1Response & { body: Buffer; tooLarge?: true }> {
+    return this.exchange(req, () => new Collector(req.method === 'HEAD', maxBody));
   }
 
   /** Sends a request and hands over the body as it arrives, once the head is in. */
@@ -179,6 +183,18 @@ export class Http1Client {
   }
 }
 
+/**
+ * A whole answer (`request`) whose body broke off after its head had arrived: the connection closed
+ * or was reset first. It keeps the failure's code, which decides whether the request is retried.
+ */
+export class BodyBrokenError extends Error {
+  readonly code: string | undefined;
+  constructor(override readonly cause: Error) {
+    super(cause.message);
+    this.code = (cause as { code?: string }).code;
+  }
+}
+
 /** The request could not be sent or got no answer at all on a connection that was already used. */
 class StaleConnection extends Error {
   constructor(override readonly cause: unknown) {
@@ -197,14 +213,23 @@ interface Sink<T> {
   fail(e: Error): void;
 }
 
-class Collector implements Sink<Http1Response & { body: Buffer }> {
+class Collector implements Sink<Http1Response & { body: Buffer; tooLarge?: true }> {
   private res: Http1Response | undefined;
   private readonly chunks: Buffer[] = [];
-  constructor(readonly noBody: boolean) {}
+  private length = Infinity;
+  constructor(
+    readonly noBody: boolean,
+    private readonly maxBody: number,
+  ) {}
   pieceSize(length: number): number {
+    this.length = length;
     return length <= COLLECT_WHOLE_MAX ? length : COLLECT_PIECE;
   }
-  head(res: Http1Response): undefined {
+  head(res: Http1Response, _resume: () => void, abort: () => void): (Http1Response & { body: Buffer; tooLarge: true }) | undefined {
+    if (res.status < 300 && !this.noBody && this.length > this.maxBody) {
+      abort();
+      return { ...res, body: EMPTY, tooLarge: true };
+    }
     this.res = res;
     return undefined;
   }
@@ -390,7 +415,7 @@ class Exchange<T = unknown> {
       return;
     }
     const error = e ?? Object.assign(new Error(this.res === undefined ? 'socket hang up' : this.shortMessage()), { code: 'ECONNRESET' });
-    this.fail(error, !this.answered && this.conn.used);
+    this.fail(this.res !== undefined && !this.resolved ? new BodyBrokenError(error) : error, !this.answered && this.conn.used);
   }
 
   private shortMessage(): string {

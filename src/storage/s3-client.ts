@@ -106,9 +106,13 @@ export class S3Client {
     return this.pathPrefix + uriEncode(key, true);
   }
 
-  /** Sends a request with retries and returns the whole answer; a status of 300 or more throws. */
-  async request(req: S3Request): Promise<S3Response> {
-    return this.withRetries(req, (r) => this.http.request(r), (res) => res);
+  /**
+   * Sends a request with retries and returns the whole answer; a status of 300 or more throws. With
+   * `maxBody`, a larger answer is not read (see Http1Client.request): `tooLarge`, with an empty body.
+   * A body that breaks off is retried like any other failure, as the whole answer is read here.
+   */
+  async request(req: S3Request, maxBody?: number): Promise<S3Response & { tooLarge?: true }> {
+    return this.withRetries(req, (r) => this.http.request(r, maxBody), (res) => res);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { err, PgbrError } from '../error/error.js';
 import { S3Client, type S3Options, type S3Request, type S3Response } from './s3-client.js';
-import type { Http1Body } from './http1.js';
+import { BodyBrokenError, type Http1Body } from './http1.js';
 import { isNotFound, mapS3Error, S3TimeoutError } from './s3-error.js';
 import { completeMultipartBody, deleteObjectsBody, parseError, parseListPage, xmlText, type ListPage } from './s3-xml.js';
 import { literalPrefix } from './list-prefix.js';
@@ -127,23 +127,32 @@ export class S3Storage implements StorageDriver {
   }
 
   /**
-   * `read` for a small file: one GET whose body is gathered here into a buffer, without the streams
-   * a caller's pipeline would build for it (a restore fetches hundreds of small files, and their
-   * stream set-up cost more CPU than their bytes). A file longer than `maxSize` (its Content-Length)
-   * is not read at all: undefined, for the caller to stream it.
+   * `read` for a small file: one GET whose body is read whole into one buffer, without a response
+   * stream (a restore fetches hundreds of small files, and their stream set-up cost more CPU than
+   * their bytes). A file longer than `maxSize` (its Content-Length) is not read at all: undefined, for
+   * the caller to stream it. A body that breaks off is asked for again (withRetries), which a
+   * streamed one cannot be once its reader has bytes of it.
    */
   async readSmall(path: string, maxSize: number, opts: ReadOptions = {}): Promise<Buffer | null | undefined> {
-    const got = await this.get(path, opts);
-    if (got === null) return null;
-    const { body, req } = got;
-    if (body === undefined) return Buffer.alloc(0);
-    if (!(Number(body.headers['content-length']) <= maxSize)) {
-      body.destroy();
-      return undefined;
+    if (opts.limit === 0) return (await this.get(path, opts)) === null ? null : EMPTY;
+    const req = this.getRequest(path, opts);
+    try {
+      const res = await this.conn.request(req, maxSize);
+      return res.tooLarge ? undefined : res.body;
+    } catch (e) {
+      // retried and still cut short: a read error of this file, as from a streamed body (mappedBody)
+      const cause = e instanceof PgbrError ? e.cause : e;
+      if (cause instanceof BodyBrokenError) throw err('FileReadError', `unable to read '/${req.key}': ${cause.message}`, { cause });
+      return this.getFailed(e, path, opts) === null ? null : EMPTY;
     }
-    const parts: Buffer[] = [];
-    for await (const chunk of this.mappedBody(body, req)) parts.push(chunk as Buffer);
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  }
+
+  /** GetObject of `path`, or of a range of it with offset/limit. */
+  private getRequest(path: string, opts: ReadOptions): S3Request {
+    const key = this.key(path);
+    const start = opts.offset ?? 0;
+    const range = opts.limit === undefined ? (start > 0 ? `bytes=${start}-` : undefined) : `bytes=${start}-${start + opts.limit - 1}`;
+    return { op: 'GetObject', method: 'GET', key, headers: range === undefined ? undefined : { range } };
   }
 
   /**
@@ -151,25 +160,31 @@ export class S3Storage implements StorageDriver {
    * with ignoreMissing; an empty body (undefined) for a zero limit or a range past the end.
    */
   private async get(path: string, opts: ReadOptions): Promise<{ body: Http1Body | undefined; req: S3Request } | null> {
-    const key = this.key(path);
-    const start = opts.offset ?? 0;
-    const range = opts.limit === undefined ? (start > 0 ? `bytes=${start}-` : undefined) : `bytes=${start}-${start + opts.limit - 1}`;
-    const req: S3Request = { op: 'GetObject', method: 'GET', key, headers: range === undefined ? undefined : { range } };
+    const req = this.getRequest(path, opts);
     try {
       if (opts.limit === 0) {
-        await this.conn.request({ op: 'HeadObject', method: 'HEAD', key });
+        await this.conn.request({ op: 'HeadObject', method: 'HEAD', key: req.key });
         return { body: undefined, req };
       }
       return { body: await this.conn.stream(req), req };
     } catch (e) {
-      if (isNotFound(e)) {
-        if (opts.ignoreMissing) return null;
-        throw err('FileMissingError', `unable to open missing file '${this.abs(path)}' for read`);
-      }
-      const cause = e instanceof PgbrError ? e.cause : undefined;
-      if ((cause as { code?: string } | undefined)?.code === 'InvalidRange') return { body: undefined, req };
-      throw e;
+      return this.getFailed(e, path, opts) === null ? null : { body: undefined, req };
     }
+  }
+
+  /**
+   * A failed GET (or the HEAD of a zero limit): null when the file is missing and that is allowed,
+   * 'empty' for a range past the end (S3's InvalidRange); otherwise it throws, a missing file as
+   * FileMissingError.
+   */
+  private getFailed(e: unknown, path: string, opts: ReadOptions): null | 'empty' {
+    if (isNotFound(e)) {
+      if (opts.ignoreMissing) return null;
+      throw err('FileMissingError', `unable to open missing file '${this.abs(path)}' for read`);
+    }
+    const cause = e instanceof PgbrError ? e.cause : undefined;
+    if ((cause as { code?: string } | undefined)?.code === 'InvalidRange') return 'empty';
+    throw e;
   }
 
   /**

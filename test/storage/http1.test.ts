@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Http1Client, Pieces, sliced, STREAM_PIECE, STREAM_WHOLE_MAX, WRITE_SLICE, type Http1Request } from '../../src/storage/http1.js';
+import { BodyBrokenError, Http1Client, Pieces, sliced, STREAM_PIECE, STREAM_WHOLE_MAX, WRITE_SLICE, type Http1Request } from '../../src/storage/http1.js';
 import { makeSelfSignedCert } from '../harness/cert.js';
 import { makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
 
@@ -231,7 +231,10 @@ describe('Http1Client', () => {
     });
     const c = client();
     try {
-      await expect(c.request(req())).rejects.toMatchObject({ code: 'ECONNRESET', message: 'connection closed after 40 of 100 bytes' });
+      // a whole answer's body broke off after its head: the caller can tell it from a failed connect
+      const whole = await c.request(req()).catch((x: unknown) => x);
+      expect(whole).toBeInstanceOf(BodyBrokenError);
+      expect(whole).toMatchObject({ code: 'ECONNRESET', message: 'connection closed after 40 of 100 bytes' });
       const body = await c.stream(req());
       expect(body.headers['content-length']).toBe('100');
       const e = await (async () => {
@@ -239,6 +242,36 @@ describe('Http1Client', () => {
       })().catch((x: unknown) => x);
       expect(e).toMatchObject({ code: 'ECONNRESET', message: 'connection closed after 40 of 100 bytes' });
       expect(requests.map((r) => r.connection)).toEqual([1, 2]);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('reads a whole answer up to maxBody, and of a longer or unframed one only its head', async () => {
+    const bodies = ['a'.repeat(10), 'b'.repeat(11)];
+    reset((r, s) => {
+      if (r.head.includes('/chunked')) s.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
+      else if (r.head.includes('/missing')) s.write(ok('<Error><Code>NoSuchKey</Code></Error>').replace('200 OK', '404 Not Found'));
+      else s.write(ok(bodies[requests.length % 2 === 1 ? 0 : 1]));
+    });
+    const c = client();
+    try {
+      const fits = await c.request(req(), 10);
+      expect(fits.tooLarge).toBeUndefined();
+      expect(fits.body.toString()).toBe(bodies[0]);
+      const over = await c.request(req(), 10);
+      expect(over).toMatchObject({ status: 200, tooLarge: true });
+      expect(over.body.length).toBe(0);
+      // an error's body is read whatever its length: it says what went wrong
+      const missing = await c.request(req({ path: '/missing' }), 10);
+      expect(missing.status).toBe(404);
+      expect(missing.body.toString()).toContain('NoSuchKey');
+      // no length given: it could be any length
+      expect(await c.request(req({ path: '/chunked' }), 10)).toMatchObject({ tooLarge: true });
+      expect((await c.request(req({ path: '/chunked' }))).body.toString()).toBe('abc');
+      // the unread bodies cannot be skipped: their connections were closed, the others kept
+      expect(requests.map((r) => r.connection)).toEqual([1, 1, 2, 2, 3]);
+      expect(await waitFor(() => closed.has(1) && closed.has(2))).toBe(true);
     } finally {
       c.close();
     }
