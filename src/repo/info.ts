@@ -37,6 +37,18 @@ export async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * The whole file, or null from a driver that reports a missing file so. It is read whole where the
+ * driver can (`readSmall`: S3), without a stream to gather it from, and one that breaks off on its
+ * way is fetched again.
+ */
+async function readBytes(storage: StorageDriver, path: string): Promise<Buffer | null> {
+  const whole = await storage.readSmall?.(path, Infinity);
+  if (whole !== undefined) return whole;
+  const stream = await storage.read(path);
+  return stream === null ? null : readAll(stream);
+}
+
 /** Read, decrypt, parse and verify one file, then hand it to `decode`. */
 async function loadOne<T>(
   storage: StorageDriver,
@@ -44,9 +56,8 @@ async function loadOne<T>(
   decode: (parsed: ParsedInfo) => T,
   opts: InfoFileOptions,
 ): Promise<{ value: T; text: Buffer }> {
-  const stream = await storage.read(path);
-  if (stream === null) throw err('FileMissingError', `unable to open missing file '${show(path, opts)}' for read`);
-  let bytes = await readAll(stream);
+  let bytes = await readBytes(storage, path);
+  if (bytes === null) throw err('FileMissingError', `unable to open missing file '${show(path, opts)}' for read`);
   if (opts.cipherPass !== undefined) bytes = decryptBuffer(bytes, opts.cipherPass);
   return { value: decode(parseInfo(bytes)), text: bytes };
 }
