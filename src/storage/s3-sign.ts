@@ -1,6 +1,5 @@
-import * as nodeCrypto from 'node:crypto';
-
-const { createHash, createHmac } = nodeCrypto;
+import { createHmac } from 'node:crypto';
+import { hashHex } from '../io/hash.js';
 
 /** SHA-256 of the empty payload, the content hash of every request without a body. */
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
@@ -68,9 +67,6 @@ export function amzDate(d: Date): string {
   return dateText;
 }
 
-/** One-shot `crypto.hash` (Node 20.12+) skips building a Hash object per request. */
-const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
-const sha256Hex = (s: string): string => (oneShot !== undefined ? oneShot('sha256', s, 'hex') : createHash('sha256').update(s).digest('hex'));
 
 /**
  * Signing keys are derived once per day, region and secret (HMAC chain of four). The secret is
@@ -121,7 +117,7 @@ export function signV4(input: SignInput): Record<string, string> {
   const signedHeaders = names.join(';');
   const canonicalRequest = `${input.method}\n${input.path}\n${canonicalQuery(input.query)}\n${canonicalHeaders}\n${signedHeaders}\n${input.payloadHash}`;
   const scope = `${day}/${input.region}/s3/aws4_request`;
-  const stringToSign = `AWS4-HMAC-SHA256\n${date}\n${scope}\n${sha256Hex(canonicalRequest)}`;
+  const stringToSign = `AWS4-HMAC-SHA256\n${date}\n${scope}\n${hashHex('sha256', canonicalRequest)}`;
   const signature = createHmac('sha256', signingKey(input.credentials.secretAccessKey, day, input.region)).update(stringToSign).digest('hex');
   headers.authorization =
     `AWS4-HMAC-SHA256 Credential=${input.credentials.accessKeyId}/${scope},SignedHeaders=${signedHeaders},Signature=${signature}`;
