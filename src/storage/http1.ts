@@ -216,6 +216,7 @@ interface Sink<T> {
 class Collector implements Sink<Http1Response & { body: Buffer; tooLarge?: true }> {
   private res: Http1Response | undefined;
   private readonly chunks: Buffer[] = [];
+  /** The body's length as the exchange framed it (Infinity: unknown); pieceSize is told it before head. */
   private length = Infinity;
   constructor(
     readonly noBody: boolean,

@@ -67,7 +67,6 @@ export function amzDate(d: Date): string {
   return dateText;
 }
 
-
 /**
  * Signing keys are derived once per day, region and secret (HMAC chain of four). The secret is
  * part of the cache key as it is: it is in this process's memory anyway, and hashing it for the

@@ -142,7 +142,7 @@ export class S3Storage implements StorageDriver {
     } catch (e) {
       // retried and still cut short: a read error of this file, as from a streamed body (mappedBody)
       const cause = e instanceof PgbrError ? e.cause : e;
-      if (cause instanceof BodyBrokenError) throw err('FileReadError', `unable to read '/${req.key}': ${cause.message}`, { cause });
+      if (cause instanceof BodyBrokenError) throw bodyReadError(req, cause);
       return this.getFailed(e, path, opts) === null ? null : EMPTY;
     }
   }
@@ -197,7 +197,7 @@ export class S3Storage implements StorageDriver {
     // A stall is io-timeout's FileReadError; a body that breaks off or ends early is a read error of this file.
     body.mapError = (e) => {
       const mapped = e instanceof S3TimeoutError ? mapS3Error(e, this.conn.hostPort, this.conn.describe(req)) : undefined;
-      return mapped instanceof PgbrError ? mapped : err('FileReadError', `unable to read '/${req.key}': ${e.message}`, { cause: e });
+      return mapped instanceof PgbrError ? mapped : bodyReadError(req, e);
     };
     return body;
   }
@@ -257,6 +257,11 @@ export class S3Storage implements StorageDriver {
 }
 
 /** Recursive listings have no common prefixes; derive each parent path once from the keys. */
+/** A response body that broke off or ended early: a read error of the file it is. */
+function bodyReadError(req: S3Request, e: Error): PgbrError {
+  return err('FileReadError', `unable to read '/${req.key}': ${e.message}`, { cause: e });
+}
+
 function addParents(name: string, seen: Set<string>, add: (i: StorageInfo) => void): void {
   for (let i = name.indexOf('/'); i !== -1; i = name.indexOf('/', i + 1)) {
     const dir = name.slice(0, i);
