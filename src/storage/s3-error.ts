@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { err, PgbrError } from '../error/error.js';
+import { BodyBrokenError } from './http1.js';
 
 /** Socket-level failures: the service could not be reached, or the connection broke. */
 const CONNECT_CODES = new Set([
@@ -50,7 +51,8 @@ export function isRetryable(e: unknown): boolean {
  * Maps a failure to a PgbrError the way pgBackRest reports it: HTTP errors are ProtocolError
  * `HTTP request failed with <status> (<reason>)` plus the request and the S3 error code; network
  * failures are HostConnectError `unable to connect to '<host:port>': [errno] text`; an idle socket
- * is FileReadError `timeout after <ms>ms waiting for read`; certificate failures are CryptoError.
+ * is FileReadError `timeout after <ms>ms waiting for read`, and an answer whose body broke off is
+ * FileReadError `unable to read the answer to <request> ...`; certificate failures are CryptoError.
  * Anything else (e.g. the caller's source stream failing) is returned as is.
  */
 let statusCodes: Record<number, string | undefined> | undefined;
@@ -79,6 +81,11 @@ export function mapS3Error(e: unknown, hostPort: string, req: S3RequestDesc): un
   }
   if (e instanceof S3TimeoutError) {
     return err('FileReadError', `timeout after ${e.ms}ms waiting for read from '${hostPort}'`, { cause: e });
+  }
+  // The answer had begun: the store was reached, and what failed is reading the rest of it
+  // (pgBackRest: FileReadError "unexpected EOF reading HTTP content"). Retried like a reset.
+  if (e instanceof BodyBrokenError) {
+    return err('FileReadError', `unable to read the answer to ${req.method} ${req.resource} from '${hostPort}': ${e.message}`, { cause: e });
   }
   const x = e as NodeError;
   if (x.code !== undefined && CONNECT_CODES.has(x.code)) {

@@ -256,12 +256,12 @@ export class S3Storage implements StorageDriver {
   }
 }
 
-/** Recursive listings have no common prefixes; derive each parent path once from the keys. */
 /** A response body that broke off or ended early: a read error of the file it is. */
 function bodyReadError(req: S3Request, e: Error): PgbrError {
   return err('FileReadError', `unable to read '/${req.key}': ${e.message}`, { cause: e });
 }
 
+/** Recursive listings have no common prefixes; derive each parent path once from the keys. */
 function addParents(name: string, seen: Set<string>, add: (i: StorageInfo) => void): void {
   for (let i = name.indexOf('/'); i !== -1; i = name.indexOf('/', i + 1)) {
     const dir = name.slice(0, i);

@@ -133,6 +133,8 @@ describe('archive-push through faults', () => {
     ['one 500 on PUT', [segPut('500', 1)], 'ok'],
     ['one stall on PUT', [segPut('stall', 1)], 'ok'],
     ['one reset on LIST', [{ kind: 'reset', method: 'GET', path: /list-type=2/, times: 1 }], 'ok'],
+    // a LIST answer is read whole, so one cut short is asked for again
+    ['one LIST body cut short', [{ kind: 'short', method: 'GET', path: /list-type=2/, times: 1 }], 'ok'],
     ['503 on every PUT', [segPut('503')], 'failed'],
     ['reset on every PUT', [segPut('reset')], 'failed'],
     ['stall on every PUT', [segPut('stall')], 'failed'],
@@ -145,6 +147,16 @@ describe('archive-push through faults', () => {
     expect(proxy.log.some((e) => typeof e.outcome === 'string'), 'the fault was injected').toBe(true);
     proxy.reset();
     await storedOrNothing(seg, expected === 'ok');
+  });
+
+  it('a LIST body cut short every time fails as a read of that answer, not as a failed connect', async () => {
+    proxy.reset([{ kind: 'short', method: 'GET', path: /list-type=2/ }]);
+    const { seg, r } = await pushSegment(viaProxy);
+    expect(outcome('LIST body cut short', 'archive-push', r)).toBe('failed');
+    expect(r.code).toBe(42);
+    expect(r.stderr).toMatch(/unable to read the answer to GET \/\S*list-type=2\S* from '127\.0\.0\.1:\d+': connection closed after \d+( of \d+)? bytes/);
+    proxy.reset();
+    await storedOrNothing(seg, false);
   });
 });
 
