@@ -38,14 +38,15 @@ export async function readAll(stream: Readable): Promise<Buffer> {
 }
 
 /**
- * The whole file, or null from a driver that reports a missing file so. It is read whole where the
- * driver can (`readSmall`: S3), without a stream to gather it from, and one that breaks off on its
- * way is fetched again.
+ * A whole info file or manifest, or null when it is missing and `ignoreMissing` (or the driver
+ * reports a missing file so). It is read whole where the driver can (`readSmall`: S3), without a
+ * stream to gather it from, and one that breaks off on its way is fetched again.
  */
-async function readBytes(storage: StorageDriver, path: string): Promise<Buffer | null> {
-  const whole = await storage.readSmall?.(path, Infinity);
+export async function readBytes(storage: StorageDriver, path: string, ignoreMissing = false): Promise<Buffer | null> {
+  const opts = ignoreMissing ? { ignoreMissing } : undefined;
+  const whole = await storage.readSmall?.(path, Infinity, opts);
   if (whole !== undefined) return whole;
-  const stream = await storage.read(path);
+  const stream = await storage.read(path, opts);
   return stream === null ? null : readAll(stream);
 }
 

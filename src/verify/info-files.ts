@@ -1,7 +1,7 @@
 import { toPgbrError } from '../error/error.js';
 import { decryptBuffer } from '../io/cipher-key.js';
 import { sha1Hex } from '../io/hash.js';
-import { readAll } from '../repo/info.js';
+import { readBytes } from '../repo/info.js';
 import { parseInfo, type InfoSections } from '../repo/ini.js';
 import type { Logger } from '../log/logger.js';
 import type { StorageDriver } from '../storage/storage.js';
@@ -23,13 +23,12 @@ export async function loadOneInfo<T>(
   display: (p: string) => string,
 ): Promise<InfoLoad<T>> {
   try {
-    const stream = await storage.read(path, { ignoreMissing: true });
-    if (stream === null) {
+    let bytes = await readBytes(storage, path, true);
+    if (bytes === null) {
       const message = `unable to open missing file '${display(path)}' for read`;
       log.detail(message);
       return { errorType: 'FileMissingError' };
     }
-    let bytes = await readAll(stream);
     if (cipherPass !== undefined) bytes = decryptBuffer(bytes, cipherPass);
     return { value: decode(parseInfo(bytes).sections), checksum: sha1Hex(bytes) };
   } catch (e) {
