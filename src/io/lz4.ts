@@ -184,8 +184,10 @@ class FrameLz4Decoder implements Codec {
     const prefixed = Buffer.allocUnsafe(body.length + 4);
     prefixed.writeUInt32LE(frame.blockMax, 0);
     body.copy(prefixed, 4);
+    // loaded outside the try: a missing lz4-napi is not a corrupt block
+    const codec = native();
     try {
-      return native().uncompressSync(prefixed, frame.linked && this.history.length > 0 ? this.history : null);
+      return codec.uncompressSync(prefixed, frame.linked && this.history.length > 0 ? this.history : null);
     } catch {
       throw lz4Error('decompressionFailed');
     }
