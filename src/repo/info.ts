@@ -65,14 +65,15 @@ async function loadOne<T>(
 
 /**
  * Load `path`, falling back to `path.copy`. When both fail the error lists both tries, one line
- * each (`<Type>: <message>`), with the caller's hints; its type is the common type, else the one
+ * each (`<Type>: <message>`), with the caller's hints; `what` names the kind of file in it
+ * (`info`, `backup manifest`, as pgBackRest does); its type is the common type, else the one
  * that is not FileMissingError, else FileOpenError.
  */
 export async function loadInfoFile<T>(
   storage: StorageDriver,
   path: string,
   decode: (parsed: ParsedInfo) => T,
-  opts: InfoFileOptions & { hints?: readonly string[] } = {},
+  opts: InfoFileOptions & { hints?: readonly string[]; what?: string } = {},
 ): Promise<LoadedInfoFile<T>> {
   const copyPath = path + INFO_COPY_EXT;
   let mainError: PgbrError;
@@ -88,7 +89,7 @@ export async function loadInfoFile<T>(
     copyError = toPgbrError(e);
   }
   const message =
-    `unable to load info file '${show(path, opts)}' or '${show(copyPath, opts)}':\n` +
+    `unable to load ${opts.what ?? 'info'} file '${show(path, opts)}' or '${show(copyPath, opts)}':\n` +
     `${mainError.type}: ${mainError.message}\n${copyError.type}: ${copyError.message}`;
   const hints = opts.hints === undefined ? undefined : [...opts.hints];
   return Promise.reject(err(combinedType(mainError.type, copyError.type), message, { cause: mainError, hints }));

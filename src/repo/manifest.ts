@@ -37,7 +37,10 @@ export async function loadManifest(
   label: string,
   opts: InfoFileOptions = {},
 ): Promise<LoadedInfoFile<Manifest>> {
-  return loadInfoFile(storage, backupManifestPath(stanza, label), (p: ParsedInfo) => manifestFromSections(p.sections, p.decoded), opts);
+  return loadInfoFile(storage, backupManifestPath(stanza, label), (p: ParsedInfo) => manifestFromSections(p.sections, p.decoded), {
+    ...opts,
+    what: 'backup manifest',
+  });
 }
 
 /**

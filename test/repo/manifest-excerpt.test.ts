@@ -135,7 +135,7 @@ describe('load and save', () => {
     const e = await loadManifest(new MapStorage(), 'demo', '20261125-235948F').catch((x: unknown) => x as PgbrError);
     expect(e).toBeInstanceOf(PgbrError);
     expect((e as PgbrError).type).toBe('FileMissingError');
-    expect((e as PgbrError).message).toMatch(/^unable to load info file 'backup\/demo\/20261125-235948F\/backup.manifest' or '.*\.copy':\n/);
+    expect((e as PgbrError).message).toMatch(/^unable to load backup manifest file 'backup\/demo\/20261125-235948F\/backup.manifest' or '.*\.copy':\n/);
   });
 });
 
