@@ -30,7 +30,10 @@ beforeAll(async () => {
   });
   const base = [`--config=${conf}`, '--stanza=demo'];
   expect((await theirs([...base, 'stanza-create'])).code).toBe(0);
-  for (const type of ['full', 'diff', 'incr', 'full', 'incr', 'diff', 'full', 'incr']) {
+  const types = ['full', 'diff', 'incr', 'full', 'incr', 'diff', 'full', 'incr'];
+  for (const [i, type] of types.entries()) {
+    // backup.info as it was before the last backup: that backup is then on disk but not listed
+    if (i === types.length - 1) for (const f of INFO_FILES) execFileSync('cp', ['-a', join(repo(), 'backup/demo', f), join(work, `before-last.${f}`)]);
     await cluster.psql('CREATE TABLE IF NOT EXISTS t (x int); INSERT INTO t VALUES (1); SELECT pg_switch_wal();');
     const r = await theirs([...base, `--type=${type}`, 'backup']);
     expect(r.code, r.stderr).toBe(0);
@@ -44,6 +47,8 @@ afterAll(async () => {
   await cluster?.cleanup();
   removeAllTempDirs();
 });
+
+const INFO_FILES = ['backup.info', 'backup.info.copy'];
 
 /** Lines of a run with timestamps, exec-id and elapsed times taken out. */
 function normalize(r: RunResult): string {
@@ -172,6 +177,40 @@ describe('expire compared with pgBackRest 2.45', () => {
       chownToPostgres(dir);
     };
     await compare(['--repo1-retention-full=2', '--repo1-retention-history=0'], oldHistory);
+  });
+});
+
+describe('backup.info reconstructed by expire, compared with pgBackRest 2.45', () => {
+  const labels = () => tree(join(orig(), 'backup/demo')).filter((l) => /^\d{8}-\d{6}F(_\d{8}-\d{6}[DI])?$/.test(l));
+  const beforeLast = () => {
+    for (const f of INFO_FILES) execFileSync('cp', ['-a', join(work, `before-last.${f}`), join(repo(), 'backup/demo', f)]);
+  };
+
+  it('a listed backup whose manifest is gone is dropped with the backups that depend on it', async () => {
+    const diff = labels().find((l) => l.endsWith('D'))!;
+    const r = await compare(['--repo1-retention-full=3'], () => execFileSync('rm', [join(repo(), 'backup/demo', diff, 'backup.manifest')]));
+    expect(r.output).toContain(`backup '${diff}' missing manifest removed from backup.info`);
+    // the first diff has an incr on top of it
+    const incr = labels().find((l) => l.startsWith(diff.slice(0, 16)) && l.endsWith('I') && l > diff)!;
+    expect(r.output).toContain(`backup '${incr}' missing manifest removed from backup.info`);
+    expect(r.tree.some((p) => p.endsWith(incr))).toBe(false);
+  });
+
+  it('a finished backup that backup.info lacks is added back', async () => {
+    const last = labels().at(-1)!;
+    const r = await compare(['--repo1-retention-full=3'], beforeLast);
+    expect(r.output).toContain(`backup '${last}' found in repository added to backup.info`);
+    expect(r.tree).toContain(`backup/demo/${last}/backup.manifest`);
+  });
+
+  it('one whose manifest cannot be read fails the expire, and no backup is removed', async () => {
+    const last = labels().at(-1)!;
+    const r = await compare(['--repo1-retention-full=1'], () => {
+      beforeLast();
+      for (const f of ['backup.manifest', 'backup.manifest.copy']) writeFileSync(join(repo(), 'backup/demo', last, f), '[backup]\nnot a manifest\n');
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.tree).toEqual(tree(orig()));
   });
 });
 

@@ -1,17 +1,31 @@
 import { backupEntryFromManifest } from '../../backup/complete.js';
-import type { BackupEntry, BackupInfo } from '../../repo/backup-info.js';
+import type { BackupInfo } from '../../repo/backup-info.js';
 import { BACKUP_LABEL_REGEX, backupManifestPath, backupStanzaPath } from '../../repo/layout.js';
 import { loadManifest } from '../../repo/manifest.js';
 import type { Logger } from '../../log/logger.js';
 import type { RepoTarget } from '../common/repos.js';
 
 /**
- * pgBackRest's expire loads backup.info "with reconstruct": a finished backup on disk (it has a
- * backup.manifest that loads, of a known cluster, whose prior is listed) that backup.info lacks is
- * added, and a listed backup whose backup.manifest is gone is dropped. Each change is a warning.
+ * pgBackRest's expire loads backup.info "with reconstruct", in this order:
+ * 1. a listed backup whose backup.manifest is gone is dropped, and with it every listed backup that
+ *    depends on it (each a warning, newest first): they cannot be restored without it;
+ * 2. a finished backup on disk (its backup.manifest exists) that backup.info lacks is added when its
+ *    manifest is of a cluster in the history (id, system id and version) and its prior, if any, is
+ *    listed; otherwise it is warned about as invalid.
+ * A manifest that cannot be loaded in step 2 fails the expire, as it does pgBackRest's: skipping it
+ * would leave the directory to the removal of backups that backup.info does not list, and a store
+ * that failed one read must not cost a good backup.
  */
 export async function reconstructBackupInfo(repo: RepoTarget, stanza: string, info: BackupInfo, log: Logger): Promise<void> {
   const s = repo.storage;
+  for (const b of [...info.backups]) {
+    if (!info.backups.some((x) => x.label === b.label)) continue;
+    if (await s.fileExists(backupManifestPath(stanza, b.label))) continue;
+    for (const label of dependents(info, b.label).sort().reverse()) {
+      log.warn(`backup '${label}' missing manifest removed from backup.info`);
+      info.backups = info.backups.filter((x) => x.label !== label);
+    }
+  }
   const onDisk = (await s.list(backupStanzaPath(stanza), { expression: BACKUP_LABEL_REGEX }))
     .filter((e) => e.type === 'path')
     .map((e) => e.name)
@@ -19,25 +33,23 @@ export async function reconstructBackupInfo(repo: RepoTarget, stanza: string, in
   for (const label of onDisk) {
     if (info.backups.some((b) => b.label === label)) continue;
     if (!(await s.fileExists(backupManifestPath(stanza, label)))) continue;
-    const entry = await loadEntry(repo, stanza, label, info);
-    if (entry === undefined) continue;
-    if (!info.history.some((h) => h.id === entry.dbId)) continue;
-    if (entry.prior !== undefined && !info.backups.some((b) => b.label === entry.prior)) continue;
+    const m = (await loadManifest(s, stanza, label, { cipherPass: info.cipherPass, displayPath: repo.display })).value;
+    const prior = m.backup.prior;
+    const known = info.history.some((h) => h.id === m.db.id && h.systemId === m.db.systemId && h.version === m.db.version);
+    if (!known || (prior !== undefined && !info.backups.some((b) => b.label === prior))) {
+      log.warn(`invalid backup '${m.backup.label}' cannot be added to current backups`);
+      continue;
+    }
     log.warn(`backup '${label}' found in repository added to backup.info`);
-    info.backups = [...info.backups, entry].sort((a, b) => (a.label < b.label ? -1 : 1));
-  }
-  for (const b of [...info.backups]) {
-    if (await s.fileExists(backupManifestPath(stanza, b.label))) continue;
-    log.warn(`backup '${b.label}' missing manifest removed from backup.info`);
-    info.backups = info.backups.filter((x) => x.label !== b.label);
+    info.backups = [...info.backups, backupEntryFromManifest(m)].sort((a, b) => (a.label < b.label ? -1 : 1));
   }
 }
 
-async function loadEntry(repo: RepoTarget, stanza: string, label: string, info: BackupInfo): Promise<BackupEntry | undefined> {
-  try {
-    const m = await loadManifest(repo.storage, stanza, label, { cipherPass: info.cipherPass, displayPath: repo.display });
-    return backupEntryFromManifest(m.value);
-  } catch {
-    return undefined;
+/** `label` and every listed backup whose prior chain leads to it. */
+function dependents(info: BackupInfo, label: string): string[] {
+  const out = [label];
+  for (const b of [...info.backups].sort((x, y) => (x.label < y.label ? -1 : 1))) {
+    if (b.prior !== undefined && out.includes(b.prior)) out.push(b.label);
   }
+  return out;
 }
