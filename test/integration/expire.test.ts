@@ -212,6 +212,22 @@ describe('backup.info reconstructed by expire, compared with pgBackRest 2.45', (
     expect(r.code).not.toBe(0);
     expect(r.tree).toEqual(tree(orig()));
   });
+
+  it('--set beside a resumable backup whose manifest cannot be read fails, and the resumable backup is kept', async () => {
+    const full = labels().filter((l) => l.endsWith('F')).at(-1)!;
+    const resumable = `${full}_20991231-000000I`;
+    const r = await compare([`--set=${full}`], () => {
+      const dir = join(repo(), 'backup/demo', resumable);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'backup.manifest.copy'), '[backup]\nnot a manifest\n');
+      chownToPostgres(dir);
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.output).toContain(`unable to load backup manifest file '${repo()}/backup/demo/${resumable}/backup.manifest' or `);
+    // the set's manifests are gone (it no longer counts as a backup), its files and the resumable one are still there
+    expect(r.tree).toContain(`backup/demo/${resumable}/backup.manifest.copy`);
+    expect(r.tree).toContain(`backup/demo/${full}/pg_data/PG_VERSION.gz`);
+  });
 });
 
 describe('after expire', () => {

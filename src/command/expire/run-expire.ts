@@ -168,12 +168,9 @@ async function keepResumable(r: RepoRun, info: BackupInfo, label: string): Promi
   return prior !== undefined && info.backups.some((b) => b.label === prior);
 }
 
+/** A manifest that cannot be loaded fails the expire, as pgBackRest's does, rather than cost the resumable backup. */
 async function resumablePrior(r: RepoRun, info: BackupInfo, label: string): Promise<string | undefined> {
   const { loadManifest } = await import('../../repo/manifest.js');
-  try {
-    const m = await loadManifest(r.repo.storage, r.stanza, label, { cipherPass: info.cipherPass });
-    return m.value.backup.prior;
-  } catch {
-    return undefined;
-  }
+  const m = await loadManifest(r.repo.storage, r.stanza, label, { cipherPass: info.cipherPass, displayPath: r.repo.display });
+  return m.value.backup.prior;
 }
