@@ -6,6 +6,12 @@
  * data already written. Returns true when the request was made, false where it is not supported;
  * it is only a hint, never a substitute for fsync.
  *
+ * dropBehind(fd, offset, length): waits until `length` bytes of the file from `offset` are written
+ * (sync_file_range(2) with SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+ * SYNC_FILE_RANGE_WAIT_AFTER) and then drops them from the page cache (posix_fadvise(2)
+ * POSIX_FADV_DONTNEED). Returns true when both succeeded, false for a bad descriptor or range or
+ * where it is not supported. It does not make the file durable: its metadata still needs fsync(2).
+ *
  * syncPath(path, callback): open(2) read-only, fsync(2) and close(2) of a file or directory as one
  * job on libuv's thread pool; callback(error) runs on the calling thread with null, or an error with
  * `code` (ENOENT...), `errno` (negative, as Node's) and `syscall` ('open' or 'fsync').
@@ -30,6 +36,24 @@ static napi_value startWriteback(napi_env env, napi_callback_info info) {
       (argc < 3 || napi_get_value_int64(env, argv[2], &length) == napi_ok) && offset >= 0 && length >= 0) {
 #ifdef SYNC_FILE_RANGE_WRITE
     ok = sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE) == 0;
+#endif
+  }
+  if (napi_get_boolean(env, ok, &result) != napi_ok) return NULL;
+  return result;
+}
+
+static napi_value dropBehind(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], result;
+  int32_t fd = -1;
+  int64_t offset = 0, length = 0;
+  int ok = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == 3 &&
+      napi_get_value_int32(env, argv[0], &fd) == napi_ok && fd >= 0 && napi_get_value_int64(env, argv[1], &offset) == napi_ok &&
+      napi_get_value_int64(env, argv[2], &length) == napi_ok && offset >= 0 && length > 0) {
+#ifdef SYNC_FILE_RANGE_WRITE
+    ok = sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) == 0 &&
+         posix_fadvise(fd, offset, length, POSIX_FADV_DONTNEED) == 0;
 #endif
   }
   if (napi_get_boolean(env, ok, &result) != napi_ok) return NULL;
@@ -115,9 +139,10 @@ static napi_value syncPath(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"startWriteback", NULL, startWriteback, NULL, NULL, NULL, napi_default, NULL},
+    {"dropBehind", NULL, dropBehind, NULL, NULL, NULL, napi_default, NULL},
     {"syncPath", NULL, syncPath, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (napi_define_properties(env, exports, 2, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 3, props) != napi_ok) return NULL;
   return exports;
 }
 

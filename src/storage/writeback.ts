@@ -4,10 +4,12 @@ import { loadAddon } from '../io/native-addon.js';
  * The optional native writeback hint (native/writeback.c, dist/writeback.node): asks Linux to start
  * writing a file's dirty pages now, without waiting. A restore hints each file as its worker
  * finishes it, so the fsync the main thread issues later (files.ts) finds the data mostly on disk
- * instead of starting all of the writing then. Without the addon this does nothing.
+ * instead of starting all of the writing then. A large file's written steps are also dropped from
+ * the page cache (dropBehind). Without the addon this does nothing; PGBR_WRITEBACK=0 turns it off.
  */
 interface WritebackAddon {
   startWriteback(fd: number, offset?: number, length?: number): boolean;
+  dropBehind(fd: number, offset: number, length: number): boolean;
   syncPath(path: string, callback: (error: NodeJS.ErrnoException | null) => void): void;
 }
 
@@ -19,6 +21,15 @@ let loaded: { addon: WritebackAddon | undefined } | undefined;
  */
 export function startWriteback(fd: number, offset = 0, length = 0): boolean {
   return addon()?.startWriteback(fd, offset, length) ?? false;
+}
+
+/**
+ * Waits until `length` bytes of `fd` from `offset` are written to the disk and drops them from the
+ * page cache; true when done, false without the addon or support, or for a bad descriptor or range.
+ * Not a sync: the file's metadata is not written, it still needs its fsync. See `writeAll`.
+ */
+export function dropBehind(fd: number, offset: number, length: number): boolean {
+  return addon()?.dropBehind(fd, offset, length) ?? false;
 }
 
 /**

@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeAll } from '../../src/backup/file-stream.js';
-import { startWriteback, syncPath } from '../../src/storage/writeback.js';
+import { dropBehind, startWriteback, syncPath, WRITEBACK_STEP } from '../../src/storage/writeback.js';
 import { PosixStorage } from '../../src/storage/posix.js';
 import type { PgbrError } from '../../src/error/error.js';
 import { makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
@@ -48,6 +49,59 @@ describe('startWriteback', () => {
       closeSync(fd);
     }
     expect(readFileSync(file).equals(Buffer.concat(chunks))).toBe(true);
+  });
+});
+
+/** Bytes of `file` in the page cache, from util-linux's fincore; undefined where it is missing. */
+function cachedBytes(file: string): number | undefined {
+  try {
+    return Number(execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', file], { encoding: 'utf8' }).trim());
+  } catch {
+    return undefined;
+  }
+}
+
+describe('dropBehind', () => {
+  const built = existsSync(join(REPO_ROOT, 'dist', 'writeback.node')) && process.env.PGBR_WRITEBACK !== '0';
+
+  it('writes a range and drops it from the page cache when the addon is built; bad arguments are not done', () => {
+    const file = join(makeTempDir('pgbr-drop-'), 'f');
+    const fd = openSync(file, 'w');
+    try {
+      writeSync(fd, Buffer.alloc(4 * 1024 * 1024, 7));
+      expect(dropBehind(fd, 0, 2 * 1024 * 1024)).toBe(built);
+      if (built && cachedBytes(file) !== undefined) expect(cachedBytes(file)).toBe(2 * 1024 * 1024);
+      expect(dropBehind(-1, 0, 4096)).toBe(false);
+      expect(dropBehind(fd, -1, 4096)).toBe(false);
+      expect(dropBehind(fd, 0, 0)).toBe(false);
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(file).equals(Buffer.alloc(4 * 1024 * 1024, 7))).toBe(true);
+  });
+
+  it.skipIf(!built || cachedBytes('/proc/self/exe') === undefined)('writeAll with writeback keeps only the last steps of a large file cached', async () => {
+    const file = join(makeTempDir('pgbr-drop-'), 'f');
+    const fd = openSync(file, 'w');
+    const step = WRITEBACK_STEP;
+    const chunks = [...Array.from({ length: 6 }, (_, i) => Buffer.alloc(step, i + 1)), Buffer.alloc(step / 2, 9)];
+    try {
+      await writeAll(fd, file, chunks, true);
+      // each step is hinted once written and dropped at the next hint: the last one and the
+      // half step after it (never hinted) are all that is left
+      expect(cachedBytes(file)).toBe(step + step / 2);
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(file).equals(Buffer.concat(chunks))).toBe(true);
+    const plain = join(makeTempDir('pgbr-drop-'), 'g');
+    const fd2 = openSync(plain, 'w');
+    try {
+      await writeAll(fd2, plain, chunks, false);
+      expect(cachedBytes(plain)).toBe(6.5 * step);
+    } finally {
+      closeSync(fd2);
+    }
   });
 });
 
