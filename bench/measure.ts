@@ -33,37 +33,71 @@ export interface Measured extends Sample {
 const PAGE_KB = 4;
 const POLL_MS = 50;
 
-/** ppid and RSS (KiB) of every process, from /proc/<pid>/stat. */
-function processTable(): Map<number, { ppid: number; rssKb: number }> {
-  const table = new Map<number, { ppid: number; rssKb: number }>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-    } catch {
-      continue; // exited between readdir and read
-    }
-    // Fields after the command name, which is in parentheses and may itself hold spaces.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    table.set(Number(name), { ppid: Number(rest[1]), rssKb: Number(rest[21]) * PAGE_KB });
+/** ppid and RSS (KiB) of one process from /proc/<pid>/stat; undefined once it is gone. */
+function procStat(pid: number): { ppid: number; rssKb: number } | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
   }
-  return table;
+  // Fields after the command name, which is in parentheses and may itself hold spaces.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { ppid: Number(rest[1]), rssKb: Number(rest[21]) * PAGE_KB };
 }
 
-/** Summed RSS of every descendant of `rootPid` (not counting rootPid itself). */
-function descendantsRssKb(rootPid: number): number {
-  const table = processTable();
-  const children = new Map<number, number[]>();
-  for (const [pid, { ppid }] of table) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-  let sum = 0;
-  const queue = [...(children.get(rootPid) ?? [])];
-  while (queue.length > 0) {
-    const pid = queue.pop()!;
-    sum += table.get(pid)?.rssKb ?? 0;
-    queue.push(...(children.get(pid) ?? []));
+/**
+ * Summed RSS of every descendant of a process, polled. Reading every process's stat at each poll
+ * cost 1.7 ms of CPU (70 processes), 3.5 % of a core at one poll per 50 ms taken from the tool
+ * being measured on a 2-core machine. A process seen once and found not to descend from the root
+ * is not read again while it lives (its parent does not change but to init, which does not make
+ * it a descendant); descendants are read at every poll, for their RSS and in case they were
+ * reparented away.
+ */
+export class TreeRss {
+  /** Pids known not to be descendants. */
+  private readonly others = new Set<number>();
+  private readonly inTree = new Set<number>();
+
+  constructor(private readonly rootPid: number) {}
+
+  /** The descendants' summed RSS now (KiB), not counting the root itself. */
+  poll(): number {
+    const alive = new Set<number>();
+    const fresh: number[] = [];
+    for (const name of readdirSync('/proc')) {
+      const c = name.charCodeAt(0);
+      if (c < 48 || c > 57) continue;
+      const pid = Number(name);
+      alive.add(pid);
+      if (pid !== this.rootPid && !this.others.has(pid) && !this.inTree.has(pid)) fresh.push(pid);
+    }
+    for (const pid of this.others) if (!alive.has(pid)) this.others.delete(pid);
+    const stats = new Map<number, { ppid: number; rssKb: number }>();
+    for (const pid of [...this.inTree, ...fresh]) {
+      const st = procStat(pid);
+      if (st !== undefined) stats.set(pid, st);
+    }
+    // A pid is in the tree when its parent chain among the pids read reaches the root.
+    this.inTree.clear();
+    const inTree = (pid: number, seen = 0): boolean => {
+      if (pid === this.rootPid) return true;
+      if (this.inTree.has(pid)) return true;
+      const st = stats.get(pid);
+      if (st === undefined || seen > 64) return false;
+      return inTree(st.ppid, seen + 1);
+    };
+    let sum = 0;
+    for (const [pid, st] of stats) {
+      if (inTree(pid)) {
+        this.inTree.add(pid);
+        sum += st.rssKb;
+      } else {
+        this.others.add(pid);
+      }
+    }
+    return sum;
   }
-  return sum;
 }
 
 export interface MeasureOptions {
@@ -92,8 +126,9 @@ export function measure(cmd: string, args: readonly string[], opts: MeasureOptio
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => errOut.push(b));
     let treeRssKb = 0;
+    const tree = child.pid === undefined ? undefined : new TreeRss(child.pid);
     const poll = setInterval(() => {
-      if (child.pid !== undefined) treeRssKb = Math.max(treeRssKb, descendantsRssKb(child.pid));
+      if (tree !== undefined) treeRssKb = Math.max(treeRssKb, tree.poll());
     }, POLL_MS);
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30 * 60_000);
     child.on('error', (e) => {
