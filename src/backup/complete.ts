@@ -60,8 +60,9 @@ export function backupEntryFromManifest(m: Manifest): BackupEntry {
 /**
  * Make the backup exist, in pgBackRest's order (repo-layout.md §1.8): final manifest (then its
  * copy) and, beside them, its gzip copy in backup.history; the `latest` link; and last the
- * backup.info entry. A crash before the last step leaves a directory that is not in backup.info,
- * which nothing treats as a backup.
+ * backup.info entry. A crash before the last step leaves a directory that is not in backup.info:
+ * nothing treats it as a backup until the next backup or expire finds its final manifest and adds
+ * it (reconstruct.ts), as pgBackRest's do; a crash before the final manifest leaves one to resume.
  */
 export async function completeBackup(opts: {
   storage: StorageDriver;

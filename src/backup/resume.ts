@@ -1,6 +1,6 @@
 /**
- * Resume of an interrupted backup (backup-procedure / repo-layout §1.8): the newest label directory
- * that is not in backup.info, has `backup.manifest.copy` but no `backup.manifest`, and was started
+ * Resume of an interrupted backup (backup-procedure / repo-layout §1.8): the newest label directory,
+ * when it has `backup.manifest.copy` but no `backup.manifest` (so is not a listed backup) and was started
  * with the same type, prior and compression, is reused. Files its partial manifest records as
  * copied are kept when the stored bytes still match that record (rck and repo size, checked on the
  * raw bytes without decrypting) and the source file has the same size and time; everything else is
@@ -9,7 +9,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
 import { extensionOf } from '../io/compress.js';
-import type { BackupInfo } from '../repo/backup-info.js';
 import { backupManifestPath, backupSetPath, backupStanzaPath, isBackupLabel, type BackupType } from '../repo/layout.js';
 import { loadInfoFile } from '../repo/info.js';
 import { manifestFromSections, type Manifest, type ManifestFile } from '../repo/manifest.js';
@@ -23,24 +22,27 @@ export interface Resumable {
   manifest: Manifest;
 }
 
-/** The resumable backup, if any; a leftover that cannot be resumed is removed with a warning. */
+/**
+ * The resumable backup, if any. As in pgBackRest, only the newest backup directory can be one, and
+ * only while it has no final backup.manifest: a finished backup is never touched here (backup.info
+ * reconstruction adds it back when it is valid, see reconstruct.ts). A newest directory without
+ * one that cannot be resumed is removed with a warning.
+ */
 export async function findResumable(o: {
   storage: StorageDriver;
   stanza: string;
-  info: BackupInfo;
   type: BackupType;
   prior?: string;
   compressType: string;
   manifestPass?: string;
   log: Logger;
 }): Promise<Resumable | undefined> {
-  const listed = new Set(o.info.backups.map((b) => b.label));
-  const leftovers = (await o.storage.list(backupStanzaPath(o.stanza)))
-    .filter((e) => e.type === 'path' && isBackupLabel(e.name) && !listed.has(e.name))
+  const label = (await o.storage.list(backupStanzaPath(o.stanza)))
+    .filter((e) => e.type === 'path' && isBackupLabel(e.name))
     .map((e) => e.name)
-    .sort();
-  const label = leftovers.pop();
-  if (label === undefined) return undefined;
+    .sort()
+    .pop();
+  if (label === undefined || (await o.storage.fileExists(backupManifestPath(o.stanza, label)))) return undefined;
   const why = await notResumable(o, label);
   if (typeof why !== 'string') return { label, manifest: why };
   o.log.warn(`backup '${label}' cannot be resumed: ${why}`);
@@ -54,7 +56,6 @@ async function notResumable(
   label: string,
 ): Promise<Manifest | string> {
   const path = backupManifestPath(o.stanza, label);
-  if (await o.storage.fileExists(path)) return 'backup.manifest exists (the backup completed but is not in backup.info)';
   if (!(await o.storage.fileExists(`${path}.copy`))) return 'partially deleted by prior resume or invalid';
   let m: Manifest;
   try {

@@ -31,6 +31,7 @@ import { checkStopArchive, startBackup, stopBackup, type ArchiveTarget } from '.
 import { storeLabelFiles } from './label-files.js';
 import { completeBackup } from './complete.js';
 import { findResumable, resumeFiles } from './resume.js';
+import { reconstructBackupInfo } from './reconstruct.js';
 import { createSetPaths, setFileSync, syncSetPaths } from './set-paths.js';
 
 export interface BackupRun {
@@ -48,6 +49,8 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
   prestartFileWorkers(processMax, storage);
   const infoOpts = { cipherPass: repo.cipherPass, displayPath: repo.display };
   const info = (await loadBackupInfo(repo.storage, stanza, infoOpts)).value;
+  // a finished backup that backup.info lacks (a backup killed just before saving it) can be the prior
+  await reconstructBackupInfo(repo, stanza, info, log);
   const archiveInfo = (await loadArchiveInfo(repo.storage, stanza, infoOpts)).value;
   const pgPath = cfg.str('pg1-path');
   const control = await readPgControl(pgPath);
@@ -81,7 +84,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
     const compressType = (prior?.manifest.options.compressType ?? cfg.str('compress-type')) as CompressType;
     const checksumPage = prior?.manifest.options.checksumPage ?? (cfg.get('checksum-page') as boolean | undefined) ?? control.pageChecksum;
     const resumable = cfg.bool('resume')
-      ? await findResumable({ storage: repo.storage, stanza, info, type, prior: prior?.entry.label, compressType, manifestPass: info.cipherPass, log })
+      ? await findResumable({ storage: repo.storage, stanza, type, prior: prior?.entry.label, compressType, manifestPass: info.cipherPass, log })
       : undefined;
     if (resumable) {
       log.warn(`resumable backup ${resumable.label} of same type exists -- invalid files will be removed then the backup will resume`);

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ourCli } from '../harness/run.js';
 import { isRoot, postgresUser, removeAllTempDirs } from '../harness/tmp.js';
@@ -79,5 +79,36 @@ describe('backup resume', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`WARN: backup '${leftover}' cannot be resumed: new backup type 'diff' does not match resumable backup type 'full'`);
     expect(readdirSync(join(env.dir, 'repo/backup/demo'))).not.toContain(leftover);
+  });
+
+  it('a backup finished but not yet in backup.info is added back by the next backup, which builds on it', { timeout: 180_000 }, async () => {
+    const stanzaDir = join(env.dir, 'repo/backup/demo');
+    await backup(env, 'full');
+    const saved = ['backup.info', 'backup.info.copy'].map((f) => [f, readFileSync(join(stanzaDir, f))] as const);
+    const { label: full } = await backup(env, 'full');
+    // as if the last backup had been killed between its manifest and backup.info
+    for (const [f, bytes] of saved) writeFileSync(join(stanzaDir, f), bytes);
+    expect((await theirInfo(env))[0].backup.map((b) => b.label)).not.toContain(full);
+    const { label: incr, run } = await backup(env, 'incr');
+    expect(run.stderr).toContain(`WARN: backup '${full}' found in repository added to backup.info`);
+    const listed = (await theirInfo(env))[0].backup;
+    expect(listed.find((b) => b.label === incr)?.prior).toBe(full);
+    expect(listed.map((b) => b.label)).toContain(full);
+    expect((await theirVerify(env)).code).toBe(0);
+  });
+
+  it('a finished backup that cannot be added back is left alone, not taken for a leftover', { timeout: 180_000 }, async () => {
+    const stanzaDir = join(env.dir, 'repo/backup/demo');
+    const saved = ['backup.info', 'backup.info.copy'].map((f) => [f, readFileSync(join(stanzaDir, f))] as const);
+    const { label: full } = await backup(env, 'full');
+    const { label: incr } = await backup(env, 'incr');
+    // neither is listed any more, and the incr's prior is gone: the incr is finished but invalid
+    for (const [f, bytes] of saved) writeFileSync(join(stanzaDir, f), bytes);
+    rmSync(join(stanzaDir, full), { recursive: true });
+    // (expire, which would remove it as a directory backup.info does not list, is not run here)
+    const { run } = await backup(env, 'full', ['--no-expire-auto']);
+    expect(run.stderr).toContain(`WARN: invalid backup '${incr}' cannot be added to current backups`);
+    expect(run.stderr).not.toContain('cannot be resumed');
+    expect(readdirSync(join(stanzaDir, incr))).toContain('backup.manifest');
   });
 });

@@ -10,7 +10,7 @@ import { retentionSettings, type RetentionSettings } from '../../expire/retentio
 import { repoTargets, type RepoTarget } from '../common/repos.js';
 import { expireArchive } from './expire-archive.js';
 import { expireHistory } from './expire-history.js';
-import { reconstructBackupInfo } from './reconstruct.js';
+import { reconstructBackupInfo } from '../../backup/reconstruct.js';
 
 interface RepoRun {
   cfg: Config;

@@ -1,20 +1,21 @@
-import { backupEntryFromManifest } from '../../backup/complete.js';
-import type { BackupInfo } from '../../repo/backup-info.js';
-import { BACKUP_LABEL_REGEX, backupManifestPath, backupStanzaPath } from '../../repo/layout.js';
-import { loadManifest } from '../../repo/manifest.js';
-import type { Logger } from '../../log/logger.js';
-import type { RepoTarget } from '../common/repos.js';
+import { backupEntryFromManifest } from './complete.js';
+import type { BackupInfo } from '../repo/backup-info.js';
+import { BACKUP_LABEL_REGEX, backupManifestPath, backupStanzaPath } from '../repo/layout.js';
+import { loadManifest } from '../repo/manifest.js';
+import type { Logger } from '../log/logger.js';
+import type { RepoTarget } from '../command/common/repos.js';
 
 /**
- * pgBackRest's expire loads backup.info "with reconstruct", in this order:
+ * pgBackRest's backup and expire load backup.info "with reconstruct", in this order:
  * 1. a listed backup whose backup.manifest is gone is dropped, and with it every listed backup that
  *    depends on it (each a warning, newest first): they cannot be restored without it;
  * 2. a finished backup on disk (its backup.manifest exists) that backup.info lacks is added when its
  *    manifest is of a cluster in the history (id, system id and version) and its prior, if any, is
  *    listed; otherwise it is warned about as invalid.
- * A manifest that cannot be loaded in step 2 fails the expire, as it does pgBackRest's: skipping it
- * would leave the directory to the removal of backups that backup.info does not list, and a store
- * that failed one read must not cost a good backup.
+ * A manifest that cannot be loaded in step 2 fails the command, as it does pgBackRest's: skipping
+ * it would leave the directory to expire's removal of backups that backup.info does not list, and a
+ * store that failed one read must not cost a good backup. The changes are saved with backup.info by
+ * whatever the command saves next (a backup's completion, expire's save).
  */
 export async function reconstructBackupInfo(repo: RepoTarget, stanza: string, info: BackupInfo, log: Logger): Promise<void> {
   const s = repo.storage;
