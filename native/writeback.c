@@ -24,40 +24,51 @@
 #include <string.h>
 #include <unistd.h>
 
-static napi_value startWriteback(napi_env env, napi_callback_info info) {
+/*
+ * The (fd[, offset, length]) arguments of both calls: true when at least `required` are given, fd is
+ * not negative and the range is not negative. Missing ones stay 0 (length 0: to the end).
+ */
+static int rangeArgs(napi_env env, napi_callback_info info, size_t required, int32_t *fd, int64_t *offset, int64_t *length) {
   size_t argc = 3;
-  napi_value argv[3], result;
-  int32_t fd = -1;
-  int64_t offset = 0, length = 0;
+  napi_value argv[3];
+  *fd = -1;
+  *offset = 0;
+  *length = 0;
+  return napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc >= required &&
+         napi_get_value_int32(env, argv[0], fd) == napi_ok && *fd >= 0 &&
+         (argc < 2 || napi_get_value_int64(env, argv[1], offset) == napi_ok) &&
+         (argc < 3 || napi_get_value_int64(env, argv[2], length) == napi_ok) && *offset >= 0 && *length >= 0;
+}
+
+static napi_value boolean(napi_env env, int value) {
+  napi_value result;
+  if (napi_get_boolean(env, value, &result) != napi_ok) return NULL;
+  return result;
+}
+
+static napi_value startWriteback(napi_env env, napi_callback_info info) {
+  int32_t fd;
+  int64_t offset, length;
   int ok = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc >= 1 &&
-      napi_get_value_int32(env, argv[0], &fd) == napi_ok && fd >= 0 &&
-      (argc < 2 || napi_get_value_int64(env, argv[1], &offset) == napi_ok) &&
-      (argc < 3 || napi_get_value_int64(env, argv[2], &length) == napi_ok) && offset >= 0 && length >= 0) {
+  if (rangeArgs(env, info, 1, &fd, &offset, &length)) {
 #ifdef SYNC_FILE_RANGE_WRITE
     ok = sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE) == 0;
 #endif
   }
-  if (napi_get_boolean(env, ok, &result) != napi_ok) return NULL;
-  return result;
+  return boolean(env, ok);
 }
 
 static napi_value dropBehind(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3], result;
-  int32_t fd = -1;
-  int64_t offset = 0, length = 0;
+  int32_t fd;
+  int64_t offset, length;
   int ok = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == 3 &&
-      napi_get_value_int32(env, argv[0], &fd) == napi_ok && fd >= 0 && napi_get_value_int64(env, argv[1], &offset) == napi_ok &&
-      napi_get_value_int64(env, argv[2], &length) == napi_ok && offset >= 0 && length > 0) {
+  if (rangeArgs(env, info, 3, &fd, &offset, &length) && length > 0) {
 #ifdef SYNC_FILE_RANGE_WRITE
     ok = sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) == 0 &&
          posix_fadvise(fd, offset, length, POSIX_FADV_DONTNEED) == 0;
 #endif
   }
-  if (napi_get_boolean(env, ok, &result) != napi_ok) return NULL;
-  return result;
+  return boolean(env, ok);
 }
 
 typedef struct {
