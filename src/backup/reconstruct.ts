@@ -19,9 +19,10 @@ import type { RepoTarget } from '../command/common/repos.js';
  */
 export async function reconstructBackupInfo(repo: RepoTarget, stanza: string, info: BackupInfo, log: Logger): Promise<void> {
   const s = repo.storage;
+  const missing = await manifestsMissing(repo, stanza, info.backups.map((b) => b.label));
   for (const b of [...info.backups]) {
     if (!info.backups.some((x) => x.label === b.label)) continue;
-    if (await s.fileExists(backupManifestPath(stanza, b.label))) continue;
+    if (!missing.has(b.label)) continue;
     for (const label of dependents(info, b.label).sort().reverse()) {
       log.warn(`backup '${label}' missing manifest removed from backup.info`);
       info.backups = info.backups.filter((x) => x.label !== label);
@@ -44,6 +45,22 @@ export async function reconstructBackupInfo(repo: RepoTarget, stanza: string, in
     log.warn(`backup '${label}' found in repository added to backup.info`);
     info.backups = [...info.backups, backupEntryFromManifest(m)].sort((a, b) => (a.label < b.label ? -1 : 1));
   }
+}
+
+/** Existence checks at once: one request each on an object store, where each waits a round trip. */
+const CHECKS_AT_ONCE = 8;
+
+/** The labels whose backup.manifest does not exist, checked CHECKS_AT_ONCE at a time. */
+async function manifestsMissing(repo: RepoTarget, stanza: string, labels: readonly string[]): Promise<Set<string>> {
+  const missing = new Set<string>();
+  for (let i = 0; i < labels.length; i += CHECKS_AT_ONCE) {
+    const batch = labels.slice(i, i + CHECKS_AT_ONCE);
+    const exists = await Promise.all(batch.map((label) => repo.storage.fileExists(backupManifestPath(stanza, label))));
+    batch.forEach((label, j) => {
+      if (!exists[j]) missing.add(label);
+    });
+  }
+  return missing;
 }
 
 /** `label` and every listed backup whose prior chain leads to it. */
