@@ -69,7 +69,7 @@ describe('dropBehind', () => {
     try {
       writeSync(fd, Buffer.alloc(4 * 1024 * 1024, 7));
       expect(dropBehind(fd, 0, 2 * 1024 * 1024)).toBe(built);
-      if (built && cachedBytes(file) !== undefined) expect(cachedBytes(file)).toBe(2 * 1024 * 1024);
+      if (built && cachedBytes(file) !== undefined) expect(cachedBytes(file)).toBeLessThanOrEqual(2 * 1024 * 1024);
       expect(dropBehind(-1, 0, 4096)).toBe(false);
       expect(dropBehind(fd, -1, 4096)).toBe(false);
       expect(dropBehind(fd, 0, 0)).toBe(false);
@@ -88,7 +88,8 @@ describe('dropBehind', () => {
       await writeAll(fd, file, chunks, true);
       // each step is hinted once written and dropped at the next hint: the last one and the
       // half step after it (never hinted) are all that is left
-      expect(cachedBytes(file)).toBe(step + step / 2);
+      // (at most: memory pressure may evict more)
+      expect(cachedBytes(file)).toBeLessThanOrEqual(step + step / 2);
     } finally {
       closeSync(fd);
     }
@@ -97,7 +98,8 @@ describe('dropBehind', () => {
     const fd2 = openSync(plain, 'w');
     try {
       await writeAll(fd2, plain, chunks, false);
-      expect(cachedBytes(plain)).toBe(6.5 * step);
+      // without writeback nothing is dropped: far more than the steps kept above, unless memory is short
+      expect(cachedBytes(plain)).toBeGreaterThan(3 * step);
     } finally {
       closeSync(fd2);
     }
