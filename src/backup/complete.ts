@@ -2,7 +2,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { encryptBuffer } from '../io/cipher-key.js';
 import type { BackupEntry, BackupInfo } from '../repo/backup-info.js';
-import { saveBackupInfo } from '../repo/backup-info.js';
+import { addBackupEntry, saveBackupInfo } from '../repo/backup-info.js';
 import { renderManifest, saveManifest, type Manifest } from '../repo/manifest.js';
 import { backupHistoryManifestPath, backupStanzaPath } from '../repo/layout.js';
 import type { StorageDriver } from '../storage/storage.js';
@@ -93,7 +93,7 @@ export async function completeBackup(opts: {
     await storage.linkCreate(manifest.backup.label, latest);
   }
   const entry = backupEntryFromManifest(manifest);
-  opts.info.backups = [...opts.info.backups.filter((b) => b.label !== entry.label), entry].sort((a, b) => (a.label < b.label ? -1 : 1));
+  addBackupEntry(opts.info, entry);
   await saveBackupInfo(storage, stanza, opts.info, { cipherPass: opts.repoPass });
   return entry;
 }

@@ -1,5 +1,6 @@
 import { backupEntryFromManifest } from './complete.js';
-import type { BackupInfo } from '../repo/backup-info.js';
+import { dependentSet } from '../expire/plan-backups.js';
+import { addBackupEntry, type BackupInfo } from '../repo/backup-info.js';
 import { BACKUP_LABEL_REGEX, backupManifestPath, backupStanzaPath } from '../repo/layout.js';
 import { loadManifest } from '../repo/manifest.js';
 import type { Logger } from '../log/logger.js';
@@ -23,7 +24,7 @@ export async function reconstructBackupInfo(repo: RepoTarget, stanza: string, in
   for (const b of [...info.backups]) {
     if (!info.backups.some((x) => x.label === b.label)) continue;
     if (!missing.has(b.label)) continue;
-    for (const label of dependents(info, b.label).sort().reverse()) {
+    for (const label of dependentSet(info.backups, b.label).reverse()) {
       log.warn(`backup '${label}' missing manifest removed from backup.info`);
       info.backups = info.backups.filter((x) => x.label !== label);
     }
@@ -43,7 +44,7 @@ export async function reconstructBackupInfo(repo: RepoTarget, stanza: string, in
       continue;
     }
     log.warn(`backup '${label}' found in repository added to backup.info`);
-    info.backups = [...info.backups, backupEntryFromManifest(m)].sort((a, b) => (a.label < b.label ? -1 : 1));
+    addBackupEntry(info, backupEntryFromManifest(m));
   }
 }
 
@@ -61,13 +62,4 @@ async function manifestsMissing(repo: RepoTarget, stanza: string, labels: readon
     });
   }
   return missing;
-}
-
-/** `label` and every listed backup whose prior chain leads to it. */
-function dependents(info: BackupInfo, label: string): string[] {
-  const out = [label];
-  for (const b of [...info.backups].sort((x, y) => (x.label < y.label ? -1 : 1))) {
-    if (b.prior !== undefined && out.includes(b.prior)) out.push(b.label);
-  }
-  return out;
 }
