@@ -80,16 +80,15 @@ export class TreeRss {
     }
     // A pid is in the tree when its parent chain among the pids read reaches the root.
     this.inTree.clear();
-    const inTree = (pid: number, seen = 0): boolean => {
-      if (pid === this.rootPid) return true;
-      if (this.inTree.has(pid)) return true;
+    const descends = (pid: number, seen = 0): boolean => {
+      if (pid === this.rootPid || this.inTree.has(pid)) return true;
       const st = stats.get(pid);
       if (st === undefined || seen > 64) return false;
-      return inTree(st.ppid, seen + 1);
+      return descends(st.ppid, seen + 1);
     };
     let sum = 0;
     for (const [pid, st] of stats) {
-      if (inTree(pid)) {
+      if (descends(pid)) {
         this.inTree.add(pid);
         sum += st.rssKb;
       } else {
