@@ -1,7 +1,8 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { PAGE_SIZE, SEGMENT_PAGES, type PageChecksumFilter } from '../io/page-checksum.js';
 import type { StorageDriver } from '../storage/storage.js';
-import { localPath, readAll } from './file-stream.js';
+import { readAll } from '../io/buffer-sink.js';
+import { localPath } from './file-stream.js';
 
 /**
  * Page checksum re-read rule (spec checksums.md §4.1): a page that fails validation is read again

@@ -394,13 +394,6 @@ export function unlinkQuietly(file: string): void {
   }
 }
 
-/** Reads a whole (small) stream into memory. */
-export async function readAll(source: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of source) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
 let local: PosixStorage | undefined;
 
 /** The local file system (PGDATA, tablespaces) as a driver rooted at `/`. */

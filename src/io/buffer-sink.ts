@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { Writable } from 'node:stream';
 
 /** Writable that keeps everything written, for small results (info files, tests). */
@@ -12,4 +13,11 @@ export class BufferSink extends Writable {
   get buffer(): Buffer {
     return Buffer.concat(this.chunks);
   }
+}
+
+/** A whole (small) stream in one buffer; string chunks are taken as UTF-8. */
+export async function readAll(source: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of source) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  return Buffer.concat(chunks);
 }

@@ -5,9 +5,9 @@
  * caller's decode) moves on to the next. Save renders and encrypts once, so both files are
  * byte-identical (same salt), and writes `X` before `X.copy`.
  */
-import type { Readable } from 'node:stream';
 import { err, toPgbrError, type PgbrError } from '../error/error.js';
 import type { ErrorType } from '../error/catalogue.js';
+import { readAll } from '../io/buffer-sink.js';
 import { decryptBuffer, encryptBuffer } from '../io/cipher-key.js';
 import type { StorageDriver } from '../storage/storage.js';
 import { parseInfo, type ParsedInfo } from './ini.js';
@@ -29,12 +29,6 @@ export interface LoadedInfoFile<T> {
   loadedFrom: string;
   /** Why the main file was not used, when the copy was; lets callers repair the main file. */
   mainError?: PgbrError;
-}
-
-export async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-  return Buffer.concat(chunks);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { toPgbrError } from '../error/error.js';
 import type { Logger } from '../log/logger.js';
-import { readAll } from '../repo/info.js';
+import { readAll } from '../io/buffer-sink.js';
 import { nextWalSegment } from '../postgres/lsn.js';
 import { parseWalHeader, PG_WAL_HEADER_SIZE } from '../postgres/wal.js';
 import { decryptStream } from '../io/cipher.js';
