@@ -8,6 +8,7 @@ import { loggerSettings, secretValues } from './log-setup.js';
 import { writeAllSync } from '../log/write.js';
 import { errnoCode } from '../storage/errno.js';
 import { loadCommand } from '../command/registry.js';
+import { refuseRemoteHosts } from '../command/common/remote-hosts.js';
 import { VERSION } from '../version.js';
 
 /**
@@ -38,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
     // In the try: even this first line can fail (stdout closed), and that is reported like any error.
     log.write(quiet ? 'debug' : 'info', `${name} command begin ${VERSION}: ${beginParams(cfg)}${cfg.displayOptions()}`);
     installSignalHandlers(log, name, quiet);
+    refuseRemoteHosts(cfg);
     const mod = await loadCommand(cfg.command);
     const result = (await mod.run({ cfg, log })) ?? {};
     if (result.stdout !== undefined) writeOutput(result.stdout);
