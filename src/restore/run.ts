@@ -4,7 +4,6 @@
  * files, write recovery settings, put pg_control in place.
  */
 import type { Config } from '../config/config.js';
-import { err } from '../error/error.js';
 import type { Logger } from '../log/logger.js';
 import { repoStorageDescription, type StorageDescription } from '../parallel/storage-desc.js';
 import { prestartFileWorkers } from '../parallel/file-pool.js';
@@ -20,6 +19,7 @@ import { cleanTargets, createPaths } from './paths.js';
 import type { RecoveryType } from './recovery.js';
 import { restoreCommand } from './restore-command.js';
 import { selectBackupSet } from './select.js';
+import { selectiveZeroed } from './selective.js';
 import { checkTargetDirectories, remapTargets, targetDirectories, validatePgPath } from './target.js';
 import { recoveryFileName, writeRecovery } from './write-recovery.js';
 
@@ -39,6 +39,8 @@ export async function runRestore(cfg: Config, log: Logger): Promise<void> {
     `${repo.name}: restore backup set ${entry.label}, recovery will start at ${formatLocalTime(manifest.backup.timestampStart)}`,
   );
   remapTargets(manifest, cfg, pgPath, log);
+  // before anything is created in the target: a bad database name leaves it as it was
+  const zeroed = selectiveZeroed(manifest, cfg.list('db-include'), cfg.list('db-exclude'), log);
   checkTargetDirectories(targetDirectories(manifest), mode, log);
   const pgVersionNum = versionNum(manifest.db.version);
   const type = cfg.str('type') as RecoveryType;
@@ -59,7 +61,7 @@ export async function runRestore(cfg: Config, log: Logger): Promise<void> {
     processMax: cfg.intOpt('process-max') ?? 1,
     delta: mode.delta,
     force: mode.force,
-    zeroed: zeroedFiles(manifest, cfg),
+    zeroed,
   });
   const root = manifest.paths.find((p) => p.name === PG_DATA);
   writeRecovery({
@@ -120,29 +122,4 @@ function skippedFiles(m: Manifest, type: RecoveryType, pgVersionNum: number, log
 
 function keptNames(skip: ReadonlySet<string>): Set<string> {
   return new Set([...skip].filter((n) => n !== 'pg_data/tablespace_map'));
-}
-
-/** Files of databases left out by --db-include / --db-exclude (user databases only). */
-function zeroedFiles(m: Manifest, cfg: Config): Set<string> {
-  const include = cfg.list('db-include');
-  const exclude = cfg.list('db-exclude');
-  if (include.length === 0 && exclude.length === 0) return new Set();
-  const userDbs = m.databases.filter((d) => d.id > d.lastSystemId);
-  const known = (name: string, what: string): void => {
-    if (!m.databases.some((d) => d.name === name || String(d.id) === name)) {
-      throw err('DbMissingError', `database to ${what} '${name}' does not exist`);
-    }
-  };
-  include.forEach((n) => known(n, 'include'));
-  exclude.forEach((n) => known(n, 'exclude'));
-  const matches = (list: string[], d: { name: string; id: number }) => list.includes(d.name) || list.includes(String(d.id));
-  const left = userDbs.filter((d) => (include.length > 0 && !matches(include, d)) || matches(exclude, d)).map((d) => d.id);
-  const out = new Set<string>();
-  for (const f of m.files) {
-    const dbDir = /^(?:pg_data\/base|pg_tblspc\/\d+\/[^/]+)\/(\d+)\/([^/]+)$/.exec(f.name);
-    if (dbDir === null || !left.includes(Number(dbDir[1]))) continue;
-    if (dbDir[2] === 'PG_VERSION' || dbDir[2] === 'pg_filenode.map') continue;
-    out.add(f.name);
-  }
-  return out;
 }
