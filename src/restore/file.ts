@@ -42,9 +42,15 @@ export interface RestoreFileJob {
   compressType: CompressType;
   /** The restored backup's manifest `[cipher] cipher-pass`. */
   cipherPass?: string;
-  /** Keep an existing file with the same size and SHA-1 (with `force`: same size and mtime). */
+  /**
+   * Keep an existing file with the same size and SHA-1 (with `force`: same size and mtime, and that
+   * mtime before `copyStart`, so a file changed while the backup copied, or written after it, as
+   * backup_label is, is always copied).
+   */
   delta?: boolean;
   force?: boolean;
+  /** Manifest `backup-timestamp-copy-start`. */
+  copyStart?: number;
   /** A relation of a database left out by --db-include/--db-exclude: sparse zeros of `size` bytes. */
   zeroed?: boolean;
 }
@@ -291,7 +297,7 @@ function abandon(fd: number, file: string): void {
 async function existingMatches(job: RestoreFileJob, pg: StorageDriver): Promise<boolean> {
   const info = await pg.info(localPath(job.pgFile));
   if (info === null || info.type !== 'file') return false;
-  if (job.force) return info.size === job.size && info.timeModified === job.timestamp;
+  if (job.force) return info.size === job.size && info.timeModified === job.timestamp && info.timeModified < (job.copyStart ?? 0);
   if (info.size < job.size) return false;
   if (job.size === 0) {
     if (job.checksum !== SHA1_EMPTY) return false;

@@ -98,7 +98,13 @@ async function syncPaths(dirs: readonly string[]): Promise<void> {
 
 function restoreLine(job: RestoreFileJob, r: RestoreFileResult, pct: string): string {
   if (job.zeroed === true) return `restore zeroed file ${job.pgFile} (${formatSize(job.size)}, ${pct}%)`;
-  const kept = r.written ? '' : job.size === 0 ? ' - exists and is zero size' : ' - exists and matches backup';
+  const kept = r.written
+    ? ''
+    : job.force === true
+      ? ` - exists and matches size ${job.size} and modification time ${job.timestamp}`
+      : job.size === 0
+        ? ' - exists and is zero size'
+        : ' - exists and matches backup';
   const sum = job.size === 0 ? '' : ` checksum ${job.checksum}`;
   return `restore file ${job.pgFile}${kept} (${formatSize(job.size)}, ${pct}%)${sum}`;
 }
@@ -117,8 +123,11 @@ function fileJob(o: RestoreFilesOptions, f: ManifestFile): RestoreFileJob {
     timestamp: f.timestamp,
     repoFile: loc.kind === 'none' ? '' : `${backupStanzaPath(o.stanza)}/${loc.path}`,
     compressType: m.options.compressType,
-    delta: o.delta || o.force,
-    force: o.force,
+    // pgBackRest 2.45: --force alone copies every file (the clean still treats the target as a
+    // delta); with --delta it compares size and mtime instead of checksums
+    delta: o.delta,
+    force: o.delta && o.force,
+    copyStart: m.backup.timestampCopyStart,
     ...(zeroed ? { zeroed: true } : {}),
   };
   if (loc.kind === 'bundle') Object.assign(job, { repoOffset: loc.offset, repoLength: loc.length });

@@ -21,7 +21,7 @@ import { restoreCommand } from './restore-command.js';
 import { selectBackupSet } from './select.js';
 import { selectiveZeroed } from './selective.js';
 import { checkTargetDirectories, remapTargets, targetDirectories, validatePgPath } from './target.js';
-import { recoveryFileName, writeRecovery } from './write-recovery.js';
+import { AUTO_CONF, RECOVERY_CONF, writeRecovery } from './write-recovery.js';
 
 /** Written into the target while a restore runs (pgBackRest's name). */
 const BACKUP_MANIFEST = 'backup.manifest';
@@ -52,7 +52,7 @@ export async function runRestore(cfg: Config, log: Logger): Promise<void> {
   // file is a marker), so that a kill at any point leaves either an empty target or the marker.
   // Only its presence is looked at, by either tool: it is the manifest as loaded, not re-rendered
   // with the remapped paths (40 ms of a restore's start for 1,000 files, 200 ms for 11,000).
-  if (mode.delta || mode.force) cleanTargets(manifest, { pgPath, keep: new Set([...keptNames(skip), `${PG_DATA}/${BACKUP_MANIFEST}`]) }, log);
+  if (mode.delta || mode.force) cleanTargets(manifest, { pgPath, keep: keptByClean(type, pgVersionNum) }, log);
   await localFiles().write(localPath(join(pgPath, BACKUP_MANIFEST)), loaded.text, { atomic: false });
   createPaths(manifest, pgPath, owners, log);
   const summary = await restoreFiles({
@@ -109,17 +109,34 @@ export function versionNum(version: string): number {
   return major >= 10 ? major * 10000 : major * 10000 + (minor ?? 0) * 100;
 }
 
-/** tablespace_map (links are made from the mappings) and, for preserve, the recovery file. */
+/**
+ * Manifest files not restored: tablespace_map (links are made from the mappings) and, for
+ * preserve on PG ≥ 12, postgresql.auto.conf (before 12 the recovery file, recovery.conf, is never
+ * in a backup).
+ */
 function skippedFiles(m: Manifest, type: RecoveryType, pgVersionNum: number, log: Logger): Set<string> {
   const skip = new Set<string>();
-  if (m.files.some((f) => f.name === 'pg_data/tablespace_map')) {
+  const has = (name: string) => m.files.some((f) => f.name === name);
+  if (has('pg_data/tablespace_map')) {
     log.detail("skip 'tablespace_map' -- tablespace links will be created based on mappings");
     skip.add('pg_data/tablespace_map');
   }
-  if (type === 'preserve') skip.add(recoveryFileName(pgVersionNum));
+  if (type === 'preserve' && pgVersionNum >= 120000 && has(`${PG_DATA}/${AUTO_CONF}`)) {
+    log.detail(`skip '${AUTO_CONF}' -- recovery type is preserve`);
+    skip.add(`${PG_DATA}/${AUTO_CONF}`);
+  }
   return skip;
 }
 
-function keptNames(skip: ReadonlySet<string>): Set<string> {
-  return new Set([...skip].filter((n) => n !== 'pg_data/tablespace_map'));
+/**
+ * Files in PGDATA that the clean leaves alone: the restore marker and, for preserve, the
+ * recovery files, signal files included: a preserved standby stays a standby.
+ */
+function keptByClean(type: RecoveryType, pgVersionNum: number): Set<string> {
+  const keep = new Set([`${PG_DATA}/${BACKUP_MANIFEST}`]);
+  if (type === 'preserve') {
+    const names = pgVersionNum >= 120000 ? [AUTO_CONF, 'recovery.signal', 'standby.signal'] : [RECOVERY_CONF];
+    for (const n of names) keep.add(`${PG_DATA}/${n}`);
+  }
+  return keep;
 }

@@ -22,11 +22,6 @@ export interface WriteRecovery {
 export const AUTO_CONF = 'postgresql.auto.conf';
 export const RECOVERY_CONF = 'recovery.conf';
 
-/** Manifest name of the file that holds recovery settings for this version. */
-export function recoveryFileName(pgVersionNum: number): string {
-  return `pg_data/${pgVersionNum >= 120000 ? AUTO_CONF : RECOVERY_CONF}`;
-}
-
 export function writeRecovery(w: WriteRecovery): void {
   const { settings: s, pgPath, log } = w;
   if (s.type === 'preserve') {

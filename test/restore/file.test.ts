@@ -140,7 +140,7 @@ describe('restoreFile', () => {
 
   it('with delta and force compares size and mtime instead of content', async () => {
     await stored('force', 'none');
-    const job = restoreJob('t-force', 'force', { delta: true, force: true });
+    const job = restoreJob('t-force', 'force', { delta: true, force: true, copyStart: TS + 10 });
     const changed = Buffer.from(data);
     changed[10]! ^= 1;
     writeFileSync(job.pgFile, changed);
@@ -149,6 +149,18 @@ describe('restoreFile', () => {
     expect(readFileSync(job.pgFile).equals(changed)).toBe(true);
 
     utimesSync(job.pgFile, TS + 1, TS + 1);
+    expect(await restoreFile(job, repo)).toEqual({ written: true, size: data.length });
+    expect(readFileSync(job.pgFile).equals(data)).toBe(true);
+  });
+
+  it('with delta and force copies a file whose mtime is not before the backup copy began (backup_label)', async () => {
+    await stored('force-late', 'none');
+    // the manifest timestamp is the copy start itself: the file may have changed while it was copied
+    const job = restoreJob('t-force-late', 'force-late', { delta: true, force: true, copyStart: TS });
+    const changed = Buffer.from(data);
+    changed[10]! ^= 1;
+    writeFileSync(job.pgFile, changed);
+    utimesSync(job.pgFile, TS, TS);
     expect(await restoreFile(job, repo)).toEqual({ written: true, size: data.length });
     expect(readFileSync(job.pgFile).equals(data)).toBe(true);
   });
