@@ -12,7 +12,8 @@ import { runFileJobs } from '../parallel/file-pool.js';
 import type { FileJob } from '../parallel/file-job.js';
 import type { StorageDescription } from '../parallel/storage-desc.js';
 import { backupStanzaPath } from '../repo/layout.js';
-import { EMPTY_SHA1, fileRepoLocation, type Manifest, type ManifestFile } from '../repo/manifest.js';
+import { EMPTY_SHA1, fileRepoLocation, PG_DATA, PG_TBLSPC, type Manifest, type ManifestFile } from '../repo/manifest.js';
+import { targetAbsolutePath } from '../backup/manifest-link.js';
 import { formatSize } from '../util/format.js';
 import { startProgress } from '../progress/meter.js';
 import type { RestoreFileJob, RestoreFileResult } from './file.js';
@@ -52,7 +53,6 @@ export async function restoreFiles(o: RestoreFilesOptions): Promise<RestoreFiles
   const total = files.reduce((n, f) => n + f.size, 0);
   let done = 0;
   let written = 0;
-  const dirs = new Set<string>();
   const local = localFiles();
   const synced = new SyncQueue((f) => local.fileSync(localPath(f)));
   // The live line on a terminal (src/progress/meter.ts); a no-op otherwise.
@@ -68,7 +68,6 @@ export async function restoreFiles(o: RestoreFilesOptions): Promise<RestoreFiles
         if (r.written) {
           written++;
           synced.add(job.pgFile);
-          dirs.add(dirname(job.pgFile));
         }
         // pgBackRest's restore prints `%.2lf` (rounded), unlike backup's truncated percent.
         const pct = total === 0 ? '100.00' : ((done * 100) / total).toFixed(2);
@@ -79,20 +78,34 @@ export async function restoreFiles(o: RestoreFilesOptions): Promise<RestoreFiles
   } finally {
     progress.stop();
   }
-  // every written file is on disk before pg_control is put in place
+  // every written file is on disk before pg_control is put in place (their directories: syncRestoredPaths)
   await synced.drain();
-  await syncPaths([...dirs]);
   return { size: total, total: files.length, written };
 }
 
 /**
- * The directories that received files are synced once here, as pgBackRest does at the end of a
- * restore, rather than once per file.
+ * The directories of the restore are synced once, as pgBackRest does after writing the recovery
+ * settings, rather than once per file: first the directories of file links, then every manifest
+ * path but pg_tblspc (a name only) and global (synced after pg_control is in place), with
+ * pgBackRest's detail lines.
  */
-async function syncPaths(dirs: readonly string[]): Promise<void> {
+export async function syncRestoredPaths(m: Manifest, pgPath: string, log: Logger): Promise<void> {
+  const dirs: string[] = [];
+  for (const t of m.targets) {
+    if (t.type !== 'link' || t.file === undefined) continue;
+    const dir = targetAbsolutePath(t, pgPath);
+    if (!dirs.includes(dir)) dirs.push(dir);
+  }
+  for (const p of m.paths) {
+    if (p.name === PG_TBLSPC || p.name === `${PG_DATA}/global`) continue;
+    dirs.push(pgDestination(pgPath, p.name));
+  }
   const local = localFiles();
   const synced = new SyncQueue((d) => local.pathSync(localPath(d)), PATH_SYNCS_AT_ONCE);
-  for (const d of dirs) synced.add(d);
+  for (const d of dirs) {
+    log.detail(`sync path '${d}'`);
+    synced.add(d);
+  }
   await synced.drain();
 }
 
@@ -136,10 +149,16 @@ function fileJob(o: RestoreFilesOptions, f: ManifestFile): RestoreFileJob {
   return job;
 }
 
-/** The last step of a restore: the temporary pg_control becomes the real one. */
-export function finishPgControl(m: Manifest, pgPath: string, log: Logger): void {
-  if (!m.files.some((f) => f.name === PG_CONTROL)) return;
+/** The last step of a restore: the temporary pg_control becomes the real one, and global is synced. */
+export async function finishPgControl(m: Manifest, pgPath: string, log: Logger): Promise<void> {
   const dest = pgDestination(pgPath, PG_CONTROL);
-  renameSync(dest + TEMP_EXT, dest);
-  log.info('restore global/pg_control (performed last to ensure aborted restores cannot be started)');
+  if (m.files.some((f) => f.name === PG_CONTROL)) {
+    log.info('restore global/pg_control (performed last to ensure aborted restores cannot be started)');
+    renameSync(dest + TEMP_EXT, dest);
+  } else {
+    log.warn("backup does not contain 'global/pg_control' -- cluster will not start");
+  }
+  const global = dirname(dest);
+  log.detail(`sync path '${global}'`);
+  await localFiles().pathSync(localPath(global));
 }

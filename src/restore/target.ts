@@ -3,11 +3,12 @@
  * sanity), then where every manifest target goes (`--pg1-path`, `--tablespace-map[-all]`,
  * `--link-map`, `--link-all`), spec backup-procedure.md §8.5 step 2.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { err } from '../error/error.js';
 import type { Logger } from '../log/logger.js';
+import { checkLinkTarget } from '../backup/manifest-link.js';
 import { PG_DATA, PG_TBLSPC, type Manifest, type ManifestTarget } from '../repo/manifest.js';
 
 export interface DeltaMode {
@@ -72,30 +73,51 @@ function remapTablespaces(m: Manifest, cfg: Config, log: Logger): void {
   if (unknown.length > 0) throw err('TablespaceMapError', `unable to remap invalid tablespace '${unknown[0]}'`);
 }
 
+/**
+ * `--link-map` and `--link-all` as pgBackRest 2.45 applies them: mappings in name order; a mapping
+ * of a path or file that was no link in the backup makes it one; links neither mapped nor kept by
+ * `--link-all` are restored as plain paths or files where they were.
+ */
 function remapLinks(m: Manifest, cfg: Config, log: Logger): void {
-  const map = { ...cfg.hash('link-map') };
-  const all = cfg.bool('link-all');
-  const keep: ManifestTarget[] = [];
-  for (const t of m.targets) {
-    if (t.type !== 'link' || t.tablespaceId !== undefined) {
-      keep.push(t);
-      continue;
-    }
-    const rel = t.name.slice(PG_DATA.length + 1);
-    const dest = map[rel];
-    delete map[rel];
-    if (dest !== undefined) {
-      log.info(`map link '${rel}' to '${dest}'`);
-      if (t.file === undefined) t.path = dest;
-      else {
-        const slash = dest.lastIndexOf('/');
-        t.path = dest.slice(0, slash) || '/';
-        t.file = dest.slice(slash + 1);
+  const map = cfg.hash('link-map');
+  for (const link of Object.keys(map).sort()) {
+    const dest = map[link]!;
+    const name = `${PG_DATA}/${link}`;
+    let target = m.targets.find((t) => t.name === name);
+    const create = target === undefined;
+    if (target === undefined) {
+      const isPath = m.paths.some((p) => p.name === name);
+      const isFile = m.files.some((f) => f.name === name);
+      if (isPath && isFile) throw err('FormatError', 'link may not be both file and path');
+      if (!isPath && !isFile) {
+        throw err('LinkMapError', `unable to map link '${link}'`, { hints: ['Does the link reference a valid backup path or file?'] });
       }
-      m.links.find((l) => l.name === t.name)!.destination = dest;
+      const base = m.paths.find((p) => p.name === PG_DATA);
+      target = { name, type: 'link', path: dest, ...(isFile ? { file: '.' } : {}) };
+      m.links.push({ name, destination: dest, user: base?.user ?? false, group: base?.group ?? false });
     }
-    if (dest !== undefined || all) {
-      keep.push(t);
+    if (target.tablespaceId !== undefined) {
+      throw err('LinkMapError', `unable to remap tablespace '${link}'`, { hints: ["use 'tablespace-map' option to remap tablespaces."] });
+    }
+    log.info(`${create ? '' : 'map '}link '${link}' to '${dest}'`);
+    if (!create) m.links.find((l) => l.name === name)!.destination = dest;
+    target.path = dest;
+    if (target.file !== undefined) {
+      // the destination needs a directory part besides the file: '../file' and '/file' will do, '..' will not
+      const slash = dest.lastIndexOf('/');
+      if (slash === -1) throw err('LinkMapError', `'${dest}' is not long enough to be the destination for file link '${link}'`);
+      target.file = dest.slice(slash + 1);
+      target.path = slash === 0 ? '/' : dest.slice(0, slash);
+    }
+    if (create) m.targets.push(target);
+  }
+  // a created link's target goes last, as pgBackRest appends it (the order of the checks and their lines)
+  if (cfg.bool('link-all')) return;
+  const kept: ManifestTarget[] = [];
+  for (const t of m.targets) {
+    const rel = t.name.slice(PG_DATA.length + 1);
+    if (t.type !== 'link' || t.tablespaceId !== undefined || map[rel] !== undefined) {
+      kept.push(t);
       continue;
     }
     log.warn(
@@ -105,9 +127,15 @@ function remapLinks(m: Manifest, cfg: Config, log: Logger): void {
     );
     m.links = m.links.filter((l) => l.name !== t.name);
   }
-  const unknown = Object.keys(map);
-  if (unknown.length > 0) throw err('LinkMapError', `unable to remap invalid link '${unknown[0]}'`);
-  m.targets = keep;
+  m.targets = kept;
+}
+
+/**
+ * pgBackRest's manifestLinkCheck on the mapped targets: no link into PGDATA, no two links to one
+ * directory (but for links to different files in it), no path link inside another.
+ */
+export function checkLinks(m: Manifest, pgPath: string): void {
+  m.targets.forEach((t, i) => checkLinkTarget(m.targets.slice(0, i), t, pgPath));
 }
 
 /** Absolute destination of a manifest path or file name (through PGDATA, links included). */
@@ -115,36 +143,6 @@ export function pgDestination(pgPath: string, name: string): string {
   if (name === PG_DATA) return pgPath;
   if (name.startsWith(`${PG_DATA}/`)) return `${pgPath}/${name.slice(PG_DATA.length + 1)}`;
   return `${pgPath}/${name}`;
-}
-
-/** Directories a restore writes into: PGDATA and, per tablespace, its version directory. */
-export function targetDirectories(m: Manifest): string[] {
-  const dirs: string[] = [];
-  for (const t of m.targets) {
-    if (t.name === PG_DATA) dirs.unshift(t.path);
-    else if (t.tablespaceId !== undefined) {
-      const sub = m.paths.find((p) => p.name.startsWith(`${t.name}/`) && !p.name.slice(t.name.length + 1).includes('/'));
-      dirs.push(sub === undefined ? t.path : `${t.path}/${sub.name.slice(t.name.length + 1)}`);
-    }
-  }
-  return dirs;
-}
-
-/** Detail `check '<dir>' exists`; missing directories are created, non-empty ones need delta/force. */
-export function checkTargetDirectories(dirs: readonly string[], mode: DeltaMode, log: Logger): void {
-  for (const dir of dirs) {
-    log.detail(`check '${dir}' exists`);
-    if (!existsSync(dir)) {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      continue;
-    }
-    if (!lstatSync(dir).isDirectory()) throw err('PathOpenError', `unable to open path '${dir}' for read`);
-    if (!mode.delta && !mode.force && readdirSync(dir).length > 0) {
-      throw err('PathNotEmptyError', `unable to restore to path '${dir}' because it contains files`, {
-        hints: ['try using --delta if this is what you intended.'],
-      });
-    }
-  }
 }
 
 export { PG_TBLSPC };
