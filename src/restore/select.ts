@@ -8,6 +8,7 @@ import { err, isPgbrError } from '../error/error.js';
 import type { Logger } from '../log/logger.js';
 import { loadBackupInfo, type BackupEntry, type BackupInfo } from '../repo/backup-info.js';
 import { repoIndexes, repoTarget, type RepoTarget } from '../command/common/repos.js';
+import { parseLsn } from '../postgres/lsn.js';
 
 export interface SelectedSet {
   repo: RepoTarget;
@@ -74,10 +75,10 @@ function targetMatcher(cfg: Config): Matcher | undefined {
     };
   }
   if (type === 'lsn') {
-    const lsn = parseLsn(target);
+    const lsn = targetLsn(target);
     return {
       describe: `unable to find backup set with lsn less than or equal to '${target}'`,
-      match: (b) => b.lsnStop !== undefined && lsn !== undefined && (parseLsn(b.lsnStop) ?? Infinity) <= lsn,
+      match: (b) => b.lsnStop !== undefined && parseLsn(b.lsnStop) <= lsn,
     };
   }
   return undefined;
@@ -99,8 +100,13 @@ export function parseTargetTime(text: string): number | undefined {
   return Date.UTC(y, mo - 1, d, h, mi, s) / 1000 + frac - offset;
 }
 
-/** `X/Y` hex LSN as a number (exact below 2^53, enough to compare). */
-export function parseLsn(text: string): number | undefined {
-  const m = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/.exec(text);
-  return m === null ? undefined : parseInt(m[1]!, 16) * 2 ** 32 + parseInt(m[2]!, 16);
+/** `--target` of --type=lsn, with pgBackRest's checks and texts (pgLsnFromStr). */
+export function targetLsn(text: string): bigint {
+  const parts = text.split('/');
+  if (parts.length !== 2) throw err('FormatError', 'lsn requires two parts');
+  const [hi, lo] = parts.map((p) => {
+    if (!/^[0-9A-Fa-f]{1,16}$/.test(p)) throw err('FormatError', `unable to convert base 16 string '${p}' to uint64`);
+    return BigInt(`0x${p}`);
+  }) as [bigint, bigint];
+  return ((hi << 32n) + lo) & 0xffffffffffffffffn;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { recoveryLines, recoveryOptions, rewriteAutoConf, type RecoverySettings } from '../../src/restore/recovery.js';
-import { parseLsn, parseTargetTime } from '../../src/restore/select.js';
+import { parseTargetTime, targetLsn } from '../../src/restore/select.js';
 import { versionNum } from '../../src/restore/run.js';
 
 const base: RecoverySettings = { type: 'default', restoreCommand: 'pgbackrest --stanza=main archive-get %f "%p"', pgVersionNum: 150000 };
@@ -62,9 +62,13 @@ describe('target parsing', () => {
     expect(() => parseTargetTime('2030-13-01 00:00:00')).toThrow('invalid date 2030-13-01');
   });
   it('LSNs and versions', () => {
-    expect(parseLsn('0/30002C8')).toBe(0x30002c8);
-    expect(parseLsn('1/0')! > parseLsn('0/FFFFFFFF')!).toBe(true);
-    expect(parseLsn('x')).toBeUndefined();
+    expect(targetLsn('0/30002C8')).toBe(0x30002c8n);
+    expect(targetLsn('1/0') > targetLsn('0/FFFFFFFF')).toBe(true);
+    // pgBackRest 2.45's texts (FormatError, [029])
+    expect(() => targetLsn('x')).toThrow('lsn requires two parts');
+    expect(() => targetLsn('1/2/3')).toThrow('lsn requires two parts');
+    expect(() => targetLsn('0/zz')).toThrow("unable to convert base 16 string 'zz' to uint64");
+    expect(() => targetLsn('0/')).toThrow("unable to convert base 16 string '' to uint64");
     expect(versionNum('15')).toBe(150000);
     expect(versionNum('9.6')).toBe(90600);
   });
