@@ -7,30 +7,42 @@ export interface IniEntry {
   readonly value: string;
 }
 
-/** Lenient INI of config files: sections in file order, repeated sections merged, entries in order. */
-export function parseConfIni(text: string): Map<string, IniEntry[]> {
+/**
+ * INI of config files: sections in file order, repeated sections merged, entries in order. Each
+ * file is read on its own, as pgBackRest validates each before joining them: line numbers count
+ * within the file, and a file's keys need a section of their own. Only ASCII white space is
+ * trimmed: a byte order mark is not white space to pgBackRest.
+ */
+export function parseConfIni(files: string | readonly string[]): Map<string, IniEntry[]> {
   const sections = new Map<string, IniEntry[]>();
+  for (const text of typeof files === 'string' ? [files] : files) parseOne(text, sections);
+  return sections;
+}
+
+const trimAscii = (s: string): string => s.replace(/^[ \t\r\n\v\f]+|[ \t\r\n\v\f]+$/g, '');
+
+function parseOne(text: string, sections: Map<string, IniEntry[]>): void {
   let current: IniEntry[] | undefined;
   const lines = text.split('\n');
   for (let n = 0; n < lines.length; n++) {
-    const line = lines[n].trim();
+    const line = trimAscii(lines[n]!);
     if (line === '' || line.startsWith('#')) continue;
     const at = `at line ${n + 1}: ${line}`;
     if (line.startsWith('[')) {
       if (!line.endsWith(']')) throw err('FormatError', `ini section should end with ] ${at}`);
       const name = line.slice(1, -1);
+      if (name === '') throw err('FormatError', `invalid empty section ${at}`);
       current = sections.get(name) ?? [];
       sections.set(name, current);
       continue;
     }
+    if (current === undefined) throw err('FormatError', `key/value found outside of section ${at}`);
     const eq = line.indexOf('=');
     if (eq < 0) throw err('FormatError', `missing '=' in key/value ${at}`);
-    if (current === undefined) throw err('FormatError', `key/value found outside of section ${at}`);
-    const key = line.slice(0, eq).trim();
+    const key = trimAscii(line.slice(0, eq));
     if (key === '') throw err('FormatError', `key is zero-length ${at}`);
-    current.push({ key, value: line.slice(eq + 1).trim() });
+    current.push({ key, value: trimAscii(line.slice(eq + 1)) });
   }
-  return sections;
 }
 
 export const DEFAULT_CONFIG_PATH = '/etc/pgbackrest';
@@ -52,10 +64,10 @@ function readFile(path: string): string {
 }
 
 /**
- * Text of the main config file plus the sorted *.conf include files, joined, following pgBackRest's
- * rules for --config, --config-path, --config-include-path and --no-config.
+ * Texts of the main config file and the sorted *.conf include files, following pgBackRest's rules
+ * for --config, --config-path, --config-include-path and --no-config.
  */
-export function loadConfigText(cli: Map<string, RawOption>, env: Map<string, RawOption>): string {
+export function loadConfigText(cli: Map<string, RawOption>, env: Map<string, RawOption>): string[] {
   const config = cliOrEnv('config', cli, env);
   const configPath = cliOrEnv('config-path', cli, env);
   const include = cliOrEnv('config-include-path', cli, env);
@@ -77,7 +89,7 @@ export function loadConfigText(cli: Map<string, RawOption>, env: Map<string, Raw
       throw err('PathMissingError', `unable to list file info for missing path '${dir}'`);
     }
   }
-  return parts.join('\n');
+  return parts;
 }
 
 function stripSlash(p: string): string {
