@@ -46,16 +46,19 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const out: ParsedArgs = { params: [], options: new Map() };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (!arg.startsWith('--')) {
+    if (!arg.startsWith('-')) {
       if (out.command === undefined) out.command = arg;
       else out.params.push(arg);
       continue;
     }
+    // pgBackRest takes every argument that starts with a dash for an option
+    if (!arg.startsWith('--')) throw err('OptionInvalidError', `option '${arg}' must begin with --`);
+    if (arg.startsWith('---')) throw err('OptionInvalidError', `option '${arg.slice(2)}' cannot begin with a dash`);
     const eq = arg.indexOf('=');
     const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
     let value = eq < 0 ? undefined : arg.slice(eq + 1);
     const found = resolveWithPrefix(name);
-    if (found === undefined) throw err('OptionInvalidError', `invalid option '--${name}'`);
+    if (found === undefined) throw err('OptionInvalidError', `invalid option '${arg}'`);
     let { prefix } = found;
     const { res } = found;
     const def = res.def;
@@ -63,6 +66,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       throw err('OptionInvalidError', `option '${name}' cannot be negated`);
     }
     if (prefix === 'reset' && def.section === 'command-line') throw err('OptionInvalidError', `option '${name}' cannot be reset`);
+    if (prefix !== 'set' && value !== undefined) throw err('OptionInvalidError', `option '${name}' does not allow an argument`);
     if (prefix === 'set' && def.type === 'boolean') {
       if (value !== undefined && value !== 'y' && value !== 'n') {
         throw err('OptionInvalidValueError', `boolean option '--${name}' argument must be 'y' or 'n'`);
