@@ -9,6 +9,7 @@ import { writeAllSync } from '../log/write.js';
 import { errnoCode } from '../storage/errno.js';
 import { loadCommand } from '../command/registry.js';
 import { refuseRemoteHosts } from '../command/common/remote-hosts.js';
+import { checkTimeouts } from '../config/load-checks.js';
 import { VERSION } from '../version.js';
 
 /**
@@ -39,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
     // In the try: even this first line can fail (stdout closed), and that is reported like any error.
     log.write(quiet ? 'debug' : 'info', `${name} command begin ${VERSION}: ${beginParams(cfg)}${cfg.displayOptions()}`);
     installSignalHandlers(log, name, quiet);
+    checkTimeouts(cfg);
     refuseRemoteHosts(cfg);
     const mod = await loadCommand(cfg.command);
     const result = (await mod.run({ cfg, log })) ?? {};

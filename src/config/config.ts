@@ -20,6 +20,8 @@ export interface Config {
   source(name: string): OptionSource;
   /** True when the option has a value (set or defaulted). */
   has(name: string): boolean;
+  /** The value as the user wrote it (`60s`, `1GB`), for messages; the default's text otherwise. */
+  text(name: string): string | undefined;
 
   /** Typed getters: throw OptionRequiredError when the value is missing. */
   str(name: string): string;

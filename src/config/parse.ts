@@ -65,6 +65,11 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, opts: { exec
     if (def.commands[command] === undefined) continue;
     for (const i of def.group === undefined ? [0] : groups[def.group]) resolver.resolve(def, i);
   }
+  // --repo names one of the configured repositories (pgBackRest checks the key while parsing)
+  const repo = resolver.entries.get('repo');
+  if (repo?.value !== undefined && repo.source !== 'default' && !groups.repo.includes(repo.value as number)) {
+    throw err('OptionInvalidValueError', `key '${repo.raw?.values[0] ?? String(repo.value)}' is not valid for 'repo' option`);
+  }
   return new ResolvedConfig(command, role, args.params, resolver.entries, groups, warnings);
 }
 

@@ -47,6 +47,12 @@ export class ResolvedConfig implements Config {
     return this.get(name) !== undefined;
   }
 
+  text(name: string): string | undefined {
+    const e = this.entry(name);
+    if (e?.raw !== undefined && e.raw.kind === 'set') return e.raw.values[0];
+    return e?.value === undefined ? undefined : String(e.value);
+  }
+
   private need(name: string): OptionValue {
     const v = this.get(name);
     if (v === undefined) throw err('OptionRequiredError', `${this.command} command requires option: ${name}`);

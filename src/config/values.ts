@@ -19,6 +19,29 @@ export function parseSize(text: string): number | undefined {
   return mult === undefined ? undefined : Number(m[1]) * mult;
 }
 
+/**
+ * Seconds of a time option, read as pgBackRest 2.45 reads it: C's strtod on the text, whatever
+ * follows the number ignored (`60s` is 60, `1e2` 100, `0x10` 16), then whole milliseconds. Undefined
+ * when no number starts the text.
+ */
+export function parseTime(text: string): number | undefined {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(?:0[xX]([0-9a-fA-F]+(?:\.[0-9a-fA-F]*)?|\.[0-9a-fA-F]+)(?:[pP]([+-]?\d+))?|((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(inf(?:inity)?|nan))/i.exec(text);
+  if (m === null) return undefined;
+  const sign = m[1] === '-' ? -1 : 1;
+  let n: number;
+  if (m[2] !== undefined) {
+    const [whole, frac = ''] = m[2].split('.');
+    n = parseInt(whole || '0', 16) + [...frac].reduce((acc, d, i) => acc + parseInt(d, 16) / 16 ** (i + 1), 0);
+    if (m[3] !== undefined) n *= 2 ** Number(m[3]);
+  } else if (m[4] !== undefined) {
+    n = Number(m[4]);
+  } else {
+    n = m[5]!.toLowerCase() === 'nan' ? NaN : Infinity;
+  }
+  n *= sign;
+  return Number.isFinite(n) ? Math.trunc(n * 1000) / 1000 : n;
+}
+
 function invalid(value: string, name: string): Error {
   return err('OptionInvalidValueError', `'${value}' is not valid for '${name}' option`);
 }
@@ -46,8 +69,9 @@ export function parseScalar(def: TableOption, name: string, value: string, allow
       return n;
     }
     case 'time': {
-      if (!/^\d+(\.\d+)?$/.test(value)) throw invalid(value, name);
-      const n = Number(value);
+      const n = parseTime(value);
+      if (n === undefined) throw invalid(value, name);
+      if (!Number.isFinite(n)) throw err('OptionInvalidValueError', `'${value}' is out of range for '${name}' option`);
       checkRange(n, value, name, def.range);
       return n;
     }

@@ -18,7 +18,7 @@ function config(values: Record<string, OptionValue>): Config {
   };
   return {
     command: 'repo-ls', params: [], warnings: [],
-    get, has: (n) => get(n) !== undefined, source: () => 'config',
+    get, has: (n) => get(n) !== undefined, source: () => 'config', text: (n) => (get(n) === undefined ? undefined : String(get(n))),
     str: (n) => String(need(n)), int: (n) => Number(need(n)), bool: (n) => need(n) === true,
     strOpt: (n) => (get(n) === undefined ? undefined : String(get(n))),
     intOpt: (n) => (get(n) === undefined ? undefined : Number(get(n))),

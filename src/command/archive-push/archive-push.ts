@@ -11,11 +11,13 @@ import { formatSize } from '../../util/format.js';
 import { repoTargets } from '../common/repos.js';
 import { pushAsyncForeground } from '../../archive/async-push.js';
 import { runAsyncPush } from './async.js';
+import { checkCompressLevel } from '../../config/load-checks.js';
 
 /** `archive_command`: push one WAL file to every repo, or drop it when the queue is over its limit. */
 export async function run(ctx: CommandContext): Promise<void> {
   if (ctx.cfg.role === 'async') return runAsyncPush(ctx);
   const { cfg, log } = ctx;
+  checkCompressLevel(cfg);
   const param = cfg.params[0];
   if (param === undefined) throw err('ParamRequiredError', 'WAL segment to push required');
   const stanza = cfg.str('stanza');

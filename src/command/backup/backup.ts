@@ -4,6 +4,7 @@ import { acquireLock } from '../../lock/lock.js';
 import { checkStop } from '../../lock/stop.js';
 import { runBackup } from '../../backup/run.js';
 import { repoTarget } from '../common/repos.js';
+import { checkCompressLevel } from '../../config/load-checks.js';
 
 /** `backup`: one backup of pg1 into one repo (`--repo`, or the lowest configured index). */
 export async function run({ cfg, log }: CommandContext): Promise<CommandResult> {
@@ -20,6 +21,7 @@ export async function run({ cfg, log }: CommandContext): Promise<CommandResult> 
   let handedOff = false;
   try {
     retentionWarning(cfg, repoIdx, log);
+    checkCompressLevel(cfg);
     await runBackup({ cfg, log, repo: await repoTarget(cfg, repoIdx), lock });
     handedOff = true;
     // the automatic expire runs after `backup command end`, still inside the backup lock
