@@ -54,7 +54,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, opts: { exec
   const warnings: string[] = [];
   const envOpts = readEnv(env, warnings);
   for (const [k, raw] of envOpts) if (raw.res.def.commands[command] === undefined) envOpts.delete(k);
-  const sections = parseConfIni(loadConfigText(args.options, envOpts));
+  const sections = readConfigFiles(args.options, envOpts, lenient);
   const file = fileOptions(sections, command, stanzaOf(args.options, envOpts), warnings);
   const groups = groupIndexes([args.options, envOpts, file]);
   const resolver = new Resolver({ command, cli: args.options, env: envOpts, file, lenient });
@@ -71,6 +71,19 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, opts: { exec
     throw err('OptionInvalidValueError', `key '${repo.raw?.values[0] ?? String(repo.value)}' is not valid for 'repo' option`);
   }
   return new ResolvedConfig(command, role, args.params, resolver.entries, groups, warnings);
+}
+
+/**
+ * The config files' sections. help and version, which pgBackRest answers without a usable
+ * configuration, take unreadable or malformed files as empty.
+ */
+function readConfigFiles(cli: Map<string, RawOption>, env: Map<string, RawOption>, lenient: boolean): ReturnType<typeof parseConfIni> {
+  try {
+    return parseConfIni(loadConfigText(cli, env));
+  } catch (e) {
+    if (!lenient) throw e;
+    return new Map();
+  }
 }
 
 /** Indexes set anywhere for each group, ascending; [1] when none. */

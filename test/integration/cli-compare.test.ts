@@ -24,7 +24,8 @@ async function both(c: Case): Promise<void> {
   chownToPostgres(dir);
   const conf = join(dir, 'pgbackrest.conf');
   writeFileSync(conf, c.conf ?? '');
-  const args = [`--config=${conf}`, `--lock-path=${join(dir, 'lock')}`, '--log-level-file=off'];
+  // a case may name its own --config
+  const args = [...(c.args.some((a) => a.startsWith('--config=')) ? [] : [`--config=${conf}`]), `--lock-path=${join(dir, 'lock')}`, '--log-level-file=off'];
   if (c.include !== undefined) {
     const inc = join(dir, 'conf.d');
     mkdirSync(inc);
@@ -60,6 +61,20 @@ describe('the command line as pgBackRest 2.45 reads it', () => {
     for (const a of ['--no-archive-check=y', '--reset-io-timeout=x', '-v', '-stanza=x', '---x', '--foo=bar', '--STANZA=x']) {
       await both({ args: [a, 'info'] });
     }
+  });
+});
+
+describe('answers that do not need a usable configuration, or carry hints', () => {
+  it('version and help ignore a missing or malformed config file', async () => {
+    await both({ args: ['--config=@DIR@/missing.conf', 'version'] });
+    await both({ conf: 'garbage\n', args: ['version'] });
+    const dir = makeTempDir('pgbr-cli-cmp-');
+    const r = await ours([`--config=${join(dir, 'missing.conf')}`, 'version'], { asRoot: true });
+    expect(r).toEqual({ code: 0, stdout: 'pgBackRest 2.45\n', stderr: '' });
+  });
+
+  it('expire without backup.info gives the load error with its hints', async () => {
+    await both({ args: ['--stanza=x', '--repo1-path=@DIR@/repo', '--repo1-retention-full=1', 'expire'] });
   });
 });
 

@@ -45,7 +45,7 @@ export async function runExpire(cfg: Config, log: Logger): Promise<void> {
       }
     } catch (e) {
       const pe = toPgbrError(e);
-      log.error(`${repo.name}: ${pe.message}`, pe.code);
+      log.error(`${repo.name}: ${pe.fullMessage}`, pe.code);
       errors++;
     }
   }
