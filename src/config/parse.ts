@@ -65,6 +65,12 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, opts: { exec
     if (def.commands[command] === undefined) continue;
     for (const i of def.group === undefined ? [0] : groups[def.group]) resolver.resolve(def, i);
   }
+  // an index counts only when one of its options took effect (pgBackRest ignores, say, repo2-s3-key
+  // in the file while repo2-type is posix, and then has no repo2)
+  for (const group of ['repo', 'pg'] as const) {
+    const used = groups[group].filter((i) => [...resolver.entries.values()].some((e) => e.def.group === group && e.key.startsWith(`${group}${i}-`) && e.source !== 'default'));
+    groups[group] = used.length === 0 ? [1] : used;
+  }
   // --repo names one of the configured repositories (pgBackRest checks the key while parsing)
   const repo = resolver.entries.get('repo');
   if (repo?.value !== undefined && repo.source !== 'default' && !groups.repo.includes(repo.value as number)) {
