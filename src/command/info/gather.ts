@@ -1,9 +1,9 @@
 import type { Config } from '../../config/config.js';
-import { toPgbrError } from '../../error/error.js';
+import { err, isPgbrError, toPgbrError } from '../../error/error.js';
 import { lockStatus } from '../../lock/lock.js';
 import { loadArchiveInfo, type ArchiveInfo } from '../../repo/archive-info.js';
 import { loadBackupInfo, type BackupInfo, type BackupEntry } from '../../repo/backup-info.js';
-import { archiveIdPath, backupStanzaPath } from '../../repo/layout.js';
+import { archiveIdPath } from '../../repo/layout.js';
 import { repoTargets, type RepoTarget } from '../common/repos.js';
 import { INFO_STATUS, type InfoArchive, type InfoBackup, type InfoStanza, type InfoStatus } from './model.js';
 import { walMinMax } from './wal-range.js';
@@ -22,16 +22,50 @@ interface RepoStanza {
 export async function gatherInfo(cfg: Config): Promise<InfoStanza[]> {
   const repos = await repoTargets(cfg);
   const given = cfg.strOpt('stanza');
-  const names = given !== undefined ? [given] : await stanzaNames(repos);
   const set = cfg.strOpt('set');
+  // stanza name → what each repo (by position in `repos`) knows of it; a repo it was not found on has no entry
+  const found = new Map<string, Array<RepoStanza | undefined>>();
+  // pgBackRest's repo-level errors (the repo could not be listed): reported with every stanza
+  const repoErrors: Array<InfoStatus | undefined> = repos.map(() => undefined);
+  for (const [i, repo] of repos.entries()) {
+    try {
+      let names = (await repo.storage.list('backup')).filter((e) => e.type === 'path').map((e) => e.name).sort();
+      let exists = true;
+      if (given !== undefined) {
+        exists = names.includes(given);
+        names = [given];
+      }
+      for (const name of names) {
+        const perRepo = found.get(name) ?? repos.map(() => undefined);
+        found.set(name, perRepo);
+        perRepo[i] = await repoStanza(repo, name, exists);
+      }
+    } catch (e) {
+      repoErrors[i] = otherStatus(e);
+    }
+  }
+  if (repoErrors.some((e) => e !== undefined)) {
+    if (found.size === 0) found.set(given ?? '[invalid]', repos.map(() => undefined));
+    for (const perRepo of found.values()) {
+      repoErrors.forEach((status, i) => {
+        if (status !== undefined) perRepo[i] = { repo: repos[i]!, status, archives: [] };
+      });
+    }
+  }
   const out: InfoStanza[] = [];
-  for (const name of names) {
-    const perRepo = await Promise.all(repos.map((r) => repoStanza(r, name)));
+  for (const name of [...found.keys()].sort()) {
+    const perRepo = found.get(name)!.map((r, i) => r ?? { repo: repos[i]!, status: INFO_STATUS.missingStanzaPath, archives: [] });
     const stanza = stanzaInfo(name, perRepo, cfg.str('lock-path'), set);
     if (set !== undefined) await setDetails(stanza, perRepo);
     out.push(stanza);
   }
   return out;
+}
+
+/** pgBackRest's status 99 of a repo: the error's type and whole message. */
+function otherStatus(e: unknown): InfoStatus {
+  const pe = toPgbrError(e);
+  return { code: INFO_STATUS.other.code, message: `[${pe.type}] ${pe.fullMessage}` };
 }
 
 async function setDetails(stanza: InfoStanza, perRepo: RepoStanza[]): Promise<void> {
@@ -41,27 +75,33 @@ async function setDetails(stanza: InfoStanza, perRepo: RepoStanza[]): Promise<vo
   }
 }
 
-async function stanzaNames(repos: RepoTarget[]): Promise<string[]> {
-  const names = new Set<string>();
-  for (const r of repos) {
-    for (const e of await r.storage.list('backup')) if (e.type === 'path') names.add(e.name);
-  }
-  return [...names].sort();
-}
-
-async function repoStanza(repo: RepoTarget, stanza: string): Promise<RepoStanza> {
+/**
+ * One repo's view of a stanza listed there (`exists`): no backup.info is "missing stanza data",
+ * any other failure is status 99 with the error.
+ */
+async function repoStanza(repo: RepoTarget, stanza: string, exists: boolean): Promise<RepoStanza> {
   const base = { repo, archives: [] as InfoArchive[] };
-  if (!(await repo.storage.pathExists(backupStanzaPath(stanza)))) return { ...base, status: INFO_STATUS.missingStanzaPath };
+  if (!exists) return { ...base, status: INFO_STATUS.missingStanzaPath };
   const opts = { cipherPass: repo.cipherPass, displayPath: repo.display };
   try {
-    const backup = (await loadBackupInfo(repo.storage, stanza, opts)).value;
+    let backup: BackupInfo;
+    try {
+      backup = (await loadBackupInfo(repo.storage, stanza, opts)).value;
+    } catch (e) {
+      if (isPgbrError(e, 'FileMissingError')) return { ...base, status: INFO_STATUS.missingStanzaData };
+      if (isPgbrError(e, 'CryptoError')) {
+        throw err('CryptoError', e.fullMessage, {
+          hints: ['use option --stanza if encryption settings are different for the stanza than the global settings.'],
+        });
+      }
+      throw e;
+    }
     const archive = (await loadArchiveInfo(repo.storage, stanza, opts)).value;
     const archives = await archiveList(repo, stanza, archive);
     const status = backup.backups.length === 0 ? INFO_STATUS.noBackup : INFO_STATUS.ok;
     return { repo, status, archive, backup, archives };
   } catch (e) {
-    const pe = toPgbrError(e);
-    return { ...base, status: { code: INFO_STATUS.other.code, message: `[${pe.type}] ${pe.fullMessage}` } };
+    return { ...base, status: otherStatus(e) };
   }
 }
 
@@ -101,21 +141,24 @@ function stanzaInfo(name: string, perRepo: RepoStanza[], lockPath: string, set?:
     name,
     repo: perRepo.map((r, i) => ({ cipher: r.repo.cipherType, key: r.repo.idx, status: repoStatus[i] })),
     status: {
-      ...stanzaStatus(repoStatus),
+      ...stanzaStatus(perRepo, repoStatus),
       lock: { backup: lock.held ? { held: true, ...(lock.pctCplt !== undefined ? { 'pct-cplt': lock.pctCplt } : {}) } : { held: false } },
     },
   };
 }
 
-/** One repo: its status. Several: the shared status, or "different across repos". */
-function stanzaStatus(statuses: InfoStatus[]): InfoStatus {
+/**
+ * The stanza's status from its repos' as pgBackRest 2.45 forms it: the one repo's status, the
+ * shared one, or "different across repos" (4) as soon as two differ; "database mismatch across
+ * repos" (5) when repos hold different current clusters.
+ */
+function stanzaStatus(perRepo: readonly RepoStanza[], statuses: readonly InfoStatus[]): InfoStatus {
+  const current = perRepo.map((r) => r.backup?.history.find((h) => h.id === r.backup?.currentId)).filter((h) => h !== undefined);
+  if (current.some((h) => h.version !== current[0]!.version || h.systemId !== current[0]!.systemId)) return INFO_STATUS.pgMismatch;
   const codes = new Set(statuses.map((s) => s.code));
-  if (codes.size === 1) {
-    const s = statuses[0];
-    return s.code === INFO_STATUS.other.code ? INFO_STATUS.other : { code: s.code, message: s.message };
-  }
-  if (statuses.some((s) => s.code === 0)) return { code: 0, message: 'ok' };
-  return INFO_STATUS.mixed;
+  if (codes.size > 1) return INFO_STATUS.mixed;
+  const s = statuses[0]!;
+  return s.code === INFO_STATUS.other.code ? INFO_STATUS.other : { code: s.code, message: s.message };
 }
 
 function infoBackup(b: BackupEntry, repoKey: number): InfoBackup {

@@ -9,33 +9,36 @@ export function renderInfoText(stanzas: InfoStanza[], opts: { set?: string } = {
 
 function renderStanza(s: InfoStanza, opts: { set?: string }): string {
   const out: string[] = [`stanza: ${s.name}`, `    status: ${statusText(s)}`];
-  if (s.repo.length > 1 && s.status.code === 4) {
-    for (const r of s.repo) out.push(`        repo${r.key}: ${repoStatusText(r.status.code, r.status.message)}`);
-  } else if (s.status.code === 99) {
-    const r = s.repo.find((x) => x.status.code === 99);
-    if (r) out.push(`        ${r.status.message}`);
+  // mixed, database mismatch and other errors go on with each repo's status, as pgBackRest 2.45 shows them
+  if (s.status.code === 4 || s.status.code === 5 || s.status.code === 99) {
+    const multi = s.repo.length > 1;
+    const spacer = ' '.repeat(multi ? 15 : 12);
+    for (const r of s.repo) {
+      const head = multi ? `        repo${r.key}: ` : '';
+      if (r.status.code === 0) out.push(`${head}ok`);
+      else if (r.status.code === 99) {
+        if (multi) out.push(`${head}error (other)`);
+        out.push(...r.status.message.split('\n').map((l) => `${spacer}${l}`));
+      } else out.push(`${head}error (${r.status.message})`);
+    }
   }
-  if (s.db.length === 0 && s.status.code !== 6) return out.join('\n') + '\n';
-  out.push(`    cipher: ${s.cipher}`);
-  if (s.cipher === 'mixed') for (const r of s.repo) out.push(`        repo${r.key}: ${r.cipher}`);
-  // A --set that matches no backup: pgBackRest stops after the cipher line.
-  if (s.status.code === 6) return out.join('\n') + '\n';
-  for (const db of dbGroups(s)) out.push(...renderDb(s, db, opts));
+  // the cipher when the stanza is found on some repo, then its databases
+  if (s.status.code !== 1) {
+    out.push(`    cipher: ${s.cipher}`);
+    if (s.cipher === 'mixed') for (const r of s.repo) out.push(`        repo${r.key}: ${r.cipher}`);
+  }
+  if (s.db.length > 0) for (const db of dbGroups(s)) out.push(...renderDb(s, db, opts));
   return out.join('\n') + '\n';
 }
 
 function statusText(s: InfoStanza): string {
   const lock = s.status.lock.backup;
-  const running = lock.held
-    ? ` (backup/expire running${lock['pct-cplt'] !== undefined ? ` - ${(lock['pct-cplt'] / 100).toFixed(2)}% complete` : ''})`
-    : '';
-  if (s.status.code === 0) return `ok${running}`;
-  if (s.status.code === 4) return `mixed${running}`;
-  return `error (${s.status.message})${running}`;
-}
-
-function repoStatusText(code: number, message: string): string {
-  return code === 0 ? 'ok' : `error (${message})`;
+  const running = `backup/expire running${lock['pct-cplt'] !== undefined ? ` - ${(lock['pct-cplt'] / 100).toFixed(2)}% complete` : ''}`;
+  const code = s.status.code;
+  if (code === 0) return lock.held ? `ok (${running})` : 'ok';
+  const text = code === 4 ? 'mixed' : `error (${s.status.message}`;
+  if (code === 4 || code === 5 || code === 99) return `${text}${code === 4 ? '' : ')'}${lock.held ? ` (${running})` : ''}`;
+  return `${text}${lock.held ? `, ${running}` : ''})`;
 }
 
 /** One `db (...)` block per history entry (system id + version + id), oldest first. */
