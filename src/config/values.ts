@@ -76,14 +76,19 @@ export function parseScalar(def: TableOption, name: string, value: string, allow
       return n;
     }
     case 'path':
+      if (value === '') throw tooShort(name);
       return parsePath(value, name);
     case 'string-id':
       if (allow !== undefined && !allow.includes(value)) throw notAllowed(value, name);
       return value;
     default:
-      if (value === '') throw invalid(value, name);
+      if (value === '') throw tooShort(name);
       return value;
   }
+}
+
+function tooShort(name: string): Error {
+  return err('OptionInvalidValueError', `'' must be >= 1 character for '${name}' option`);
 }
 
 function notAllowed(value: string, name: string): Error {

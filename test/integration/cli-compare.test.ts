@@ -57,6 +57,11 @@ describe('the command line as pgBackRest 2.45 reads it', () => {
     for (const v of ['60s', '1e2', 'abc', '-1', 'inf']) await both({ args: ['--stanza=x', '--repo1-path=@DIR@/repo', `--io-timeout=${v}`, 'info'] });
   });
 
+  it('says an empty string or path value must have a character', async () => {
+    await both({ args: ['--stanza=', 'info'] });
+    await both({ args: ['--stanza=x', '--repo1-path=', 'info'] });
+  });
+
   it('refuses arguments on --no- and --reset- forms, single dashes, and names the whole invalid argument', async () => {
     for (const a of ['--no-archive-check=y', '--reset-io-timeout=x', '-v', '-stanza=x', '---x', '--foo=bar', '--STANZA=x']) {
       await both({ args: [a, 'info'] });
