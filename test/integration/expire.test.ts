@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startCluster, type Cluster } from '../harness/pg.js';
 import { chownToPostgres, makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
@@ -166,6 +166,14 @@ describe('expire compared with pgBackRest 2.45', () => {
   it('--set errors match: bad label, unknown label', async () => {
     await compare(['--set=bogus']);
     await compare(['--set=20000101-000000F']);
+  });
+
+  it('an unknown --set is warned of before the WAL lines, and even when the archive then fails', async () => {
+    // all on stdout, so the order of the warning and the INFO lines shows
+    await compare(['--log-level-stderr=off', '--set=20000101-000000F', '--repo1-retention-full=9'], addOldWalDirs);
+    await compare(['--log-level-stderr=off', '--set=20000101-000000F'], () => {
+      for (const f of ['archive.info', 'archive.info.copy']) rmSync(join(repo(), 'archive/demo', f));
+    });
   });
 
   it('time-based retention with nothing old enough, and history retention', async () => {

@@ -38,11 +38,10 @@ export async function runExpire(cfg: Config, log: Logger): Promise<void> {
   let adhocFound = false;
   for (const [i, repo] of repos.entries()) {
     try {
-      const found = await expireRepo({ cfg, log, repo, stanza, dryRun, ...(adhoc === undefined ? {} : { adhoc }) });
+      // found nowhere: said once, on the last repo right after its lookup (before its removals), as 2.45 does
+      const warnMissing = i === repos.length - 1 && !adhocFound;
+      const found = await expireRepo({ cfg, log, repo, stanza, dryRun, ...(adhoc === undefined ? {} : { adhoc }) }, warnMissing);
       adhocFound ||= found;
-      if (adhoc !== undefined && !adhocFound && i === repos.length - 1) {
-        log.warn(`backup ${adhoc} does not exist\nHINT: run the info command and confirm the backup is listed`);
-      }
     } catch (e) {
       const pe = toPgbrError(e);
       log.error(`${repo.name}: ${pe.fullMessage}`, pe.code);
@@ -52,8 +51,8 @@ export async function runExpire(cfg: Config, log: Logger): Promise<void> {
   if (errors > 0) throw err('CommandError', `expire command encountered ${errors} error(s), check the log file for details`);
 }
 
-/** Returns whether the `--set` backup was found on this repo. */
-async function expireRepo(r: RepoRun): Promise<boolean> {
+/** Returns whether the `--set` backup was found on this repo; `warnMissing`: say so when it was not. */
+async function expireRepo(r: RepoRun, warnMissing: boolean): Promise<boolean> {
   const { repo, stanza, log } = r;
   const info = (await loadBackupInfo(repo.storage, stanza, { cipherPass: repo.cipherPass, displayPath: repo.display })).value;
   await reconstructBackupInfo(repo, stanza, info, log);
@@ -65,6 +64,8 @@ async function expireRepo(r: RepoRun): Promise<boolean> {
     if (state.find(r.adhoc) !== undefined) {
       found = true;
       await expireAdhocSet(r, state, r.adhoc);
+    } else if (warnMissing) {
+      log.warn(`backup ${r.adhoc} does not exist\nHINT: run the info command and confirm the backup is listed`);
     }
   } else {
     archiveRetention = applyRetention(r, state, settings);
