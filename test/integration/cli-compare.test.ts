@@ -57,6 +57,11 @@ describe('the command line as pgBackRest 2.45 reads it', () => {
     for (const v of ['60s', '1e2', 'abc', '-1', 'inf']) await both({ args: ['--stanza=x', '--repo1-path=@DIR@/repo', `--io-timeout=${v}`, 'info'] });
   });
 
+  it('counts archive-push and archive-get parameters first', async () => {
+    await both({ args: ['--stanza=x', '--repo1-path=@DIR@/repo', '--pg1-path=@DIR@/pg', 'archive-push', 'a', 'b'] });
+    await both({ args: ['--stanza=x', '--repo1-path=@DIR@/repo', '--pg1-path=@DIR@/pg', 'archive-get', 'a', 'b', 'c'] });
+  });
+
   it('says an empty string or path value must have a character', async () => {
     await both({ args: ['--stanza=', 'info'] });
     await both({ args: ['--stanza=x', '--repo1-path=', 'info'] });

@@ -17,6 +17,7 @@ export async function run(ctx: CommandContext): Promise<CommandResult> {
   const [name, destParam] = cfg.params;
   if (name === undefined) throw err('ParamRequiredError', 'WAL segment to get required');
   if (destParam === undefined) throw err('ParamRequiredError', 'path to copy WAL segment required');
+  if (cfg.params.length > 2) throw err('ParamInvalidError', 'extra parameters found');
   const pgPath = cfg.str('pg1-path');
   const dest = resolveWalPath(destParam, pgPath);
   const pg = await readPgControl(pgPath);

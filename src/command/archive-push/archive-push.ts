@@ -19,7 +19,8 @@ export async function run(ctx: CommandContext): Promise<void> {
   const { cfg, log } = ctx;
   checkCompressLevel(cfg);
   const param = cfg.params[0];
-  if (param === undefined) throw err('ParamRequiredError', 'WAL segment to push required');
+  // exactly one: 2.45 says this of two as well
+  if (param === undefined || cfg.params.length > 1) throw err('ParamRequiredError', 'WAL segment to push required');
   const stanza = cfg.str('stanza');
   checkStop(cfg.str('lock-path'), stanza);
   const pgPath = cfg.strOpt('pg1-path');
