@@ -104,7 +104,7 @@ export function cleanTargets(m: Manifest, targets: readonly CleanTarget[], o: Cl
       if (ct.target.file !== undefined) continue;
       if (o.delta) log.info(`remove invalid files/links/paths from '${ct.path}'`);
       const p = e.paths.get(ct.name);
-      if (p !== undefined) fixPath(ct.path, p.mode, p.user, p.group, lstatSync(ct.path), e.owners, log);
+      if (p !== undefined) fixPath(ct.path, p.mode, p.user, p.group, statSync(ct.path), e.owners, log);
       cleanDir(ct.path, ct.name, e, log);
       continue;
     }
