@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { parseConfig } from '../config/parse.js';
+import { parseConfig, warningsBefore } from '../config/parse.js';
 import { commandByName } from '../config/commands.js';
 import type { Config } from '../config/config.js';
 import { toPgbrError, isPgbrError, type PgbrError } from '../error/error.js';
@@ -26,6 +26,7 @@ async function main(argv: string[]): Promise<number> {
     });
   } catch (e) {
     const pe = toPgbrError(e);
+    for (const w of warningsBefore(e)) log.warn(w);
     log.error(pe.fullMessage, pe.code);
     return pe.code;
   }

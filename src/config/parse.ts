@@ -56,8 +56,36 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, opts: { exec
   for (const [k, raw] of envOpts) if (raw.res.def.commands[command] === undefined) envOpts.delete(k);
   const sections = readConfigFiles(args.options, envOpts, lenient);
   const file = fileOptions(sections, command, stanzaOf(args.options, envOpts), warnings);
-  const groups = groupIndexes([args.options, envOpts, file]);
-  const resolver = new Resolver({ command, cli: args.options, env: envOpts, file, lenient });
+  try {
+    return resolveAll({ command, role, params: args.params, cli: args.options, env: envOpts, file, lenient, warnings });
+  } catch (e) {
+    if (warnings.length > 0 && typeof e === 'object' && e !== null) WARNINGS.set(e, warnings);
+    throw e;
+  }
+}
+
+/** Warnings the config files gave before `e` stopped the parse: pgBackRest has printed them by then. */
+export function warningsBefore(e: unknown): readonly string[] {
+  return (typeof e === 'object' && e !== null ? WARNINGS.get(e) : undefined) ?? [];
+}
+
+const WARNINGS = new WeakMap<object, string[]>();
+
+interface Layered {
+  command: string;
+  role?: string;
+  params: readonly string[];
+  cli: Map<string, RawOption>;
+  env: Map<string, RawOption>;
+  file: Map<string, RawOption>;
+  lenient: boolean;
+  warnings: string[];
+}
+
+function resolveAll(l: Layered): Config {
+  const { command, lenient, file, warnings } = l;
+  const groups = groupIndexes([l.cli, l.env, file]);
+  const resolver = new Resolver({ command, cli: l.cli, env: l.env, file, lenient });
   // stanza first: pgBackRest reports a missing stanza before any stanza option
   const stanzaDef = OPTIONS.find((o) => o.name === 'stanza')!;
   if (stanzaDef.commands[command] !== undefined) resolver.resolve(stanzaDef, 0);
@@ -76,7 +104,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, opts: { exec
   if (repo?.value !== undefined && repo.source !== 'default' && !groups.repo.includes(repo.value as number)) {
     throw err('OptionInvalidValueError', `key '${repo.raw?.values[0] ?? String(repo.value)}' is not valid for 'repo' option`);
   }
-  return new ResolvedConfig(command, role, args.params, resolver.entries, groups, warnings);
+  return new ResolvedConfig(command, l.role, [...l.params], resolver.entries, groups, warnings);
 }
 
 /**

@@ -89,6 +89,10 @@ describe('answers that do not need a usable configuration, or carry hints', () =
 });
 
 describe('config files as pgBackRest 2.45 reads them', () => {
+  it('prints the config file\'s warnings before an error the options then give', async () => {
+    await both({ conf: '[global]\nset=x\n', args: ['--stanza=x', '--repo1-path=@DIR@/repo', '--io-timeout=abc', 'info'] });
+  });
+
   it('refuses an empty section and a byte order mark, and counts lines per file', async () => {
     await both({ conf: '[]\nx=1\n', args: ['--stanza=x', 'info'] });
     await both({ conf: '\ufeff[global]\nrepo1-path=/x\n', args: ['--stanza=x', 'info'] });
