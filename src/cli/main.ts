@@ -42,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
     log.write(quiet ? 'debug' : 'info', `${name} command begin ${VERSION}: ${beginParams(cfg)}${cfg.displayOptions()}`);
     installSignalHandlers(log, name, quiet);
     checkTimeouts(cfg);
+    for (const n of cfg.notices ?? []) log.warn(n);
     refuseRemoteHosts(cfg);
     const mod = await loadCommand(cfg.command);
     const result = (await mod.run({ cfg, log })) ?? {};

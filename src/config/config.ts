@@ -42,6 +42,8 @@ export interface Config {
    */
   displayOptions(): string;
 
-  /** Warnings found while loading (invalid option in config file, ...), to log after begin. */
+  /** Warnings found while loading (invalid option in config file, ...), to log before the begin line. */
   readonly warnings: readonly string[];
+  /** Warnings about how options combine, which pgBackRest logs after the begin line. */
+  readonly notices?: readonly string[];
 }

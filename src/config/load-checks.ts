@@ -30,3 +30,4 @@ export function checkCompressLevel(cfg: Config): void {
   if (level >= min && level <= max) return;
   throw err('OptionInvalidValueError', `'${cfg.text('compress-level')}' is out of range for 'compress-level' option when 'compress-type' option = '${type}'`);
 }
+

@@ -99,12 +99,24 @@ function resolveAll(l: Layered): Config {
     const used = groups[group].filter((i) => [...resolver.entries.values()].some((e) => e.def.group === group && e.key.startsWith(`${group}${i}-`) && e.source !== 'default'));
     groups[group] = used.length === 0 ? [1] : used;
   }
+  // the deprecated compress=n stands for compress-type=none when compress-type is not given
+  // (with both given, compress-type wins and checkDeprecatedCompress warns)
+  const notices: string[] = [];
+  const compress = resolver.entries.get('compress');
+  const compressType = resolver.entries.get('compress-type');
+  if (compress !== undefined && compress.source !== 'default' && compressType !== undefined) {
+    if (compressType.source !== 'default') {
+      notices.push("'compress' and 'compress-type' options should not both be set\nHINT: 'compress-type' is preferred and 'compress' is deprecated.");
+    } else if (compress.value === false) {
+      resolver.entries.set('compress-type', { ...compressType, value: 'none', source: compress.source });
+    }
+  }
   // --repo names one of the configured repositories (pgBackRest checks the key while parsing)
   const repo = resolver.entries.get('repo');
   if (repo?.value !== undefined && repo.source !== 'default' && !groups.repo.includes(repo.value as number)) {
     throw err('OptionInvalidValueError', `key '${repo.raw?.values[0] ?? String(repo.value)}' is not valid for 'repo' option`);
   }
-  return new ResolvedConfig(command, l.role, [...l.params], resolver.entries, groups, warnings);
+  return new ResolvedConfig(command, l.role, [...l.params], resolver.entries, groups, warnings, notices);
 }
 
 /**

@@ -18,6 +18,7 @@ export class ResolvedConfig implements Config {
     private readonly entries: Map<string, Entry>,
     private readonly groups: Readonly<Record<OptionGroup, number[]>>,
     readonly warnings: readonly string[],
+    readonly notices: readonly string[] = [],
   ) {
     this.params = Object.freeze([...params]);
     Object.freeze(this);
