@@ -150,6 +150,33 @@ describe.each(['gz', 'lz4', 'zst', 'bz2', 'none'])('interop with pgBackRest 2.45
   }
 });
 
+describe('a stopped stanza', () => {
+  it('serves no WAL: archive-get fails [062] like 2.45, and again after start it works', async () => {
+    const dir = makeTempDir('pgbr-arch-stop-');
+    const file = writeConf(dir, {
+      global: { 'repo1-path': join(dir, 'repo'), 'lock-path': join(dir, 'lock'), 'log-level-file': 'off' },
+      demo: { 'pg1-path': cluster.pgdata, 'pg1-port': String(cluster.port), 'pg1-socket-path': cluster.socketDir },
+    });
+    const args = [`--config=${file}`, '--stanza=demo'];
+    expect((await ours([...args, 'stanza-create'])).code).toBe(0);
+    const seg = segments[0];
+    const copy = join(dir, seg);
+    copyFileSync(segPath(seg), copy);
+    chownToPostgres(copy);
+    expect((await ours([...args, 'archive-push', copy])).code).toBe(0);
+    expect((await ours([...args, 'stop'])).code).toBe(0);
+    const dest = join(dir, 'got');
+    for (const run of [ours, theirs]) {
+      const r = await run([...args, 'archive-get', seg, dest]);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 62, stderr: 'ERROR: [062]: stop file exists for stanza demo\n' });
+    }
+    expect(existsSync(dest)).toBe(false);
+    expect((await ours([...args, 'start'])).code).toBe(0);
+    expect((await ours([...args, 'archive-get', seg, dest])).code).toBe(0);
+    expect(readFileSync(dest).equals(readFileSync(copy))).toBe(true);
+  });
+});
+
 describe('bad input', () => {
   it('keeps the stored segment on a changed duplicate (45) and warns on an identical one', async () => {
     const dir = makeTempDir('pgbr-arch-bad-');

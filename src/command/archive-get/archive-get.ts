@@ -6,6 +6,7 @@ import { resolveWalPath } from '../../archive/wal-path.js';
 import { repoTargets } from '../common/repos.js';
 import { getAsyncForeground } from '../../archive/async-get.js';
 import { runAsyncGet } from './async.js';
+import { checkStop } from '../../lock/stop.js';
 
 /** `restore_command`: exit 0 with the file written, 1 when no repo has it (recovery then ends). */
 export async function run(ctx: CommandContext): Promise<CommandResult> {
@@ -21,6 +22,8 @@ export async function run(ctx: CommandContext): Promise<CommandResult> {
   const pgPath = cfg.str('pg1-path');
   const dest = resolveWalPath(destParam, pgPath);
   const pg = await readPgControl(pgPath);
+  // pgBackRest 2.45 refuses here too (after reading pg_control): a stopped stanza serves no WAL
+  checkStop(cfg.str('lock-path'), cfg.str('stanza'));
   if (cfg.bool('archive-async') && /^[0-F]{24}$/.test(name)) {
     const found = await getAsyncForeground({
       name,
