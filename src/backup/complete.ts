@@ -30,6 +30,7 @@ export function backupEntryFromManifest(m: Manifest): BackupEntry {
   const b = m.backup;
   const references = [...b.reference].slice(0, -1).sort();
   return {
+    ...(m.annotation !== undefined ? { annotation: m.annotation as Record<string, string> } : {}),
     label: b.label,
     backrestFormat: 5,
     backrestVersion: VERSION,

@@ -65,6 +65,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
     log,
   });
   if (!cfg.bool('online')) throw err('FeatureNotSupportedError', 'offline backups are not implemented yet in pgbackrest-ts');
+  refuseUnimplemented(cfg, repo.idx, log);
   const conn = await connectPrimary(cfg, log);
   const ended = new AbortController();
   try {
@@ -118,6 +119,8 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
     });
     for (const m of built.log) log.write(m.level, m.message);
     const manifest = built.manifest;
+    const annotation = cfg.hash('annotation');
+    if (Object.keys(annotation).length > 0) manifest.annotation = annotation;
     // files changed in the current second might change again unseen: they are not read before the
     // next second (copy.ts readyToCopy), older files are
     const copyStart = Math.floor(Date.now() / 1000) * 1000 + 1000;
@@ -170,6 +173,26 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
   } finally {
     ended.abort();
     await conn.close();
+  }
+}
+
+/**
+ * Options this tool does not act on yet. Those that change what a backup holds fail the backup,
+ * so that no backup says it is what it is not (archive-copy was once recorded as done with no WAL
+ * copied); those that change only how it is stored are reported, and the backup records what
+ * was really done (no bundles, no hard links).
+ */
+function refuseUnimplemented(cfg: Config, repoIdx: number, log: Logger): void {
+  if (cfg.bool('archive-copy')) {
+    throw err('FeatureNotSupportedError', 'archive-copy is not implemented yet in pgbackrest-ts', {
+      hints: ['the backup would not hold the WAL it needs; back up with --no-archive-copy and keep the archive.'],
+    });
+  }
+  if (cfg.bool('backup-standby')) throw err('FeatureNotSupportedError', 'backup from a standby (backup-standby) is not implemented yet in pgbackrest-ts');
+  for (const name of ['bundle', 'hardlink']) {
+    if (cfg.get(`repo${repoIdx}-${name}`) === true) {
+      log.warn(`option 'repo${repoIdx}-${name}' is not implemented yet in pgbackrest-ts and is ignored: every file is stored on its own`);
+    }
   }
 }
 
