@@ -6,7 +6,7 @@ import { decompressStream, typeFromFileName } from '../io/compress.js';
 import { HashFilter } from '../io/hash.js';
 import { runPipeline } from '../io/pipeline.js';
 import { loadArchiveInfo } from '../repo/archive-info.js';
-import { archiveIdPath, walSegmentDir, walSegmentStoredRegex } from '../repo/layout.js';
+import { archiveIdPath, archiveStanzaPath, walSegmentDir, walSegmentStoredRegex } from '../repo/layout.js';
 import type { RepoTarget } from '../command/common/repos.js';
 
 export interface GetOptions {
@@ -45,6 +45,8 @@ const SEGMENT = /^[0-F]{24}(\.partial)?$/;
  */
 export async function getWalFile(opts: GetOptions): Promise<GetResult> {
   const errors: { repo: RepoTarget; error: PgbrError }[] = [];
+  // copies found but unreadable (corrupt, cut short): the next repo's copy is tried, as 2.45 does
+  const failed: string[] = [];
   for (const repo of opts.repos) {
     let found: Found | undefined;
     try {
@@ -54,10 +56,17 @@ export async function getWalFile(opts: GetOptions): Promise<GetResult> {
       continue;
     }
     if (found === undefined) continue;
-    await fetchTo(found, opts.dest);
-    const warnings = errors.map((f) => `${f.repo.name}: [${f.error.type}] ${f.error.message}`);
+    try {
+      await fetchTo(found, opts.dest);
+    } catch (e) {
+      const pe = toPgbrError(e);
+      failed.push(`${repo.name}: ${found.path.slice(`${archiveStanzaPath(opts.stanza)}/`.length)} [${pe.type}] ${pe.message}`);
+      continue;
+    }
+    const warnings = [...errors.map((f) => `${f.repo.name}: [${f.error.type}] ${f.error.message}`), ...failed];
     return { foundIn: `${repo.name}: ${found.archiveId}`, warnings };
   }
+  if (failed.length > 0) throw err('FileReadError', `unable to get ${opts.name}:\n${failed.join('\n')}`);
   if (errors.length === 1 && opts.repos.length === 1) throw errors[0].error;
   if (errors.length > 0) {
     const lines = errors.map((f) => `${f.repo.name}: [${f.error.type}] ${f.error.message}`);

@@ -177,6 +177,42 @@ describe('a stopped stanza', () => {
   });
 });
 
+describe('a stored copy that cannot be read', () => {
+  it('is skipped for the next repo\'s copy with a warning; with none left it is [042] as in 2.45', async () => {
+    const dir = makeTempDir('pgbr-arch-corrupt-');
+    const file = writeConf(dir, {
+      global: { 'repo1-path': join(dir, 'repo1'), 'repo2-path': join(dir, 'repo2'), 'lock-path': join(dir, 'lock'), 'log-level-file': 'off' },
+      demo: { 'pg1-path': cluster.pgdata, 'pg1-port': String(cluster.port), 'pg1-socket-path': cluster.socketDir },
+    });
+    const args = [`--config=${file}`, '--stanza=demo'];
+    expect((await ours([...args, 'stanza-create'])).code).toBe(0);
+    const seg = segments[0];
+    const copy = join(dir, seg);
+    copyFileSync(segPath(seg), copy);
+    chownToPostgres(copy);
+    expect((await ours([...args, 'archive-push', copy])).code).toBe(0);
+    const stored = (repo: string) => {
+      const d = join(dir, repo, 'archive/demo/15-1', seg.slice(0, 16));
+      return join(d, readdirSync(d).find((f) => f.startsWith(seg))!);
+    };
+    truncateSync(stored('repo1'), 30_000);
+    const dest = join(dir, 'got');
+    const fallback = await ours([...args, 'archive-get', seg, dest]);
+    expect(fallback.code, fallback.stderr).toBe(0);
+    expect(fallback.stderr).toMatch(new RegExp(`^WARN: repo1: 15-1/${seg.slice(0, 16)}/${seg}-[0-9a-f]{40}\\.gz \\[FormatError\\] unexpected eof in compressed data\\n$`));
+    expect(readFileSync(dest).equals(readFileSync(copy))).toBe(true);
+
+    // repo1 alone, beside 2.45 on the same repo: the same error, text and code
+    const only1 = [...args, '--repo=1', 'archive-get', seg, join(dir, 'none')];
+    const mine = await ours(only1);
+    const ref = await theirs(only1);
+    expect(mine.stderr).toBe(ref.stderr);
+    expect(mine.code).toBe(42);
+    expect(ref.code).toBe(42);
+    expect(mine.stderr).toMatch(new RegExp(`^ERROR: \\[042\\]: unable to get ${seg}:\\n {7}repo1: `));
+  });
+});
+
 describe('bad input', () => {
   it('keeps the stored segment on a changed duplicate (45) and warns on an identical one', async () => {
     const dir = makeTempDir('pgbr-arch-bad-');
