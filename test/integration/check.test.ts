@@ -3,10 +3,10 @@
  * repos, and the broken settings it must report, each compared with pgBackRest 2.45's check.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from '../harness/pg.js';
-import { makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
+import { chownToPostgres, makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
 import { ourArchiveCommand, ours, theirs, writeConf, maskRun } from '../harness/cli.js';
 import { type RunResult } from '../harness/run.js';
 
@@ -104,6 +104,24 @@ describe('check', () => {
       expect(normalize(r)).toBe(normalize(await theirs([...args, 'check'])));
     } finally {
       await setArchiveCommand(archiveCommand);
+    }
+  });
+
+  it('on a standby alone is [027] primary database not found, as in 2.45', async () => {
+    const signal = join(cluster.pgdata, 'standby.signal');
+    writeFileSync(signal, '');
+    chownToPostgres(signal);
+    await cluster.stop();
+    await cluster.start();
+    try {
+      const r = await ours([...args, 'check']);
+      expect(r.code, r.stderr).toBe(27);
+      expect(r.stderr).toBe('ERROR: [027]: primary database not found\n       HINT: check indexed pg-path/pg-host configurations\n');
+      expect(normalize(r)).toBe(normalize(await theirs([...args, 'check'])));
+    } finally {
+      unlinkSync(signal);
+      await cluster.stop();
+      await cluster.start();
     }
   });
 

@@ -19,8 +19,8 @@ import { repoTargets, type RepoTarget } from '../common/repos.js';
  */
 export async function run({ cfg, log }: CommandContext): Promise<void> {
   const stanza = cfg.str('stanza');
-  const control = await clusterControl(cfg, log, { online: true });
-  const db = await connectPrimary(cfg, log);
+  const control = await clusterControl(cfg, log, { online: true, check: true });
+  const db = await connectPrimary(cfg, log, { check: true });
   try {
     const session = await initSession(db, cfg.command);
     if (cfg.bool('archive-check')) checkArchiveSettings(session, cfg.bool('archive-mode-check'));

@@ -21,7 +21,7 @@ export function pgConnectOptions(cfg: Config, idx = 1): PgConnectOptions {
  * Connect to the primary named by pg1 (pgBackRest's dbGet for one configured cluster): a failed
  * connection is a warning and then "unable to find primary cluster", a standby is not a primary.
  */
-export async function connectPrimary(cfg: Config, log: Logger): Promise<PgConnection> {
+export async function connectPrimary(cfg: Config, log: Logger, opts: { check?: boolean } = {}): Promise<PgConnection> {
   let conn: PgConnection;
   try {
     conn = await connectPg(pgConnectOptions(cfg));
@@ -33,6 +33,8 @@ export async function connectPrimary(cfg: Config, log: Logger): Promise<PgConnec
   const [row] = await conn.query<{ recovery: boolean }>('select pg_catalog.pg_is_in_recovery() as recovery');
   if (row?.recovery) {
     await conn.close();
+    // check found a cluster, a standby: 2.45 blames the configuration there
+    if (opts.check === true) throw err('ConfigError', 'primary database not found', { hints: ['check indexed pg-path/pg-host configurations'] });
     throw noPrimary();
   }
   return conn;
@@ -48,10 +50,10 @@ function noPrimary() {
  * pg_control of pg1-path, checked against the running cluster when online: the version and data
  * directory the server reports must be the ones read from pg1-path.
  */
-export async function clusterControl(cfg: Config, log: Logger, opts: { online: boolean }): Promise<PgControl> {
+export async function clusterControl(cfg: Config, log: Logger, opts: { online: boolean; check?: boolean }): Promise<PgControl> {
   const pgPath = cfg.str('pg1-path');
   if (!opts.online) return readPgControl(pgPath);
-  const conn = await connectPrimary(cfg, log);
+  const conn = await connectPrimary(cfg, log, { check: opts.check });
   try {
     const control = await readPgControl(pgPath);
     const [row] = await conn.query<{ version: string; dir: string }>(
