@@ -146,7 +146,7 @@ function record(log: Logger, file: ManifestFile, job: CopyJob, r: BackupFileResu
     return;
   }
   if (!r.copied) {
-    log.write('detail', `match file from prior backup ${job.pgFile} (${formatSize(r.size)}, ${pct}%) checksum ${r.checksum}`, undefined, pid);
+    log.write('detail', `match file from prior backup ${job.pgFile} (${formatSize(r.size)}, ${pct}%)${checksumText(r)}`, undefined, pid);
     return;
   }
   file.size = r.size;
@@ -161,7 +161,7 @@ function record(log: Logger, file: ManifestFile, job: CopyJob, r: BackupFileResu
     else delete file.checksumPageError;
     pageWarning(log, job.pgFile, r.size, r.pageChecksum, pid);
   }
-  log.write('detail', `backup file ${job.pgFile} (${formatSize(r.size)}, ${pct}%) checksum ${r.checksum}`, undefined, pid);
+  log.write('detail', `backup file ${job.pgFile} (${formatSize(r.size)}, ${pct}%)${checksumText(r)}`, undefined, pid);
 }
 
 function pageWarning(log: Logger, path: string, size: number, pc: NonNullable<Extract<BackupFileResult, { copied: true }>['pageChecksum']>, pid: number): void {
@@ -171,4 +171,9 @@ function pageWarning(log: Logger, path: string, size: number, pc: NonNullable<Ex
   } else if (pc.errors.length > 0) {
     log.write('warn', `invalid page checksums found in file ${path} at pages ${pageErrorListText(pc.errors)}`, undefined, pid);
   }
+}
+
+/** pgBackRest names no checksum for an empty file. */
+function checksumText(r: { size: number; checksum: string }): string {
+  return r.size === 0 ? '' : ` checksum ${r.checksum}`;
 }

@@ -62,7 +62,9 @@ export class Resolver {
         hints: def.section === 'stanza' ? ['does this stanza exist?'] : [],
       });
     }
-    return this.store({ def, key, value, source: 'default' });
+    // a --reset-<option> leaves the default, and is shown on the begin line as pgBackRest shows it
+    const reset = this.l.cli.get(key);
+    return this.store({ def, key, value, source: 'default', ...(reset?.kind === 'reset' ? { raw: reset } : {}) });
   }
 
   private store(e: Entry): Entry {

@@ -102,6 +102,7 @@ export class ResolvedConfig implements Config {
       const idxs = def.group === undefined ? [0] : this.groups[def.group];
       for (const i of idxs) {
         const e = this.entries.get(keyOf(def, i));
+        if (e?.raw?.kind === 'reset') out.push(`--reset-${e.key}`);
         if (e === undefined || e.source === 'default' || e.raw === undefined) continue;
         out.push(...displayEntry(e));
       }

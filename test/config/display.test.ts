@@ -63,6 +63,15 @@ describe('displayOptions matches pgBackRest 2.45', () => {
     expect(cfg.hash('recovery-option')).toEqual({ a: 'z', c: 'd e' });
   });
 
+  it('shows --reset- options where pgBackRest 2.45 shows them, in option order', () => {
+    const cfg = parseConfig(['--no-config', '--stanza=x', '--reset-repo1-retention-full', '--reset-io-timeout', '--reset-repo1-path',
+      '--log-level-console=info', 'expire'], {}, { execId: '1-a' });
+    expect(cfg.displayOptions()).toBe(
+      '--no-config --exec-id=1-a --reset-io-timeout --log-level-console=info --reset-repo1-path --reset-repo1-retention-full --stanza=x');
+    expect(cfg.source('io-timeout')).toBe('default');
+    expect(cfg.get('io-timeout')).toBe(60);
+  });
+
   it('archive-get shows values exactly as given (units, decimals, trailing slash)', () => {
     const cfg = parseConfig(['--no-config', '--lock-path=/tmp/cfgt/', '--log-path=/tmp/cfgt', '--stanza=demo',
       '--log-level-console=info', '--no-log-timestamp', '--pg1-path=/p/', '--buffer-size=64kb', '--archive-timeout=5.50',

@@ -111,7 +111,8 @@ describe('config files', () => {
     const reset = parseConfig([`--config=${file}`, '--stanza=a', '--reset-process-max', 'backup'], {}, {});
     expect(reset.int('process-max')).toBe(1);
     expect(reset.source('process-max')).toBe('default');
-    expect(reset.displayOptions()).not.toContain('process-max');
+    // shown as pgBackRest 2.45 shows it on the begin line
+    expect(reset.displayOptions()).toContain(' --reset-process-max ');
   });
 
   it('warns like pgBackRest about entries it ignores', () => {
