@@ -83,7 +83,23 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
     const started = await startBackup({ session, startFast: cfg.bool('start-fast'), archive, log, signal: ended.signal });
     const start = started.start;
     const compressType = (prior?.manifest.options.compressType ?? cfg.str('compress-type')) as CompressType;
-    const checksumPage = prior?.manifest.options.checksumPage ?? (cfg.get('checksum-page') as boolean | undefined) ?? control.pageChecksum;
+    let asked = cfg.get('checksum-page') as boolean | undefined;
+    if (asked === true && !control.pageChecksum) {
+      // validating pages that carry no checksum would report every page of every relation
+      log.warn('checksum-page option set to true but checksums are not enabled on the cluster, resetting to false');
+      asked = false;
+    }
+    const checksumPage = prior?.manifest.options.checksumPage ?? asked ?? control.pageChecksum;
+    if (prior !== undefined) {
+      // a diff or incr keeps its prior's settings; pgBackRest 2.45 says so when asked for others
+      const from = prior.entry.label;
+      if (cfg.str('compress-type') !== compressType) {
+        log.warn(`${type} backup cannot alter compress-type option to '${cfg.text('compress-type')}', reset to value in ${from}`);
+      }
+      if (asked !== undefined && asked !== checksumPage) {
+        log.warn(`${type} backup cannot alter 'checksum-page' option to '${String(asked)}', reset to '${String(checksumPage)}' from ${from}`);
+      }
+    }
     const resumable = cfg.bool('resume')
       ? await findResumable({ storage: repo.storage, stanza, type, prior: prior?.entry.label, compressType, manifestPass: info.cipherPass, log })
       : undefined;

@@ -50,6 +50,31 @@ describe('backup options', () => {
     expect(await listed()).toEqual(before);
   });
 
+  it('an incr asked for another compress-type or checksum-page keeps its prior\'s, with 2.45\'s warnings', async () => {
+    // ask for the opposite of what the newest backup recorded
+    const newest = (await listed()).at(-1)!;
+    const manifest = readFileSync(join(env.dir, 'repo', 'backup', 'demo', newest, 'backup.manifest'), 'utf8');
+    const pagePrior = /\noption-checksum-page=(true|false)\n/.exec(manifest)![1] === 'true';
+    const warnings = async (run: typeof ours) => {
+      const r = await run([...env.args, '--type=incr', '--compress-type=lz4', pagePrior ? '--no-checksum-page' : '--checksum-page', 'backup']);
+      expect(r.code, r.stderr).toBe(0);
+      return r.stderr.split('\n').filter((l) => /cannot alter|checksum-page option/.test(l)).map((l) => l.replace(/\d{8}-\d{6}F\S*$/, '<prior>'));
+    };
+    const mine = await warnings(ours);
+    expect(mine).toContain("WARN: incr backup cannot alter compress-type option to 'lz4', reset to value in <prior>");
+    // 2.45 on the same repo, its prior ours
+    expect(await warnings(theirs)).toEqual(mine);
+  });
+
+  it('--checksum-page on a cluster without page checksums is reset to false with 2.45\'s warning, not a page error per page', async () => {
+    const r = await ours([...env.args, '--type=full', '--checksum-page', 'backup']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('WARN: checksum-page option set to true but checksums are not enabled on the cluster, resetting to false\n');
+    expect(r.stderr).not.toContain('invalid page checksums');
+    const newest = (await listed()).at(-1)!;
+    expect(readFileSync(join(env.dir, 'repo', 'backup', 'demo', newest, 'backup.manifest'), 'utf8')).toContain('\noption-checksum-page=false\n');
+  });
+
   it('repo bundling is reported, and the backup does not claim to be bundled', async () => {
     const r = await ours([...env.args, '--type=full', '--repo1-bundle', 'backup']);
     expect(r.code, r.stderr).toBe(0);
