@@ -6,7 +6,7 @@ import { decompressStream, typeFromFileName } from '../io/compress.js';
 import { HashFilter } from '../io/hash.js';
 import { runPipeline } from '../io/pipeline.js';
 import { loadArchiveInfo } from '../repo/archive-info.js';
-import { archiveIdPath, archiveStanzaPath, walSegmentDir, walSegmentStoredRegex } from '../repo/layout.js';
+import { archiveIdPath, archiveStanzaPath, walPath, walSegmentDir, walSegmentStoredRegex } from '../repo/layout.js';
 import type { RepoTarget } from '../command/common/repos.js';
 
 export interface GetOptions {
@@ -98,8 +98,10 @@ async function findInRepo(repo: RepoTarget, opts: GetOptions): Promise<Found | u
         });
       }
       if (hits.length === 1) return { repo, archiveId, path: `${dir}/${hits[0].name}`, storedName: hits[0].name, cipherPass: info.cipherPass };
-    } else if (await repo.storage.fileExists(`${base}/${opts.name}`)) {
-      return { repo, archiveId, path: `${base}/${opts.name}`, storedName: opts.name, cipherPass: info.cipherPass };
+    } else {
+      // .history at the archive id's root, .backup beside its segment
+      const path = walPath(opts.stanza, archiveId, opts.name);
+      if (await repo.storage.fileExists(path)) return { repo, archiveId, path, storedName: opts.name, cipherPass: info.cipherPass };
     }
   }
   return undefined;
@@ -115,7 +117,7 @@ async function fetchTo(found: Found, dest: string): Promise<void> {
   if (found.cipherPass !== undefined) filters.push(decryptStream(found.cipherPass));
   filters.push(decompressStream(typeFromFileName(found.storedName)), hash);
   try {
-    await runPipeline(source, filters, createWriteStream(tmp, { mode: 0o600 }));
+    await runPipeline(source, filters, createWriteStream(tmp, { mode: 0o640 }));
     const expected = /-([0-9a-f]{40})(\.\w+)?$/.exec(found.storedName)?.[1];
     if (expected !== undefined && expected !== hash.digest()) {
       throw err('ChecksumError', `WAL file '${found.repo.display(found.path)}' has checksum ${hash.digest()} but its name says ${expected}`);

@@ -177,6 +177,29 @@ describe('a stopped stanza', () => {
   });
 });
 
+describe('a .backup file', () => {
+  it('is found beside its segment by archive-get, as 2.45 finds it', async () => {
+    const dir = makeTempDir('pgbr-arch-backupfile-');
+    const file = writeConf(dir, {
+      global: { 'repo1-path': join(dir, 'repo'), 'lock-path': join(dir, 'lock'), 'log-level-file': 'off' },
+      demo: { 'pg1-path': cluster.pgdata, 'pg1-port': String(cluster.port), 'pg1-socket-path': cluster.socketDir },
+    });
+    const args = [`--config=${file}`, '--stanza=demo'];
+    expect((await ours([...args, 'stanza-create'])).code).toBe(0);
+    const name = `${segments[0]}.00000028.backup`;
+    const src = join(dir, name);
+    writeFileSync(src, 'START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n');
+    chownToPostgres(src);
+    expect((await ours([...args, 'archive-push', src])).code).toBe(0);
+    for (const [tool, run] of [['ours', ours], ['theirs', theirs]] as const) {
+      const dest = join(dir, `got-${tool}`);
+      const r = await run([...args, 'archive-get', name, dest]);
+      expect(r.code, `${tool}: ${r.stderr}`).toBe(0);
+      expect(readFileSync(dest).equals(readFileSync(src))).toBe(true);
+    }
+  });
+});
+
 describe('a stored copy that cannot be read', () => {
   it('is skipped for the next repo\'s copy with a warning; with none left it is [042] as in 2.45', async () => {
     const dir = makeTempDir('pgbr-arch-corrupt-');
