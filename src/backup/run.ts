@@ -23,6 +23,7 @@ import { connectPrimary } from '../command/common/pg-cluster.js';
 import type { LockHandle } from '../lock/lock.js';
 import { BackupSession } from './db.js';
 import { buildManifest } from './manifest-build.js';
+import { copySegmentToBackup, type ArchiveCopy } from './archive-copy.js';
 import { systemOwnerLookup } from './manifest-owner.js';
 import { choosePrior } from './prior.js';
 import { newBackupLabel } from './label.js';
@@ -180,8 +181,12 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
       timestamp: stopTime,
       log,
     });
-    await checkStopArchive({ start, stop, archive, log });
     Object.assign(manifest.backup, { timestampStop: stopTime, lsnStop: stop.lsn, archiveStop: stop.segment });
+    const copy: ArchiveCopy | undefined = archive !== undefined && cfg.bool('archive-copy')
+      ? { storage: repo.storage, stanza, manifest, archivePass: archiveInfo.cipherPass, segmentSize: control.walSegmentSize,
+          walDir: control.versionNum >= 100000 ? 'pg_wal' : 'pg_xlog', log }
+      : undefined;
+    await checkStopArchive({ start, stop, archive, log, ...(copy ? { copy: (segment, stored) => copySegmentToBackup(copy, segment, stored) } : {}) });
     const entry = await completeBackup({ storage: repo.storage, stanza, manifest, info, manifestPass: info.cipherPass, repoPass: repo.cipherPass });
     log.info(`new backup label = ${label}`);
     log.info(`${type} backup size = ${formatSize(entry.sizeDelta)}, file total = ${manifest.files.length}`);
@@ -193,17 +198,11 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
 }
 
 /**
- * Options this tool does not act on yet. Those that change what a backup holds fail the backup,
- * so that no backup says it is what it is not (archive-copy was once recorded as done with no WAL
- * copied); those that change only how it is stored are reported, and the backup records what
- * was really done (no bundles, no hard links).
+ * Options this tool does not act on yet. One that changes what a backup holds fails the backup,
+ * so that no backup says it is what it is not; those that change only how it is stored are
+ * reported, and the backup records what was really done (no bundles, no hard links).
  */
 function refuseUnimplemented(cfg: Config, repoIdx: number, log: Logger): void {
-  if (cfg.bool('archive-copy')) {
-    throw err('FeatureNotSupportedError', 'archive-copy is not implemented yet in pgbackrest-ts', {
-      hints: ['the backup would not hold the WAL it needs; back up with --no-archive-copy and keep the archive.'],
-    });
-  }
   if (cfg.bool('backup-standby')) throw err('FeatureNotSupportedError', 'backup from a standby (backup-standby) is not implemented yet in pgbackrest-ts');
   for (const name of ['bundle', 'hardlink']) {
     if (cfg.get(`repo${repoIdx}-${name}`) === true) {
@@ -215,7 +214,8 @@ function refuseUnimplemented(cfg: Config, repoIdx: number, log: Logger): void {
 function manifestOptions(cfg: Config, archiveCheck: boolean) {
   return {
     archiveCheck,
-    archiveCopy: cfg.bool('archive-copy'),
+    // WAL is copied only where it is checked for (archive-copy depends on archive-check)
+    archiveCopy: archiveCheck && cfg.bool('archive-copy'),
     backupStandby: false,
     bufferSize: cfg.intOpt('buffer-size'),
     compressLevelNetwork: cfg.intOpt('compress-level-network'),

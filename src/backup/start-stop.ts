@@ -61,11 +61,21 @@ export async function stopBackup(o: { session: BackupSession; log: Logger }): Pr
   return stop;
 }
 
-/** Wait until every WAL segment from the start to the stop is in the archive. */
-export async function checkStopArchive(o: { start: BackupStart; stop: BackupStop; archive?: ArchiveTarget; log: Logger }): Promise<void> {
+/**
+ * Wait until every WAL segment from the start to the stop is in the archive; with `copy`
+ * (--archive-copy) each is copied into the backup as soon as it is found.
+ */
+export async function checkStopArchive(o: {
+  start: BackupStart;
+  stop: BackupStop;
+  archive?: ArchiveTarget;
+  log: Logger;
+  copy?: (segment: string, stored: string) => Promise<void>;
+}): Promise<void> {
   if (!o.archive) return;
   o.log.info(`check archive for segment(s) ${o.start.segment}:${o.stop.segment}`);
   for (const segment of walSegmentRange(o.start.segment, o.stop.segment, o.archive.segmentSize)) {
-    await waitForSegment({ ...o.archive, segment });
+    const stored = await waitForSegment({ ...o.archive, segment });
+    await o.copy?.(segment, stored);
   }
 }

@@ -4,6 +4,7 @@
  * the backup instead of being recorded as done; repo bundling and hard links, which only change
  * how it is stored, are reported and the backup says what was really done.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,14 +41,32 @@ describe('backup options', () => {
     expect(theirInfo.stdout).toMatch(/ {12}annotation\(s\)\n {16}key 2: val two\n {16}ticket: T-1\n/);
   });
 
-  it('--archive-copy and --backup-standby fail with [067] and list no backup', async () => {
+  it('--backup-standby fails with [067] and lists no backup', async () => {
     const before = await listed();
-    for (const opt of ['--archive-copy', '--backup-standby']) {
-      const r = await ours([...env.args, '--type=full', opt, 'backup']);
-      expect(r.code, r.stderr).toBe(67);
-      expect(r.stderr).toMatch(/ERROR: \[067\]: .* is not implemented yet in pgbackrest-ts/);
-    }
+    const r = await ours([...env.args, '--type=full', '--backup-standby', 'backup']);
+    expect(r.code, r.stderr).toBe(67);
+    expect(r.stderr).toMatch(/ERROR: \[067\]: .* is not implemented yet in pgbackrest-ts/);
     expect(await listed()).toEqual(before);
+  });
+
+  it('--archive-copy stores the backup\'s WAL in it, and 2.45 restores it from there', async () => {
+    const r = await ours([...env.args, '--type=full', '--archive-copy', '--log-level-console=detail', 'backup']);
+    expect(r.code, r.stderr).toBe(0);
+    const copied = [...r.stdout.matchAll(/DETAIL: copy segment ([0-9A-F]{24}) to backup/g)].map((x) => x[1]!);
+    expect(copied.length).toBeGreaterThan(0);
+    const label = (await listed()).at(-1)!;
+    const manifest = readFileSync(join(env.dir, 'repo', 'backup', 'demo', label, 'backup.manifest'), 'utf8');
+    expect(manifest).toContain('\noption-archive-copy=true\n');
+    const target = join(env.dir, `restore-${label}`);
+    const restored = await theirs([...env.args, `--set=${label}`, `--pg1-path=${target}`, 'restore']);
+    expect(restored.code, restored.stderr).toBe(0);
+    for (const seg of copied) {
+      const entry = new RegExp(`\\npg_data/pg_wal/${seg}=\\{"checksum":"([0-9a-f]{40})","repo-size":\\d+,"size":(\\d+),"timestamp":\\d+\\}\\n`).exec(manifest);
+      expect(entry, seg).not.toBeNull();
+      const bytes = readFileSync(join(target, 'pg_wal', seg));
+      expect(bytes.length).toBe(Number(entry![2]));
+      expect(createHash('sha1').update(bytes).digest('hex')).toBe(entry![1]);
+    }
   });
 
   it('an incr asked for another compress-type or checksum-page keeps its prior\'s, with 2.45\'s warnings', async () => {
@@ -82,5 +101,30 @@ describe('backup options', () => {
     const [label] = (await listed()).slice(-1);
     const manifest = readFileSync(join(env.dir, 'repo', 'backup', 'demo', label!, 'backup.manifest'), 'utf8');
     expect(manifest).not.toContain('backup-bundle=');
+  });
+});
+
+describe('--archive-copy on an encrypted repo, recompressed for the backup', () => {
+  let enc: BackupEnv;
+  beforeAll(async () => {
+    enc = await backupEnv({ global: { 'repo1-cipher-type': 'aes-256-cbc', 'repo1-cipher-pass': 'ArchiveCopyPassphrase-0123456789' } });
+  }, 180_000);
+  afterAll(async () => {
+    await enc?.cluster.cleanup();
+  });
+
+  it('decrypts with the archive\'s passphrase, recompresses gz to zst, encrypts with the backup\'s; 2.45 restores it', async () => {
+    const r = await ours([...enc.args, '--type=full', '--archive-copy', '--compress-type=zst', '--log-level-console=detail', 'backup']);
+    expect(r.code, r.stderr).toBe(0);
+    const seg = /DETAIL: copy segment ([0-9A-F]{24}) to backup/.exec(r.stdout)![1]!;
+    const info = await ours([...enc.args, '--output=json', 'info']);
+    const label = (JSON.parse(info.stdout)[0].backup as Array<{ label: string }>).at(-1)!.label;
+    expect(readFileSync(join(enc.dir, 'repo', 'backup', 'demo', label, 'pg_data', 'pg_wal', `${seg}.zst`)).subarray(0, 8).toString()).toBe('Salted__');
+    const target = join(enc.dir, 'restored');
+    const restored = await theirs([...enc.args, `--set=${label}`, `--pg1-path=${target}`, 'restore']);
+    expect(restored.code, restored.stderr).toBe(0);
+    const got = await ours([...enc.args, 'archive-get', seg, join(enc.dir, 'from-archive')]);
+    expect(got.code, got.stderr).toBe(0);
+    expect(readFileSync(join(target, 'pg_wal', seg)).equals(readFileSync(join(enc.dir, 'from-archive')))).toBe(true);
   });
 });
