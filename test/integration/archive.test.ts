@@ -150,20 +150,30 @@ describe.each(['gz', 'lz4', 'zst', 'bz2', 'none'])('interop with pgBackRest 2.45
   }
 });
 
+/**
+ * A stanza of its own on the shared cluster (repos in a fresh directory, created by ours), and
+ * the first segment copied there and pushed by ours unless `push` is false.
+ */
+async function pushedSegment(prefix: string, repos: string[] = ['repo'], push = true): Promise<{ dir: string; args: string[]; seg: string; copy: string }> {
+  const dir = makeTempDir(prefix);
+  const repoPaths = Object.fromEntries(repos.map((r, i) => [`repo${i + 1}-path`, join(dir, r)]));
+  const file = writeConf(dir, {
+    global: { ...repoPaths, 'lock-path': join(dir, 'lock'), 'log-level-file': 'off' },
+    demo: { 'pg1-path': cluster.pgdata, 'pg1-port': String(cluster.port), 'pg1-socket-path': cluster.socketDir },
+  });
+  const args = [`--config=${file}`, '--stanza=demo'];
+  expect((await ours([...args, 'stanza-create'])).code).toBe(0);
+  const seg = segments[0];
+  const copy = join(dir, seg);
+  copyFileSync(segPath(seg), copy);
+  chownToPostgres(copy);
+  if (push) expect((await ours([...args, 'archive-push', copy])).code).toBe(0);
+  return { dir, args, seg, copy };
+}
+
 describe('a stopped stanza', () => {
   it('serves no WAL: archive-get fails [062] like 2.45, and again after start it works', async () => {
-    const dir = makeTempDir('pgbr-arch-stop-');
-    const file = writeConf(dir, {
-      global: { 'repo1-path': join(dir, 'repo'), 'lock-path': join(dir, 'lock'), 'log-level-file': 'off' },
-      demo: { 'pg1-path': cluster.pgdata, 'pg1-port': String(cluster.port), 'pg1-socket-path': cluster.socketDir },
-    });
-    const args = [`--config=${file}`, '--stanza=demo'];
-    expect((await ours([...args, 'stanza-create'])).code).toBe(0);
-    const seg = segments[0];
-    const copy = join(dir, seg);
-    copyFileSync(segPath(seg), copy);
-    chownToPostgres(copy);
-    expect((await ours([...args, 'archive-push', copy])).code).toBe(0);
+    const { dir, args, seg, copy } = await pushedSegment('pgbr-arch-stop-', ['repo']);
     expect((await ours([...args, 'stop'])).code).toBe(0);
     const dest = join(dir, 'got');
     for (const run of [ours, theirs]) {
@@ -179,14 +189,8 @@ describe('a stopped stanza', () => {
 
 describe('a .backup file', () => {
   it('is found beside its segment by archive-get, as 2.45 finds it', async () => {
-    const dir = makeTempDir('pgbr-arch-backupfile-');
-    const file = writeConf(dir, {
-      global: { 'repo1-path': join(dir, 'repo'), 'lock-path': join(dir, 'lock'), 'log-level-file': 'off' },
-      demo: { 'pg1-path': cluster.pgdata, 'pg1-port': String(cluster.port), 'pg1-socket-path': cluster.socketDir },
-    });
-    const args = [`--config=${file}`, '--stanza=demo'];
-    expect((await ours([...args, 'stanza-create'])).code).toBe(0);
-    const name = `${segments[0]}.00000028.backup`;
+    const { dir, args, seg } = await pushedSegment('pgbr-arch-backupfile-', ['repo'], false);
+    const name = `${seg}.00000028.backup`;
     const src = join(dir, name);
     writeFileSync(src, 'START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n');
     chownToPostgres(src);
@@ -202,18 +206,7 @@ describe('a .backup file', () => {
 
 describe('a stored copy that cannot be read', () => {
   it('is skipped for the next repo\'s copy with a warning; with none left it is [042] as in 2.45', async () => {
-    const dir = makeTempDir('pgbr-arch-corrupt-');
-    const file = writeConf(dir, {
-      global: { 'repo1-path': join(dir, 'repo1'), 'repo2-path': join(dir, 'repo2'), 'lock-path': join(dir, 'lock'), 'log-level-file': 'off' },
-      demo: { 'pg1-path': cluster.pgdata, 'pg1-port': String(cluster.port), 'pg1-socket-path': cluster.socketDir },
-    });
-    const args = [`--config=${file}`, '--stanza=demo'];
-    expect((await ours([...args, 'stanza-create'])).code).toBe(0);
-    const seg = segments[0];
-    const copy = join(dir, seg);
-    copyFileSync(segPath(seg), copy);
-    chownToPostgres(copy);
-    expect((await ours([...args, 'archive-push', copy])).code).toBe(0);
+    const { dir, args, seg, copy } = await pushedSegment('pgbr-arch-corrupt-', ['repo1', 'repo2']);
     const stored = (repo: string) => {
       const d = join(dir, repo, 'archive/demo/15-1', seg.slice(0, 16));
       return join(d, readdirSync(d).find((f) => f.startsWith(seg))!);
@@ -238,18 +231,7 @@ describe('a stored copy that cannot be read', () => {
 
 describe('bad input', () => {
   it('keeps the stored segment on a changed duplicate (45) and warns on an identical one', async () => {
-    const dir = makeTempDir('pgbr-arch-bad-');
-    const file = writeConf(dir, {
-      global: { 'repo1-path': join(dir, 'repo'), 'lock-path': join(dir, 'lock'), 'log-level-file': 'off' },
-      demo: { 'pg1-path': cluster.pgdata, 'pg1-port': String(cluster.port), 'pg1-socket-path': cluster.socketDir },
-    });
-    const args = [`--config=${file}`, '--stanza=demo'];
-    expect((await ours([...args, 'stanza-create'])).code).toBe(0);
-    const seg = segments[0];
-    const copy = join(dir, seg);
-    copyFileSync(segPath(seg), copy);
-    chownToPostgres(copy);
-    expect((await ours([...args, 'archive-push', copy])).code).toBe(0);
+    const { dir, args, seg, copy } = await pushedSegment('pgbr-arch-bad-', ['repo']);
     const again = await ours([...args, 'archive-push', copy]);
     expect(again.code).toBe(0);
     expect(again.stderr).toBe(
