@@ -10,13 +10,12 @@
 import { basename } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { decryptStream, encryptStream } from '../io/cipher.js';
-import { compressStream, decompressStream, typeFromFileName } from '../io/compress.js';
+import { compressStream, decompressStream, extensionOf, typeFromFileName } from '../io/compress.js';
 import { runPipeline } from '../io/pipeline.js';
 import { SizeFilter } from '../io/size.js';
 import type { Logger } from '../log/logger.js';
-import { compareBytes } from '../repo/json.js';
-import { backupStanzaPath } from '../repo/layout.js';
-import { fileRepoLocation, PG_DATA, type Manifest, type ManifestFile } from '../repo/manifest.js';
+import { backupSetPath } from '../repo/layout.js';
+import { PG_DATA, putManifestFile, type Manifest, type ManifestFile } from '../repo/manifest.js';
 import type { StorageDriver } from '../storage/storage.js';
 import { err } from '../error/error.js';
 
@@ -62,15 +61,13 @@ export async function copySegmentToBackup(o: ArchiveCopy, segment: string, store
     group: pgData?.group ?? false,
     mode: (pgData?.mode ?? 0o700) & 0o644,
   };
-  const loc = fileRepoLocation(m, entry);
   // streamed: a segment may be up to 1 GiB
   const pass = new PassThrough();
-  const writing = o.storage.write(`${backupStanzaPath(o.stanza)}/${loc.kind === 'file' ? loc.path : entry.name}`, pass).catch((e: unknown) => {
+  const writing = o.storage.write(`${backupSetPath(o.stanza, m.backup.label)}/${entry.name}${extensionOf(backupType)}`, pass).catch((e: unknown) => {
     pass.destroy(e as Error);
     throw e;
   });
   await Promise.all([runPipeline(source, [...stages, size], pass), writing]);
   entry.repoSize = size.size;
-  m.files = [...m.files.filter((f) => f.name !== entry.name), entry].sort((a, b) => compareBytes(a.name, b.name));
+  putManifestFile(m, entry);
 }
-

@@ -2,10 +2,9 @@ import { compressSync, extensionOf, type CompressType } from '../io/compress.js'
 import { encryptBuffer } from '../io/cipher-key.js';
 import { sha1Hex } from '../io/hash.js';
 import { backupSetPath } from '../repo/layout.js';
-import { PG_DATA, type Manifest, type ManifestFile } from '../repo/manifest.js';
+import { PG_DATA, putManifestFile, type Manifest, type ManifestFile } from '../repo/manifest.js';
 import type { Logger } from '../log/logger.js';
 import type { StorageDriver } from '../storage/storage.js';
-import { compareBytes } from '../repo/json.js';
 
 /**
  * Store `backup_label` / `tablespace_map` returned by the stop function as files of the backup
@@ -42,6 +41,6 @@ export async function storeLabelFiles(o: {
       group: pgData?.group ?? false,
       mode: (pgData?.mode ?? 0o700) & 0o640,
     };
-    o.manifest.files = [...o.manifest.files.filter((f) => f.name !== manifestName), entry].sort((a, b) => compareBytes(a.name, b.name));
+    putManifestFile(o.manifest, entry);
   }
 }

@@ -67,6 +67,11 @@ export function manifestFile(m: Manifest, name: string): ManifestFile | undefine
   return m.files.find((f) => f.name === name);
 }
 
+/** Lists `entry` in `m` (in place of a file of the same name), keeping the files in byte order. */
+export function putManifestFile(m: Manifest, entry: ManifestFile): void {
+  m.files = [...m.files.filter((f) => f.name !== entry.name), entry].sort((a, b) => compareBytes(a.name, b.name));
+}
+
 /** Where a file's bytes are, relative to `backup/<stanza>/`. */
 export type FileRepoLocation =
   /** A stand-alone repo file: `<label>/<name><compress ext>`. */
