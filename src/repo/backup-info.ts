@@ -61,12 +61,12 @@ function historyFromSections(sections: InfoSections): BackupHistoryEntry[] {
   });
 }
 
-/** Model of parsed (and checksum-verified) backup.info sections. */
 /** Lists `entry` in `info` (in place of a backup of the same label), keeping the list in label order. */
 export function addBackupEntry(info: BackupInfo, entry: BackupEntry): void {
   info.backups = [...info.backups.filter((b) => b.label !== entry.label), entry].sort((a, b) => (a.label < b.label ? -1 : 1));
 }
 
+/** Model of parsed (and checksum-verified) backup.info sections. */
 export function backupInfoFromSections(sections: InfoSections): BackupInfo {
   const backups = [...(sections.get('backup:current') ?? new Map<string, string>()).keys()]
     .sort(compareBytes)

@@ -9,8 +9,7 @@ export function renderInfoText(stanzas: InfoStanza[], opts: { set?: string } = {
 
 function renderStanza(s: InfoStanza, opts: { set?: string }): string {
   const out: string[] = [`stanza: ${s.name}`, `    status: ${statusText(s)}`];
-  // mixed, database mismatch and other errors go on with each repo's status, as pgBackRest 2.45 shows them
-  if (s.status.code === 4 || s.status.code === 5 || s.status.code === 99) {
+  if (listsRepos(s.status.code)) {
     const multi = s.repo.length > 1;
     const spacer = ' '.repeat(multi ? 15 : 12);
     for (const r of s.repo) {
@@ -31,14 +30,21 @@ function renderStanza(s: InfoStanza, opts: { set?: string }): string {
   return out.join('\n') + '\n';
 }
 
+/** Mixed, database mismatch and other errors go on with each repo's status, as pgBackRest 2.45 shows them. */
+function listsRepos(code: number): boolean {
+  return code === 4 || code === 5 || code === 99;
+}
+
+/** The status line; a running backup is added in parentheses, inside those of a plain error. */
 function statusText(s: InfoStanza): string {
   const lock = s.status.lock.backup;
   const running = `backup/expire running${lock['pct-cplt'] !== undefined ? ` - ${(lock['pct-cplt'] / 100).toFixed(2)}% complete` : ''}`;
   const code = s.status.code;
-  if (code === 0) return lock.held ? `ok (${running})` : 'ok';
-  const text = code === 4 ? 'mixed' : `error (${s.status.message}`;
-  if (code === 4 || code === 5 || code === 99) return `${text}${code === 4 ? '' : ')'}${lock.held ? ` (${running})` : ''}`;
-  return `${text}${lock.held ? `, ${running}` : ''})`;
+  if (code === 0 || listsRepos(code)) {
+    const head = code === 0 ? 'ok' : code === 4 ? 'mixed' : `error (${s.status.message})`;
+    return lock.held ? `${head} (${running})` : head;
+  }
+  return `error (${s.status.message}${lock.held ? `, ${running}` : ''})`;
 }
 
 /** One `db (...)` block per history entry (system id + version + id), oldest first. */
