@@ -95,12 +95,13 @@ function resolveAll(l: Layered): Config {
   }
   // an index counts only when one of its options took effect (pgBackRest ignores, say, repo2-s3-key
   // in the file while repo2-type is posix, and then has no repo2)
+  const taken = [...resolver.entries.values()].filter((e) => e.def.group !== undefined && e.source !== 'default');
   for (const group of ['repo', 'pg'] as const) {
-    const used = groups[group].filter((i) => [...resolver.entries.values()].some((e) => e.def.group === group && e.key.startsWith(`${group}${i}-`) && e.source !== 'default'));
+    const used = groups[group].filter((i) => taken.some((e) => e.def.group === group && e.key.startsWith(`${group}${i}-`)));
     groups[group] = used.length === 0 ? [1] : used;
   }
-  // the deprecated compress=n stands for compress-type=none when compress-type is not given
-  // (with both given, compress-type wins and checkDeprecatedCompress warns)
+  // the deprecated compress=n stands for compress-type=none when compress-type is not given; with
+  // both given compress-type wins, and the notice warns of it after the begin line
   const notices: string[] = [];
   const compress = resolver.entries.get('compress');
   const compressType = resolver.entries.get('compress-type');
