@@ -44,7 +44,9 @@ const SEGMENT = /^[0-F]{24}(\.partial)?$/;
  * rename, so PostgreSQL never sees a partial segment. Not found is `foundIn: undefined`.
  */
 export async function getWalFile(opts: GetOptions): Promise<GetResult> {
-  const errors: { repo: RepoTarget; error: PgbrError }[] = [];
+  // repos whose archive could not be searched, `repoN: [Type] message` (the last error kept whole)
+  const skipped: string[] = [];
+  let lastError: PgbrError | undefined;
   // copies found but unreadable (corrupt, cut short): the next repo's copy is tried, as 2.45 does
   const failed: string[] = [];
   for (const repo of opts.repos) {
@@ -52,7 +54,8 @@ export async function getWalFile(opts: GetOptions): Promise<GetResult> {
     try {
       found = await findInRepo(repo, opts);
     } catch (e) {
-      errors.push({ repo, error: toPgbrError(e) });
+      lastError = toPgbrError(e);
+      skipped.push(`${repo.name}: [${lastError.type}] ${lastError.message}`);
       continue;
     }
     if (found === undefined) continue;
@@ -63,15 +66,11 @@ export async function getWalFile(opts: GetOptions): Promise<GetResult> {
       failed.push(`${repo.name}: ${found.path.slice(`${archiveStanzaPath(opts.stanza)}/`.length)} [${pe.type}] ${pe.message}`);
       continue;
     }
-    const warnings = [...errors.map((f) => `${f.repo.name}: [${f.error.type}] ${f.error.message}`), ...failed];
-    return { foundIn: `${repo.name}: ${found.archiveId}`, warnings };
+    return { foundIn: `${repo.name}: ${found.archiveId}`, warnings: [...skipped, ...failed] };
   }
   if (failed.length > 0) throw err('FileReadError', `unable to get ${opts.name}:\n${failed.join('\n')}`);
-  if (errors.length === 1 && opts.repos.length === 1) throw errors[0].error;
-  if (errors.length > 0) {
-    const lines = errors.map((f) => `${f.repo.name}: [${f.error.type}] ${f.error.message}`);
-    throw err('RepoInvalidError', `unable to find a valid repository:\n${lines.join('\n')}`);
-  }
+  if (lastError !== undefined && opts.repos.length === 1) throw lastError;
+  if (skipped.length > 0) throw err('RepoInvalidError', `unable to find a valid repository:\n${skipped.join('\n')}`);
   return { warnings: [] };
 }
 
