@@ -46,8 +46,9 @@ function invalid(value: string, name: string): Error {
   return err('OptionInvalidValueError', `'${value}' is not valid for '${name}' option`);
 }
 
+/** Out of range also when not a number at all (strtod reads `inf` and `nan`). */
 function checkRange(n: number, value: string, name: string, range: readonly [number, number] | undefined): void {
-  if (range !== undefined && (n < range[0] || n > range[1])) {
+  if (range !== undefined && !(n >= range[0] && n <= range[1])) {
     throw err('OptionInvalidValueError', `'${value}' is out of range for '${name}' option`);
   }
 }
@@ -71,7 +72,6 @@ export function parseScalar(def: TableOption, name: string, value: string, allow
     case 'time': {
       const n = parseTime(value);
       if (n === undefined) throw invalid(value, name);
-      if (!Number.isFinite(n)) throw err('OptionInvalidValueError', `'${value}' is out of range for '${name}' option`);
       checkRange(n, value, name, def.range);
       return n;
     }

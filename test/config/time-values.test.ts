@@ -27,6 +27,7 @@ describe('time option values, read as pgBackRest 2.45 reads them (strtod, then w
     expect(message('abc')).toBe("'abc' is not valid for 'io-timeout' option");
     expect(message('-1')).toBe("'-1' is out of range for 'io-timeout' option");
     expect(message('inf')).toBe("'inf' is out of range for 'io-timeout' option");
+    expect(message('nan')).toBe("'nan' is out of range for 'io-timeout' option");
     expect(message('0.0001')).toBe("'0.0001' is out of range for 'io-timeout' option");
   });
 });
