@@ -34,6 +34,7 @@ import { completeBackup } from './complete.js';
 import { findResumable, resumeFiles } from './resume.js';
 import { reconstructBackupInfo } from './reconstruct.js';
 import { createSetPaths, setFileSync, syncSetPaths } from './set-paths.js';
+import { applyAnnotations } from '../repo/annotation.js';
 
 export interface BackupRun {
   cfg: Config;
@@ -136,8 +137,8 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
     });
     for (const m of built.log) log.write(m.level, m.message);
     const manifest = built.manifest;
-    const annotation = cfg.hash('annotation');
-    if (Object.keys(annotation).length > 0) manifest.annotation = annotation;
+    const annotation = applyAnnotations(undefined, cfg.hash('annotation'));
+    if (annotation !== undefined) manifest.annotation = annotation;
     // files changed in the current second might change again unseen: they are not read before the
     // next second (copy.ts readyToCopy), older files are
     const copyStart = Math.floor(Date.now() / 1000) * 1000 + 1000;

@@ -8,6 +8,7 @@ type Loader = () => Promise<CommandModule>;
  * runs once per WAL segment). Names must be unique; the table is checked when first used.
  */
 const ENTRIES: ReadonlyArray<readonly [string, Loader]> = [
+  ['annotate', () => import('./annotate/annotate.js')],
   ['archive-get', () => import('./archive-get/archive-get.js')],
   ['archive-push', () => import('./archive-push/archive-push.js')],
   ['backup', () => import('./backup/backup.js')],

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,6 +23,13 @@ export function chownToPostgres(path: string): void {
   if (!isRoot) return;
   const { uid, gid } = postgresUser();
   chownSync(path, uid, gid);
+}
+
+/** chownToPostgres of a tree: a directory, all it holds, its subdirectories' too (a copied repo). */
+export function chownTreeToPostgres(path: string): void {
+  if (!isRoot) return;
+  chownToPostgres(path);
+  if (statSync(path).isDirectory()) for (const f of readdirSync(path)) chownTreeToPostgres(join(path, f));
 }
 
 const created = new Set<string>();

@@ -5,11 +5,11 @@
  * how it is stored, are reported and the backup says what was really done.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ours, theirs } from '../harness/cli.js';
-import { removeAllTempDirs } from '../harness/tmp.js';
+import { maskRun, ours, theirs } from '../harness/cli.js';
+import { chownTreeToPostgres, removeAllTempDirs } from '../harness/tmp.js';
 import { backupEnv, type BackupEnv } from './backup-helpers.js';
 
 let env: BackupEnv;
@@ -28,7 +28,8 @@ const listed = async (): Promise<string[]> => {
 
 describe('backup options', () => {
   it('--annotation goes into the manifest and backup.info, and 2.45 shows it', async () => {
-    const r = await ours([...env.args, '--type=full', '--annotation=ticket=T-1', '--annotation=key 2=val two', 'backup']);
+    // an empty value is left out, as 2.45 leaves it out
+    const r = await ours([...env.args, '--type=full', '--annotation=ticket=T-1', '--annotation=key 2=val two', '--annotation=empty=', 'backup']);
     expect(r.code, r.stderr).toBe(0);
     const [label] = (await listed()).slice(-1);
     const manifest = readFileSync(join(env.dir, 'repo', 'backup', 'demo', label!, 'backup.manifest'), 'utf8');
@@ -39,6 +40,55 @@ describe('backup options', () => {
     const theirInfo = await theirs([...env.args, `--set=${label}`, 'info']);
     expect(theirInfo.code, theirInfo.stderr).toBe(0);
     expect(theirInfo.stdout).toMatch(/ {12}annotation\(s\)\n {16}key 2: val two\n {16}ticket: T-1\n/);
+  });
+
+  it('annotate changes backup.info as 2.45 does, on each repo that has the set', async () => {
+    const [label] = (await listed()).slice(-1);
+    const copies = { ours: join(env.dir, 'annotate-ours'), theirs: join(env.dir, 'annotate-theirs') };
+    for (const to of Object.values(copies)) {
+      cpSync(join(env.dir, 'repo'), to, { recursive: true, verbatimSymlinks: true });
+      chownTreeToPostgres(to);
+    }
+    const info = (repo: string): string => readFileSync(join(repo, 'backup', 'demo', 'backup.info'), 'utf8');
+    const change = [`--set=${label}`, '--annotation=ticket=', '--annotation=b=2', '--annotation=a=1', '--log-level-console=info', 'annotate'];
+    const mine = await ours([...env.args, `--repo1-path=${copies.ours}`, ...change]);
+    const ref = await theirs([...env.args, `--repo1-path=${copies.theirs}`, ...change]);
+    expect(mine.code, mine.stderr).toBe(0);
+    expect(ref.code, ref.stderr).toBe(0);
+    expect(maskRun(mine.stdout, copies.ours)).toBe(maskRun(ref.stdout, copies.theirs));
+    expect(mine.stdout).toContain(`INFO: backup set '${label}' to annotate found in repo1\n`);
+    // byte for byte, checksum included: the removed key is gone, the new ones sorted in
+    expect(info(copies.ours)).toBe(info(copies.theirs));
+    expect(info(copies.ours)).toContain(`${label}={"backrest-format":5,"backrest-version":"2.45","backup-annotation":{"a":"1","b":"2","key 2":"val two"},`);
+
+    // errors as 2.45: no such set, a label that is none, a missing annotation
+    for (const [args, code, text] of [
+      [['--set=20200101-000000F', '--annotation=a=1'], 75, 'ERROR: [075]: no backup set to annotate found\n'],
+      [['--set=bogus', '--annotation=a=1'], 32, "ERROR: [032]: 'bogus' is not a valid backup label format\n"],
+      [[`--set=${label}`], 37, 'ERROR: [037]: annotate command requires option: annotation\n'],
+    ] as const) {
+      const o = await ours([...env.args, `--repo1-path=${copies.ours}`, ...args, 'annotate']);
+      const t = await theirs([...env.args, `--repo1-path=${copies.theirs}`, ...args, 'annotate']);
+      expect([o.code, o.stderr]).toEqual([code, text]);
+      expect([t.code, t.stderr]).toEqual([code, text]);
+    }
+
+    // two repos, repo1 unreadable: repo2 is annotated, repo1 left alone, the command fails [104]
+    // (2.45 writes repo2's backup.info into repo1 here; we do not follow it)
+    rmSync(join(copies.ours, 'backup', 'demo', 'backup.info'));
+    rmSync(join(copies.ours, 'backup', 'demo', 'backup.info.copy'));
+    const second = join(env.dir, 'annotate-second');
+    cpSync(copies.theirs, second, { recursive: true, verbatimSymlinks: true });
+    chownTreeToPostgres(second);
+    const two = await ours([...env.args, `--repo1-path=${copies.ours}`, `--repo2-path=${second}`, `--set=${label}`, '--annotation=c=3', 'annotate']);
+    expect(two.code).toBe(104);
+    expect(two.stderr).toMatch(/^ERROR: \[055\]: repo1: unable to load info file '.*annotate-ours\/backup\/demo\/backup.info' or/);
+    expect(two.stderr).toContain('ERROR: [104]: annotate command encountered 1 error(s), check the log file for details\n');
+    expect(existsSync(join(copies.ours, 'backup', 'demo', 'backup.info'))).toBe(false);
+    expect(info(second)).toContain(`${label}={"backrest-format":5,"backrest-version":"2.45","backup-annotation":{"a":"1","b":"2","c":"3","key 2":"val two"},`);
+    // and pgBackRest reads what we wrote
+    const shown = await theirs([...env.args, `--repo1-path=${second}`, `--set=${label}`, 'info']);
+    expect(shown.stdout).toMatch(/ {12}annotation\(s\)\n {16}a: 1\n {16}b: 2\n {16}c: 3\n {16}key 2: val two\n/);
   });
 
   it('--backup-standby fails with [067] and lists no backup', async () => {

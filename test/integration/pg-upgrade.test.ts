@@ -4,12 +4,12 @@
  * pgBackRest 2.45 does the same steps on a byte copy of the repo, or reads ours, for comparison.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendFileSync, cpSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, cpSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableVersions, startCluster, type Cluster } from '../harness/pg.js';
 import { pgUpgrade } from '../harness/pg-upgrade.js';
 import { withRestoredCluster } from '../harness/restored.js';
-import { chownToPostgres, makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
+import { chownTreeToPostgres, makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
 import { ourArchiveCommand, ours, theirs, writeConf, maskRun } from '../harness/cli.js';
 import { runCmd, type RunResult } from '../harness/run.js';
 
@@ -48,10 +48,6 @@ function normalize(r: RunResult, dir: string): string {
   return maskRun(`${r.code}\n${r.stdout}${r.stderr}`, dir);
 }
 
-function chownTree(path: string): void {
-  chownToPostgres(path);
-  if (statSync(path).isDirectory()) for (const f of readdirSync(path)) chownTree(join(path, f));
-}
 
 async function systemId(c: Cluster): Promise<string> {
   return (await c.psql('SELECT system_identifier FROM pg_control_system()')).trim();
@@ -134,7 +130,7 @@ describe.skipIf(!canRun)('pg_upgrade 14 → 15', () => {
     mine = confFor(mine.dir, pg15);
     ref = confFor(makeTempDir('pgbr-pg-upgrade-ref-'), pg15);
     cpSync(join(mine.dir, 'repo'), join(ref.dir, 'repo'), { recursive: true });
-    chownTree(join(ref.dir, 'repo'));
+    chownTreeToPostgres(join(ref.dir, 'repo'));
     // ... where WAL of the new cluster is refused until stanza-upgrade (nothing is written)
     const wal = readdirSync(join(pg15.pgdata, 'pg_wal')).filter((f) => /^[0-9A-F]{24}$/.test(f)).sort()[0]!;
     const ourPush = await ours([...mine.args, 'archive-push', join(pg15.pgdata, 'pg_wal', wal)]);

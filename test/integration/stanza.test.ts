@@ -3,11 +3,11 @@
  * same repo; the resulting files and output must be the same.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { availableVersions, startCluster, type Cluster } from '../harness/pg.js';
 import { withRestoredCluster } from '../harness/restored.js';
-import { chownToPostgres, makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
+import { chownTreeToPostgres, makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
 import { ourArchiveCommand, ours, theirs, writeConf, maskRun } from '../harness/cli.js';
 import { type RunResult } from '../harness/run.js';
 
@@ -51,14 +51,10 @@ function setup(cluster: Cluster, opts: { encrypted?: boolean; repos?: string[] }
 function retarget(from: { dir: string }, cluster: Cluster, opts: { encrypted?: boolean } = {}) {
   const to = setup(cluster, opts);
   cpSync(join(from.dir, 'repo'), join(to.dir, 'repo'), { recursive: true });
-  chownTree(join(to.dir, 'repo'));
+  chownTreeToPostgres(join(to.dir, 'repo'));
   return to;
 }
 
-function chownTree(path: string): void {
-  chownToPostgres(path);
-  if (statSync(path).isDirectory()) for (const f of readdirSync(path)) chownTree(join(path, f));
-}
 
 async function systemId(c: Cluster): Promise<string> {
   return (await c.psql('SELECT system_identifier FROM pg_control_system()')).trim();
