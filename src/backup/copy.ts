@@ -2,10 +2,12 @@ import type { CompressType } from '../io/compress.js';
 import { extensionOf } from '../io/compress.js';
 import type { Logger } from '../log/logger.js';
 import type { LockHandle } from '../lock/lock.js';
-import type { BackupFileResult } from './file.js';
+import type { BackupBundleResult } from './bundle.js';
+import type { BackupFileJob, BackupFileResult } from './file.js';
 import type { CopyJob } from './manifest-build.js';
-import { pageErrorListText, type Manifest, type ManifestFile } from '../repo/manifest.js';
-import { backupSetPath } from '../repo/layout.js';
+import { pageErrorListText, STORED_KEYS, type Manifest, type ManifestFile } from '../repo/manifest.js';
+import { backupSetPath, BUNDLE_PATH } from '../repo/layout.js';
+import { compareBytes } from '../repo/json.js';
 import { runFileJobs, workerThreads } from '../parallel/file-pool.js';
 import type { FileJob } from '../parallel/file-job.js';
 import type { StorageDescription } from '../parallel/storage-desc.js';
@@ -33,6 +35,8 @@ export interface CopyOptions {
    * mtime is old enough (see `readyToCopy`).
    */
   copyStart?: number;
+  /** repo-bundle=y: small files are stored together (see planBundles). */
+  bundle?: BundleSettings;
 }
 
 /**
@@ -46,51 +50,69 @@ export async function copyFiles(o: CopyOptions): Promise<void> {
   const byName = new Map(o.manifest.files.map((f) => [f.name, f]));
   const ext = extensionOf(o.compressType);
   const setPath = backupSetPath(o.stanza, o.manifest.backup.label);
-  const total = o.jobs.reduce((n, j) => n + j.size, 0);
+  const jobs = o.jobs;
+  const total = jobs.reduce((n, j) => n + j.size, 0);
   let done = 0;
   let lastPct = 0;
   const removed = new Set<string>();
   let sinceSave = 0;
   let saving: Promise<void> | undefined;
   const threads = compressThreads(o.compressType, o.processMax);
-  const fileJobs: FileJob[] = o.jobs.map((j) => ({
-    kind: 'backup',
-    job: {
-      pgFile: j.pgFile,
-      pgFileSize: j.size,
-      pgFileChecksumPage: j.checksumPage,
-      ...(j.checksum !== undefined ? { checksumCompare: { checksum: j.checksum, size: j.size } } : {}),
-      repoFile: `${setPath}/${j.name}${ext}`,
-      compressType: o.compressType,
-      ...(o.compressLevel !== undefined ? { compressLevel: o.compressLevel } : {}),
-      ...(threads > 1 && j.size >= PARALLEL_COMPRESS_MIN ? { compressThreads: threads } : {}),
-      ...(o.cipherPass !== undefined ? { cipherPass: o.cipherPass } : {}),
-    },
-  }));
-  const jobByFile = new Map(o.jobs.map((j) => [j.pgFile, j]));
-  const progress = startProgress({ label: 'backup', filesTotal: o.jobs.length, bytesTotal: total, log: o.log });
+  const fileJob = (j: CopyJob): BackupFileJob => ({
+    pgFile: j.pgFile,
+    pgFileSize: j.size,
+    pgFileChecksumPage: j.checksumPage,
+    ...(j.checksum !== undefined ? { checksumCompare: { checksum: j.checksum, size: j.size } } : {}),
+    repoFile: `${setPath}/${j.name}${ext}`,
+    compressType: o.compressType,
+    ...(o.compressLevel !== undefined ? { compressLevel: o.compressLevel } : {}),
+    ...(threads > 1 && j.size >= PARALLEL_COMPRESS_MIN ? { compressThreads: threads } : {}),
+    ...(o.cipherPass !== undefined ? { cipherPass: o.cipherPass } : {}),
+  });
+  const groups = o.bundle === undefined ? jobs.map((j) => [j]) : planBundles(jobs, o.bundle, (j) => byName.get(j.name)!.timestamp);
+  // each pool job's copy jobs, by the first one's source path (unique: a file is in one group)
+  const groupOf = new Map<string, CopyJob[]>();
+  let bundleId = 0;
+  const fileJobs: FileJob[] = groups.map((group) => {
+    groupOf.set(group[0]!.pgFile, group);
+    if (o.bundle === undefined || group[0]!.size > o.bundle.limit) return { kind: 'backup', job: fileJob(group[0]!) };
+    bundleId++;
+    return { kind: 'bundle', job: { repoFile: `${setPath}/${BUNDLE_PATH}/${bundleId}`, bundleId, files: group.map(fileJob) } };
+  });
+  const firstPgFile = (fj: FileJob): string => (fj.kind === 'bundle' ? fj.job.files[0]!.pgFile : (fj.job.pgFile as string));
+  const progress = startProgress({ label: 'backup', filesTotal: jobs.length, bytesTotal: total, log: o.log });
+  const fileDone = (job: CopyJob, r: BackupFileResult, processId: number, bundle: { id: number; offset?: number } | undefined): void => {
+    const file = byName.get(job.name) as ManifestFile;
+    done += job.size;
+    const pctCplt = percentHundredths(done, total);
+    record(progress.log, file, job, r, percentText(pctCplt), processId, removed, bundle);
+    if (r.copied) o.copied?.(job.name);
+    progress.fileDone(job.size);
+    if (o.lock && pctCplt - lastPct > 10) {
+      o.lock.progress(pctCplt);
+      lastPct = pctCplt;
+    }
+    sinceSave += job.size;
+  };
   try {
     const copyStart = o.copyStart;
     await runFileJobs(fileJobs, {
       processMax: o.processMax,
       storage: o.storage,
+      // as 2.45 queues them: each queue's files over the bundle limit (largest first), then its bundles
+      inOrder: o.bundle !== undefined,
+      // a bundle is read from its first file on, so it waits for the latest of its files
       ...(copyStart !== undefined
-        ? { readyAt: (fj: FileJob) => readyToCopy(byName.get(jobByFile.get(fj.job.pgFile as string)!.name)!.timestamp, copyStart) }
+        ? { readyAt: (fj: FileJob) => Math.max(...groupOf.get(firstPgFile(fj))!.map((j) => readyToCopy(byName.get(j.name)!.timestamp, copyStart))) }
         : {}),
       onResult: (result, fj, processId) => {
-        const job = jobByFile.get(fj.job.pgFile as string) as CopyJob;
-        const file = byName.get(job.name) as ManifestFile;
-        done += job.size;
-        const pctCplt = percentHundredths(done, total);
-        const r = result as BackupFileResult;
-        record(progress.log, file, job, r, percentText(pctCplt), processId, removed);
-        if (r.copied) o.copied?.(job.name);
-        progress.fileDone(job.size);
-        if (o.lock && pctCplt - lastPct > 10) {
-          o.lock.progress(pctCplt);
-          lastPct = pctCplt;
+        const group = groupOf.get(firstPgFile(fj))!;
+        if (fj.kind === 'bundle') {
+          const r = result as BackupBundleResult;
+          group.forEach((job, i) => fileDone(job, r.files[i]!, processId, { id: r.bundleId, offset: r.files[i]!.bundleOffset }));
+        } else {
+          fileDone(group[0]!, result as BackupFileResult, processId, undefined);
         }
-        sinceSave += job.size;
         if (o.checkpoint && sinceSave >= o.checkpoint.bytes && saving === undefined) {
           sinceSave = 0;
           saving = o.checkpoint.save().finally(() => (saving = undefined));
@@ -102,6 +124,68 @@ export async function copyFiles(o: CopyOptions): Promise<void> {
     await saving;
   }
   if (removed.size > 0) o.manifest.files = o.manifest.files.filter((f) => !removed.has(f.name));
+}
+
+/** repo-bundle-size and repo-bundle-limit, in bytes. */
+export interface BundleSettings {
+  size: number;
+  limit: number;
+}
+
+
+/**
+ * The copy jobs grouped as pgBackRest 2.45 groups them for repo-bundle (backupProcessQueue,
+ * backupJobCallback), one group per pool job. Each queue (pg_data, then each tablespace) is sorted
+ * with the files over `limit` first, largest first, then the others oldest first (ties: name in
+ * descending byte order), so files that change together are stored together. A file over the
+ * limit is a job of its own. A bundle starts with the first file left and takes every later file
+ * that keeps its total (of original sizes) under `size`, skipping those that would not; nothing
+ * else closes it. Groups are returned in queue order.
+ */
+export function planBundles(jobs: readonly CopyJob[], s: BundleSettings, timestamp: (j: CopyJob) => number): CopyJob[][] {
+  const queues = new Map<number, CopyJob[]>();
+  for (const j of jobs) {
+    const q = queues.get(j.queue);
+    if (q === undefined) queues.set(j.queue, [j]);
+    else q.push(j);
+  }
+  const groups: CopyJob[][] = [];
+  for (const queueNo of [...queues.keys()].sort((a, b) => a - b)) {
+    let left = queues.get(queueNo)!.sort((a, b) => bundleOrder(a, b, s.limit, timestamp));
+    while (left.length > 0) {
+      const first = left[0]!;
+      if (first.size > s.limit) {
+        groups.push([first]);
+        left = left.slice(1);
+        continue;
+      }
+      // no file is smaller than the smallest left now: once that one cannot fit, none can
+      const smallest = left.reduce((m, j) => Math.min(m, j.size), Infinity);
+      const group = [first];
+      const rest: CopyJob[] = [];
+      let total = first.size;
+      for (let i = 1; i < left.length; i++) {
+        if (total + smallest >= s.size) {
+          for (let k = i; k < left.length; k++) rest.push(left[k]!);
+          break;
+        }
+        const j = left[i]!;
+        if (total + j.size >= s.size) rest.push(j);
+        else {
+          group.push(j);
+          total += j.size;
+        }
+      }
+      groups.push(group);
+      left = rest;
+    }
+  }
+  return groups;
+}
+
+function bundleOrder(a: CopyJob, b: CopyJob, limit: number, timestamp: (j: CopyJob) => number): number {
+  if (a.size > limit || b.size > limit) return b.size - a.size || compareBytes(b.name, a.name);
+  return timestamp(a) - timestamp(b) || compareBytes(b.name, a.name);
 }
 
 /**
@@ -139,7 +223,10 @@ export function compressThreads(type: CompressType, processMax: number): number 
   return (type === 'zst' || type === 'gz') && processMax > threads ? threads : 1;
 }
 
-function record(log: Logger, file: ManifestFile, job: CopyJob, r: BackupFileResult, pct: string, pid: number, removed: Set<string>): void {
+function record(
+  log: Logger, file: ManifestFile, job: CopyJob, r: BackupFileResult, pct: string, pid: number, removed: Set<string>,
+  bundle: { id: number; offset?: number } | undefined,
+): void {
   if (!r.copied && 'skipped' in r) {
     log.write('detail', `skip file removed by database ${job.pgFile}`, undefined, pid);
     removed.add(file.name);
@@ -152,16 +239,23 @@ function record(log: Logger, file: ManifestFile, job: CopyJob, r: BackupFileResu
   file.size = r.size;
   file.checksum = r.checksum;
   file.repoSize = r.repoSize;
+  // stored anew, here: nothing of a prior copy's location may stay (a delta re-copy of a file the
+  // prior stored in a bundle kept its bundle id, which then named a bundle of this backup)
+  for (const key of STORED_KEYS) delete file[key];
   if (r.rck !== undefined) file.rck = r.rck;
-  else delete file.rck;
-  delete file.reference;
+  if (bundle !== undefined) {
+    file.bundleId = bundle.id;
+    file.bundleOffset = bundle.offset ?? 0;
+  }
   if (r.pageChecksum !== undefined) {
     file.checksumPage = r.pageChecksum.valid;
     if (!r.pageChecksum.valid && r.pageChecksum.errors.length > 0) file.checksumPageError = r.pageChecksum.errors;
     else delete file.checksumPageError;
-    pageWarning(log, job.pgFile, r.size, r.pageChecksum, pid);
   }
-  log.write('detail', `backup file ${job.pgFile} (${formatSize(r.size)}, ${pct}%)${checksumText(r)}`, undefined, pid);
+  const where = bundle === undefined ? '' : `bundle ${bundle.id}/${bundle.offset ?? 0}, `;
+  log.write('detail', `backup file ${job.pgFile} (${where}${formatSize(r.size)}, ${pct}%)${checksumText(r)}`, undefined, pid);
+  // after the file's line, as 2.45 logs it
+  if (r.pageChecksum !== undefined) pageWarning(log, job.pgFile, r.size, r.pageChecksum, pid);
 }
 
 function pageWarning(log: Logger, path: string, size: number, pc: NonNullable<Extract<BackupFileResult, { copied: true }>['pageChecksum']>, pid: number): void {

@@ -80,24 +80,30 @@ export async function backupFile(
   repo: StorageDriver,
   pg: StorageDriver = localFiles(),
 ): Promise<BackupFileResult> {
+  return (await priorMatch(job, pg)) ?? copyFile(job, repo, pg);
+}
+
+/**
+ * Delta/resume (`checksumCompare`): the file still matches the copy that exists, so it is not
+ * copied, or it is gone. Undefined when it must be copied.
+ */
+export async function priorMatch(job: BackupFileJob, pg: StorageDriver): Promise<BackupFileMatched | BackupFileSkipped | undefined> {
   const compare = job.checksumCompare;
-  if (compare !== undefined) {
-    const source = await sourceOf(job, pg);
-    if (source === null) return { ...SKIPPED };
-    let size = 0;
-    const hash = createHash('sha1');
-    try {
-      for await (const chunk of source.chunks) {
-        size += chunk.length;
-        hash.update(chunk);
-      }
-    } finally {
-      await source.close();
+  if (compare === undefined) return undefined;
+  const source = await sourceOf(job, pg);
+  if (source === null) return { ...SKIPPED };
+  let size = 0;
+  const hash = createHash('sha1');
+  try {
+    for await (const chunk of source.chunks) {
+      size += chunk.length;
+      hash.update(chunk);
     }
-    const checksum = hash.digest('hex');
-    if (size === compare.size && checksum === compare.checksum) return { copied: false, matched: true, size, checksum };
+  } finally {
+    await source.close();
   }
-  return copyFile(job, repo, pg);
+  const checksum = hash.digest('hex');
+  return size === compare.size && checksum === compare.checksum ? { copied: false, matched: true, size, checksum } : undefined;
 }
 
 function sourceOf(job: BackupFileJob, pg: StorageDriver): Promise<Source | null> {
@@ -129,9 +135,13 @@ function compressStage(type: CompressType, level: number | undefined, threads: n
  */
 const WHOLE_FILE_MAX = 1024 * 1024;
 
-/** The one-pass path's codec: undefined for `none`, null when the type only streams (bz2, gz without the native codec). */
-function wholeFileCodec(job: BackupFileJob, repo: StorageDriver, pg: StorageDriver): Codec | undefined | null {
-  if (job.pgFileSize > WHOLE_FILE_MAX || job.cipherPass !== undefined || !plainPosix(pg, 'read') || !plainPosix(repo, 'write')) return null;
+/**
+ * The one-pass path's codec: undefined for `none`, null when the type only streams (bz2, gz without
+ * the native codec) or the file does not qualify. `wholeOut`: the stored bytes may be handed over in
+ * one buffer (a local repo, or a bundle, which gathers them anyway).
+ */
+function wholeFileCodec(job: BackupFileJob, pg: StorageDriver, wholeOut: boolean): Codec | undefined | null {
+  if (job.pgFileSize > WHOLE_FILE_MAX || job.cipherPass !== undefined || !plainPosix(pg, 'read') || !wholeOut) return null;
   if (job.compressType === 'none') return undefined;
   return compressCodec(job.compressType, job.compressLevel) ?? null;
 }
@@ -142,13 +152,28 @@ function wholeFileCodec(job: BackupFileJob, repo: StorageDriver, pg: StorageDriv
  * thread syncs each file once this job is reported and the directories after the copy, before
  * the manifest is saved (set-paths.ts). A missing directory is still created on demand.
  */
-const REPO_WRITE = { atomic: false, sync: false, syncPath: false } as const;
+export const REPO_WRITE = { atomic: false, sync: false, syncPath: false } as const;
 
-async function copyFile(job: BackupFileJob, repo: StorageDriver, pg: StorageDriver): Promise<BackupFileResult> {
-  const codec = wholeFileCodec(job, repo, pg);
-  if (codec !== null) return copyWhole(job, repo as PosixStorage, pg as PosixStorage, codec);
+/**
+ * One file's stored bytes (compressed, encrypted) as they are produced, and what the copy found,
+ * known once `chunks` has been consumed to its end.
+ */
+export interface StoredFile {
+  chunks: AsyncIterable<Buffer> | Buffer;
+  result(): Promise<BackupFileCopied>;
+  /** Releases the source, whether or not `chunks` was consumed. */
+  close(): Promise<void>;
+}
+
+/**
+ * The stored form of `job`'s file, read in one pass (null when the file is gone). `toNetwork` and
+ * `wholeOut` as for compressStage and wholeFileCodec.
+ */
+export async function storedFile(job: BackupFileJob, pg: StorageDriver, opts: { toNetwork: boolean; wholeOut: boolean }): Promise<StoredFile | null> {
+  const codec = wholeFileCodec(job, pg, opts.wholeOut);
+  if (codec !== null) return storedWhole(job, pg as PosixStorage, codec);
   const source = await sourceOf(job, pg);
-  if (source === null) return { ...SKIPPED };
+  if (source === null) return null;
   const segmentNo = segmentNoOf(job.pgFile);
   let size = 0;
   const hash = createHash('sha1');
@@ -168,29 +193,35 @@ async function copyFile(job: BackupFileJob, repo: StorageDriver, pg: StorageDriv
     },
     () => page?.finish(),
   );
-  if (job.compressType !== 'none') {
-    data = compressStage(job.compressType, job.compressLevel, job.compressThreads, isMainThread && !plainPosix(repo, 'write'))(data);
-  }
+  if (job.compressType !== 'none') data = compressStage(job.compressType, job.compressLevel, job.compressThreads, opts.toNetwork)(data);
   const pass = job.cipherPass;
   if (pass !== undefined) data = streamStage(() => encryptStream(pass))(data);
   data = tap(data, (chunk) => {
     repoSize += chunk.length;
     repoHash?.update(chunk);
   });
-
-  try {
-    await writeChunks(repo, job.repoFile, data, job.pgFileSize, REPO_WRITE);
-  } finally {
-    await source.close();
-  }
-
-  return copied(job, pg, { size, checksum: hash.digest('hex'), repoSize, rck: repoHash?.digest('hex') }, page, capture, segmentNo);
+  return {
+    chunks: data,
+    result: () => copied(job, pg, { size, checksum: hash.digest('hex'), repoSize, rck: repoHash?.digest('hex') }, page, capture, segmentNo),
+    close: () => source.close(),
+  };
 }
 
-/** copyFile of a small local file in one buffer: the same checks, bytes and result. */
-async function copyWhole(job: BackupFileJob, repo: PosixStorage, pg: PosixStorage, codec: Codec | undefined): Promise<BackupFileResult> {
+async function copyFile(job: BackupFileJob, repo: StorageDriver, pg: StorageDriver): Promise<BackupFileResult> {
+  const stored = await storedFile(job, pg, { toNetwork: isMainThread && !plainPosix(repo, 'write'), wholeOut: plainPosix(repo, 'write') });
+  if (stored === null) return { ...SKIPPED };
+  try {
+    await writeChunks(repo, job.repoFile, stored.chunks, job.pgFileSize, REPO_WRITE);
+  } finally {
+    await stored.close();
+  }
+  return stored.result();
+}
+
+/** storedFile of a small local file in one buffer: the same checks, bytes and result. */
+function storedWhole(job: BackupFileJob, pg: PosixStorage, codec: Codec | undefined): StoredFile | null {
   const data = readWhole(pg.abs(localPath(job.pgFile)), 0, job.pgFileSize, true);
-  if (data === null) return { ...SKIPPED };
+  if (data === null) return null;
   const segmentNo = segmentNoOf(job.pgFile);
   const page = job.pgFileChecksumPage ? new PageChecksumFilter(segmentNo) : undefined;
   const capture = page === undefined ? undefined : new FailedPageCapture(page, segmentNo);
@@ -200,8 +231,8 @@ async function copyWhole(job: BackupFileJob, repo: PosixStorage, pg: PosixStorag
     page.finish();
   }
   const stored = codec === undefined ? data : joinedOutput(codec, data);
-  await writeChunks(repo, job.repoFile, stored, job.pgFileSize, REPO_WRITE);
-  return copied(job, pg, { size: data.length, checksum: sha1Hex(data), repoSize: stored.length, rck: codec === undefined ? undefined : sha1Hex(stored) }, page, capture, segmentNo);
+  const found = { size: data.length, checksum: sha1Hex(data), repoSize: stored.length, rck: codec === undefined ? undefined : sha1Hex(stored) };
+  return { chunks: stored, result: () => copied(job, pg, found, page, capture, segmentNo), close: async () => undefined };
 }
 
 function joinedOutput(codec: Codec, data: Buffer): Buffer {

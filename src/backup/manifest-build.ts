@@ -9,9 +9,11 @@ import { err } from '../error/error.js';
 import { DEFAULT_LEVEL } from '../io/compress-type.js';
 import { pgMajorNum, pgVersionInfo, pgVersionToStr } from '../postgres/version.js';
 import { compareBytes } from '../repo/json.js';
+import { STORED_KEYS } from '../repo/manifest.js';
 import type { BackupType, CompressType } from '../repo/layout.js';
 import { PG_DATA, type Manifest, type ManifestDb, type ManifestFile, type ManifestOptions } from '../repo/manifest-types.js';
 import { futureTimestampWarning, mergePrior } from './manifest-incr.js';
+import { pgRelativeName } from './manifest-link.js';
 import { planCopyJobs, type CopyJob } from './manifest-jobs.js';
 import type { OwnerLookup } from './manifest-owner.js';
 import { walkPgData, type LogMessage, type WalkedFile, type WalkResult } from './manifest-walk.js';
@@ -28,6 +30,8 @@ export interface DatabaseEntry {
 
 export interface BuildManifestOptions {
   pgPath: string;
+  /** repo-bundle=y: the backup is bundled, and its zero-length files are not stored (storeZeroLength). */
+  bundle?: boolean;
   /** server_version_num or major number. */
   pgVersion: number;
   catalogVersion: number;
@@ -70,7 +74,7 @@ export interface BuiltManifest {
   delta: boolean;
   /** Largest first; see CopyJob. */
   jobs: CopyJob[];
-  /** Lines to log in order (exclusions at info, delta reasons and special files at warn). */
+  /** Lines to log in order (exclusions at info, delta reasons and special files at warn, a bundled backup's zero-length files at detail). */
   log: LogMessage[];
 }
 
@@ -174,6 +178,30 @@ export async function buildManifest(opts: BuildManifestOptions): Promise<BuiltMa
   const manifest = assemble(opts, { prior, controlVersion, walked, files, delta });
   const checksumPageFiles = new Set(walked.files.filter((f) => f.checksumPage).map((f) => f.name));
   const pgPath = walked.targets.find((t) => t.name === PG_DATA)!.path;
-  const jobs = planCopyJobs({ manifest, pgPath, delta, checksumPageFiles });
+  if (opts.bundle === true) {
+    manifest.backup.bundle = true;
+    log.push(...storeZeroLength(manifest, pgPath, checksumPageFiles));
+  }
+  const jobs = planCopyJobs({ manifest, pgPath, delta, checksumPageFiles }).filter((j) => opts.bundle !== true || j.size !== 0);
   return { manifest, delta, jobs, log };
+}
+
+/**
+ * In a bundled backup a zero-length file is not stored at all: its entry loses any stored size,
+ * repo checksum or reference (one into a prior backup too, as 2.45 builds an incremental), keeps
+ * `checksum-page` true when its pages would have been checked, and pgBackRest says so for each
+ * one, in manifest order.
+ */
+function storeZeroLength(m: Manifest, pgPath: string, checksumPageFiles: ReadonlySet<string>): LogMessage[] {
+  const log: LogMessage[] = [];
+  for (const file of m.files) {
+    if (file.size !== 0) continue;
+    log.push({ level: 'detail', message: `store zero-length file ${pgPath}/${pgRelativeName(file.name)}` });
+    file.repoSize = 0;
+    for (const key of STORED_KEYS) delete file[key];
+    delete file.checksumPageError;
+    if (checksumPageFiles.has(file.name)) file.checksumPage = true;
+    else delete file.checksumPage;
+  }
+  return log;
 }

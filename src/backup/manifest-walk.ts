@@ -35,7 +35,7 @@ export interface WalkOptions {
 }
 
 export interface LogMessage {
-  level: 'info' | 'warn';
+  level: 'detail' | 'info' | 'warn';
   message: string;
 }
 

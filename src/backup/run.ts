@@ -27,7 +27,7 @@ import { copySegmentToBackup, type ArchiveCopy } from './archive-copy.js';
 import { systemOwnerLookup } from './manifest-owner.js';
 import { choosePrior } from './prior.js';
 import { newBackupLabel } from './label.js';
-import { copyFiles } from './copy.js';
+import { copyFiles, type BundleSettings } from './copy.js';
 import { checkStopArchive, startBackup, stopBackup, type ArchiveTarget } from './start-stop.js';
 import { storeLabelFiles } from './label-files.js';
 import { completeBackup } from './complete.js';
@@ -109,8 +109,10 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
       log.warn(`resumable backup ${resumable.label} of same type exists -- invalid files will be removed then the backup will resume`);
     }
     const label = resumable?.label ?? (await newBackupLabel({ storage: repo.storage, stanza, type, prior: prior?.entry.label, start: startTime }));
+    const bundle = bundleSettings(cfg, repo.idx);
     const built = await buildManifest({
       pgPath,
+      bundle: bundle !== undefined,
       pgVersion: control.versionNum,
       catalogVersion: control.catalogVersion,
       controlVersion: control.controlVersion,
@@ -137,6 +139,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
     });
     for (const m of built.log) log.write(m.level, m.message);
     const manifest = built.manifest;
+
     const annotation = applyAnnotations(undefined, cfg.hash('annotation'));
     if (annotation !== undefined) manifest.annotation = annotation;
     // files changed in the current second might change again unseen: they are not read before the
@@ -150,7 +153,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
     const jobs = resumable
       ? await resumeFiles({ storage: repo.storage, stanza, label, jobs: built.jobs, manifest, resumed: resumable.manifest, log })
       : built.jobs;
-    const fileSync = setFileSync(repo.storage, stanza, manifest, compressType);
+    const fileSync = setFileSync(repo.storage, stanza, manifest);
     await copyFiles({
       jobs,
       manifest,
@@ -165,6 +168,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
       ...(fileSync !== undefined ? { copied: fileSync.copied } : {}),
       checkpoint: { bytes: Number(cfg.get('manifest-save-threshold') ?? 1024 ** 3), save: () => savePartialManifest(repo, stanza, manifest, info.cipherPass) },
       copyStart,
+      ...(bundle !== undefined ? { bundle } : {}),
     });
     await fileSync?.finish();
     await syncSetPaths(repo.storage, stanza, manifest);
@@ -200,16 +204,20 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
 
 /**
  * Options this tool does not act on yet. One that changes what a backup holds fails the backup,
- * so that no backup says it is what it is not; those that change only how it is stored are
- * reported, and the backup records what was really done (no bundles, no hard links).
+ * so that no backup says it is what it is not; one that changes only how it is stored is
+ * reported, and the backup records what was really done (no hard links).
  */
 function refuseUnimplemented(cfg: Config, repoIdx: number, log: Logger): void {
   if (cfg.bool('backup-standby')) throw err('FeatureNotSupportedError', 'backup from a standby (backup-standby) is not implemented yet in pgbackrest-ts');
-  for (const name of ['bundle', 'hardlink']) {
-    if (cfg.get(`repo${repoIdx}-${name}`) === true) {
-      log.warn(`option 'repo${repoIdx}-${name}' is not implemented yet in pgbackrest-ts and is ignored: every file is stored on its own`);
-    }
+  if (cfg.get(`repo${repoIdx}-hardlink`) === true) {
+    log.warn(`option 'repo${repoIdx}-hardlink' is not implemented yet in pgbackrest-ts and is ignored: every file is stored on its own`);
   }
+}
+
+/** repo-bundle-size and repo-bundle-limit when the repo bundles small files (repo-bundle=y). */
+function bundleSettings(cfg: Config, repoIdx: number): BundleSettings | undefined {
+  if (cfg.get(`repo${repoIdx}-bundle`) !== true) return undefined;
+  return { size: Number(cfg.get(`repo${repoIdx}-bundle-size`)), limit: Number(cfg.get(`repo${repoIdx}-bundle-limit`)) };
 }
 
 function manifestOptions(cfg: Config, archiveCheck: boolean) {

@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { backupBundle, type BackupBundleJob, type BackupBundleResult } from '../backup/bundle.js';
 import { backupFile, type BackupFileJob, type BackupFileResult } from '../backup/file.js';
 import { err } from '../error/error.js';
 import { compressSync, type CompressType } from '../io/compress.js';
@@ -32,9 +33,12 @@ export interface SegmentResult {
   data: Uint8Array;
 }
 
-/** The jobs the file pool runs: one backup or restore of one file against the repo storage. */
-export type FileJob = { kind: 'backup'; job: BackupFileJob } | { kind: 'restore'; job: RestoreFileJob };
-export type FileJobResult = BackupFileResult | RestoreFileResult;
+/**
+ * The jobs the file pool runs: one backup or restore of one file against the repo storage, or the
+ * backup of several small files into one bundle.
+ */
+export type FileJob = { kind: 'backup'; job: BackupFileJob } | { kind: 'bundle'; job: BackupBundleJob } | { kind: 'restore'; job: RestoreFileJob };
+export type FileJobResult = BackupFileResult | BackupBundleResult | RestoreFileResult;
 
 /** Everything a worker thread (dist/worker.cjs) runs. */
 export type WorkerJob = FileJob | { kind: 'segment'; job: SegmentJob };
@@ -47,7 +51,19 @@ export interface FileWorkerData {
 
 /** Bytes a job moves: the queue hands out the largest first. */
 export function fileJobSize(j: FileJob): number {
-  return j.kind === 'backup' ? j.job.pgFileSize : j.job.size;
+  switch (j.kind) {
+    case 'backup':
+      return j.job.pgFileSize;
+    case 'bundle':
+      return j.job.files.reduce((n, f) => n + f.pgFileSize, 0);
+    case 'restore':
+      return j.job.size;
+  }
+}
+
+/** What names a job in the queue's order among jobs of the same size: its file (a bundle: its repo file). */
+export function fileJobPath(j: FileJob): string {
+  return j.kind === 'bundle' ? j.job.repoFile : j.job.pgFile;
 }
 
 /** Runner of file jobs in this thread (process-max 1). */
@@ -69,8 +85,16 @@ export async function workerJobRunner(desc: StorageDescription | undefined): Pro
   const segments = new SegmentReader();
   return {
     run: async (j) => {
-      if (j.kind === 'segment') return segments.run(j.job);
-      return j.kind === 'backup' ? backupFile(j.job, await storage()) : restoreFile(j.job, await storage());
+      switch (j.kind) {
+        case 'segment':
+          return segments.run(j.job);
+        case 'backup':
+          return backupFile(j.job, await storage());
+        case 'bundle':
+          return backupBundle(j.job, await storage());
+        case 'restore':
+          return restoreFile(j.job, await storage());
+      }
     },
     // A compressed segment goes back by moving its memory when it owns all of it (never a slice of
     // Node's shared pool of small buffers, which must not be detached).

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { err } from '../error/error.js';
-import { fileJobRunner, fileJobSize, type FileJob, type FileJobResult, type FileWorkerData } from './file-job.js';
+import { fileJobPath, fileJobRunner, fileJobSize, type FileJob, type FileJobResult, type FileWorkerData } from './file-job.js';
 import { createPool, runJobs } from './pool.js';
 import { prestartWorkers } from './worker-client.js';
 import type { StorageDescription } from './storage-desc.js';
@@ -19,6 +19,8 @@ export interface FileJobsOptions {
   onResult: (result: FileJobResult, job: FileJob, processId: number) => void | Promise<void>;
   /** Epoch ms before which a job may not start (see `runJobs`). */
   readyAt?: (job: FileJob) => number;
+  /** Run the jobs in the order given instead of largest first (a bundled backup's queue order). */
+  inOrder?: boolean;
 }
 
 /**
@@ -30,8 +32,8 @@ export function sortLargestFirst(jobs: readonly FileJob[]): FileJob[] {
 }
 
 function comparePathDesc(a: FileJob, b: FileJob): number {
-  const pa = a.job.pgFile;
-  const pb = b.job.pgFile;
+  const pa = fileJobPath(a);
+  const pb = fileJobPath(b);
   return pa === pb ? 0 : pa < pb ? 1 : -1;
 }
 
@@ -88,7 +90,7 @@ export function prestartFileWorkers(processMax: number, storage: StorageDescript
   prestartWorkers(module, { storage } satisfies FileWorkerData, Math.min(count, startedThreads(processMax, storage)));
 }
 
-/** Runs every file job, largest first, `processMax` processes on `workerThreads` threads (this one included). See `runJobs`. */
+/** Runs every file job, largest first unless `inOrder`, `processMax` processes on `workerThreads` threads (this one included). See `runJobs`. */
 export async function runFileJobs(jobs: readonly FileJob[], opts: FileJobsOptions): Promise<void> {
   const pool = createPool<FileJob, FileJobResult>({
     size: opts.processMax,
@@ -103,7 +105,7 @@ export async function runFileJobs(jobs: readonly FileJob[], opts: FileJobsOption
     local: () => fileJobRunner(opts.storage),
   });
   try {
-    await runJobs(pool, sortLargestFirst(jobs), opts.onResult, opts.readyAt);
+    await runJobs(pool, opts.inOrder === true ? jobs : sortLargestFirst(jobs), opts.onResult, opts.readyAt);
   } finally {
     await pool.close();
   }

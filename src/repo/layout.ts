@@ -8,6 +8,8 @@ import { extensionOf as compressExtension, type CompressType } from '../io/compr
 export const ARCHIVE_INFO_FILE = 'archive.info';
 export const BACKUP_INFO_FILE = 'backup.info';
 export const BACKUP_MANIFEST_FILE = 'backup.manifest';
+/** Directory of a backup set holding its bundles, `bundle/<id>` (repo-bundle). */
+export const BUNDLE_PATH = 'bundle';
 
 export function archiveStanzaPath(stanza: string): string {
   return `archive/${stanza}`;

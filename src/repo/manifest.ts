@@ -7,7 +7,7 @@ import type { StorageDriver } from '../storage/storage.js';
 import { parseInfo, renderInfo, type ParsedInfo } from './ini.js';
 import { loadInfoFile, saveInfoFile, type InfoFileOptions, type LoadedInfoFile } from './info.js';
 import { compareBytes } from './json.js';
-import { backupManifestPath, compressExtension } from './layout.js';
+import { backupManifestPath, BUNDLE_PATH, compressExtension } from './layout.js';
 import { manifestFromSections } from './manifest-decode.js';
 import { manifestToSections } from './manifest-encode.js';
 import { PG_DATA, type Manifest, type ManifestFile } from './manifest-types.js';
@@ -72,6 +72,12 @@ export function putManifestFile(m: Manifest, entry: ManifestFile): void {
   m.files = [...m.files.filter((f) => f.name !== entry.name), entry].sort((a, b) => compareBytes(a.name, b.name));
 }
 
+/**
+ * What a file entry says about bytes stored for it: dropped when the file is stored anew or not at
+ * all (the size stored, `repoSize`, is set by whoever stores it).
+ */
+export const STORED_KEYS = ['rck', 'reference', 'bundleId', 'bundleOffset', 'blockIncrSize', 'blockIncrChecksumSize', 'blockIncrMapSize'] as const;
+
 /** Where a file's bytes are, relative to `backup/<stanza>/`. */
 export type FileRepoLocation =
   /** A stand-alone repo file: `<label>/<name><compress ext>`. */
@@ -84,7 +90,7 @@ export type FileRepoLocation =
 export function fileRepoLocation(m: Manifest, file: ManifestFile): FileRepoLocation {
   const dir = file.reference ?? m.backup.label;
   if (file.bundleId !== undefined && file.bundleId !== 0) {
-    return { kind: 'bundle', path: `${dir}/bundle/${file.bundleId}`, offset: file.bundleOffset ?? 0, length: file.repoSize };
+    return { kind: 'bundle', path: `${dir}/${BUNDLE_PATH}/${file.bundleId}`, offset: file.bundleOffset ?? 0, length: file.repoSize };
   }
   if (file.size === 0 && m.backup.bundle === true) return { kind: 'none' };
   return { kind: 'file', path: `${dir}/${file.name}${compressExtension(m.options.compressType)}` };

@@ -1,6 +1,6 @@
 import { toPgbrError } from '../error/error.js';
 import type { Logger } from '../log/logger.js';
-import { compressExtension } from '../repo/layout.js';
+import { BUNDLE_PATH, compressExtension } from '../repo/layout.js';
 import { manifestFromSections, EMPTY_SHA1, type Manifest, type ManifestFile } from '../repo/manifest.js';
 import type { PgHistoryEntry } from '../repo/pg-history.js';
 import type { StorageDriver } from '../storage/storage.js';
@@ -85,7 +85,7 @@ function fail(result: BackupResult, key: string, reason: VerifyResult): void {
 function fileJob(m: Manifest, file: ManifestFile, owner: string, key: string, ctx: BackupContext): VerifyFileJob {
   const bundled = file.bundleId !== undefined && file.bundleId !== 0;
   const where = bundled
-    ? { path: `${ctx.base}/${owner}/bundle/${file.bundleId}`, offset: file.bundleOffset ?? 0, limit: file.repoSize }
+    ? { path: `${ctx.base}/${owner}/${BUNDLE_PATH}/${file.bundleId}`, offset: file.bundleOffset ?? 0, limit: file.repoSize }
     : { path: `${ctx.base}/${key}` };
   if (file.rck !== undefined) return { ...where, checksum: file.rck, size: file.repoSize, decode: false, compressName: key };
   return {

@@ -13,6 +13,7 @@ import type { CopyJob } from '../../src/backup/manifest-jobs.js';
 import { parseManifest } from '../../src/repo/manifest.js';
 import { Logger } from '../../src/log/logger.js';
 import { makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
+import { sampleData } from '../io/helpers.js';
 
 const SAMPLE = new URL('../../../shared/spec/samples/full.backup.manifest', import.meta.url);
 
@@ -69,6 +70,25 @@ describe('copyFiles', () => {
     expect(text).toContain(`P01 DETAIL: backup file ${pgFile(kept.name)} (10B, `);
     const stored = join(dir, 'repo/backup/demo', manifest.backup.label, kept.name);
     expect(readFileSync(stored).equals(data)).toBe(true);
+  });
+
+  it('logs a file\'s invalid pages after its backup line, as 2.45 does', async () => {
+    const { dir, manifest, a, pgFile, repo } = twoFiles();
+    manifest.files = [a];
+    // two pages of bytes that are no page: neither new (all zeros) nor with a matching checksum
+    writeFileSync(pgFile(a.name), sampleData(16384, 5));
+    const logFile = join(dir, 'copy.log');
+    const log = new Logger({ console: 'off', stderr: 'off', file: 'detail', filePath: logFile, timestamp: false, processMax: 1 });
+    log.configure({ console: 'off', stderr: 'off', file: 'detail', filePath: logFile, timestamp: false, processMax: 1 });
+    const job: CopyJob = { name: a.name, pgFile: pgFile(a.name), size: 16384, checksumPage: true, segmentNo: 0, queue: 0 };
+    await copyFiles({ jobs: [job], manifest, ...repo, compressType: 'none', log });
+    log.closeFile();
+    const lines = readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes(pgFile(a.name)));
+    expect(lines).toEqual([
+      expect.stringContaining(`P01 DETAIL: backup file ${pgFile(a.name)} (16KB, 100.00%) checksum `),
+      `P01   WARN: invalid page checksums found in file ${pgFile(a.name)} at pages 0-1`,
+    ]);
+    expect(manifest.files[0]!.checksumPageError).toEqual([[0, 1]]);
   });
 });
 

@@ -31,7 +31,7 @@ describe('setFileSync', () => {
     expect(stored.length).toBeGreaterThan(2);
     expect(referenced.length).toBeGreaterThan(0);
     const storage = new RecordingPosix(makeTempDir('pgbr-setsync-'));
-    const sync = setFileSync(storage, 'demo', m, 'gz')!;
+    const sync = setFileSync(storage, 'demo', m)!;
     // the copy reports two files; the rest are what a resume kept
     sync.copied(stored[0]!);
     sync.copied(stored[1]!);
@@ -48,12 +48,12 @@ describe('setFileSync', () => {
         throw new Error(`unable to sync '${path}'`);
       }
     }
-    const sync = setFileSync(new Failing(makeTempDir('pgbr-setsync-')), 'demo', m, 'none')!;
+    const sync = setFileSync(new Failing(makeTempDir('pgbr-setsync-')), 'demo', m)!;
     await expect(sync.finish()).rejects.toThrow(/unable to sync 'backup\/demo\//);
   });
 
   it('is not needed on object stores', () => {
     const m = parseManifest(readFileSync(DIFF));
-    expect(setFileSync(new MemoryStorage(), 'demo', m, 'gz')).toBeUndefined();
+    expect(setFileSync(new MemoryStorage(), 'demo', m)).toBeUndefined();
   });
 });

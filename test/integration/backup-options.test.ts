@@ -1,8 +1,8 @@
 /**
  * backup options this tool once took and did nothing with: --annotation is recorded as 2.45
  * records it; archive-copy and backup-standby, which would change what the backup holds, fail
- * the backup instead of being recorded as done; repo bundling and hard links, which only change
- * how it is stored, are reported and the backup says what was really done.
+ * the backup instead of being recorded as done; repo hard links, which only change how it is
+ * stored, are reported and the backup says what was really done.
  */
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
@@ -144,13 +144,13 @@ describe('backup options', () => {
     expect(readFileSync(join(env.dir, 'repo', 'backup', 'demo', newest, 'backup.manifest'), 'utf8')).toContain('\noption-checksum-page=false\n');
   });
 
-  it('repo bundling is reported, and the backup does not claim to be bundled', async () => {
-    const r = await ours([...env.args, '--type=full', '--repo1-bundle', 'backup']);
+  it('repo hard links are reported, and the backup does not claim to be hard-linked', async () => {
+    const r = await ours([...env.args, '--type=full', '--repo1-hardlink', 'backup']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain("WARN: option 'repo1-bundle' is not implemented yet in pgbackrest-ts and is ignored");
+    expect(r.stderr).toContain("WARN: option 'repo1-hardlink' is not implemented yet in pgbackrest-ts and is ignored");
     const [label] = (await listed()).slice(-1);
     const manifest = readFileSync(join(env.dir, 'repo', 'backup', 'demo', label!, 'backup.manifest'), 'utf8');
-    expect(manifest).not.toContain('backup-bundle=');
+    expect(manifest).toContain('\noption-hardlink=false\n');
   });
 });
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupFileCopied } from '../../src/backup/file.js';
 import type { CompressType } from '../../src/io/compress.js';
 import { sha1Hex } from '../../src/io/hash.js';
-import type { FileJob, FileJobResult } from '../../src/parallel/file-job.js';
+import { fileJobPath, type FileJob, type FileJobResult } from '../../src/parallel/file-job.js';
 import { defaultWorkerModule, runFileJobs, sortLargestFirst, WORKER_FILE } from '../../src/parallel/file-pool.js';
 import { storageFromDescription } from '../../src/parallel/storage-desc.js';
 import { PosixStorage } from '../../src/storage/posix.js';
@@ -91,7 +91,7 @@ describe('file pool', () => {
     const j = (pgFile: string, size: number): FileJob => ({
       kind: 'backup', job: { pgFile, pgFileSize: size, pgFileChecksumPage: false, repoFile: pgFile, compressType: 'gz' } });
     const sorted = sortLargestFirst([j('/d/base/1/2838', 5), j('/d/base/1/1255', 7), j('/d/base/4/1255', 7), j('/d/x', 1)]);
-    expect(sorted.map((s) => s.job.pgFile)).toEqual(['/d/base/4/1255', '/d/base/1/1255', '/d/base/1/2838', '/d/x']);
+    expect(sorted.map(fileJobPath)).toEqual(['/d/base/4/1255', '/d/base/1/1255', '/d/base/1/2838', '/d/x']);
   });
 
   it('finds the worker entry next to the bundle', () => {
