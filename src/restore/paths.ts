@@ -9,7 +9,7 @@
  * 3. paths and path links are created in manifest order, so a path under a link is made through
  *    it; then file links.
  */
-import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { targetAbsolutePath } from '../backup/manifest-link.js';
 import { err } from '../error/error.js';
@@ -18,6 +18,7 @@ import { PG_DATA, PG_TBLSPC, type Manifest, type ManifestTarget, type Owner } fr
 import type { OwnerIds } from './owner.js';
 import { tablespaceVersionDir } from './selective.js';
 import { pgDestination, type DeltaMode } from './target.js';
+import { pathCreateSync } from '../storage/posix.js';
 
 /** A target as the clean sees it: its manifest name and absolute path (a tablespace's version directory). */
 export interface CleanTarget {
@@ -110,7 +111,7 @@ export function cleanTargets(m: Manifest, targets: readonly CleanTarget[], o: Cl
     }
     // a file link's directory takes PGDATA's mode and owner
     const p = e.paths.get(ct.target.file === undefined ? ct.target.name : PG_DATA);
-    mkdirSync(ct.path, { recursive: true, mode: p?.mode ?? 0o700 });
+    pathCreateSync(ct.path, p?.mode ?? 0o700);
     if (p === undefined) continue;
     chmodSync(ct.path, p.mode);
     setOwner(ct.path, p.user, p.group, o.owners, log, false);
@@ -187,7 +188,7 @@ export function createPaths(m: Manifest, pgPath: string, owners: OwnerIds, log: 
     const abs = pgDestination(pgPath, p.name);
     if (lstatSync(abs, { throwIfNoEntry: false }) !== undefined) continue;
     log.detail(`create path '${abs}'`);
-    mkdirSync(abs);
+    pathCreateSync(abs, 0o700);
     chmodSync(abs, p.mode);
     setOwner(abs, p.user, p.group, owners, log, false);
   }

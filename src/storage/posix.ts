@@ -1,4 +1,4 @@
-import { closeSync, constants, createReadStream, openSync } from 'node:fs';
+import { closeSync, constants, createReadStream, mkdirSync, openSync } from 'node:fs';
 import { chmod, lstat, mkdir, open, readdir, readlink, rename, rm, rmdir, stat, symlink, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
@@ -282,6 +282,27 @@ async function move(from: string, to: string): Promise<void> {
     await rename(from, to);
   } catch (e) {
     throw sysErr('FileMoveError', `unable to move '${from}' to '${to}'`, e);
+  }
+}
+
+/**
+ * mkdir(2) of `dir`, creating missing parents first, as pgBackRest's posix driver does: the error
+ * names the directory whose creation failed (the first one that could not be made, not the path
+ * asked for), `[047] unable to create path '<dir>': [13] Permission denied`. The mode is subject to
+ * the umask; callers that need it exact set it afterwards.
+ */
+export function pathCreateSync(dir: string, mode: number): void {
+  try {
+    mkdirSync(dir, { mode });
+  } catch (e) {
+    const parent = parentPath(dir);
+    if (errnoCode(e) !== 'ENOENT' || parent === dir) throw sysErr('PathCreateError', `unable to create path '${dir}'`, e);
+    pathCreateSync(parent, mode);
+    try {
+      mkdirSync(dir, { mode });
+    } catch (again) {
+      throw sysErr('PathCreateError', `unable to create path '${dir}'`, again);
+    }
   }
 }
 

@@ -182,6 +182,12 @@ describe('restore options compared with pgBackRest 2.45', () => {
     expect(lstatSync(join(mine.root, 'pg', 'pg_wal', 'archive_status')).isDirectory()).toBe(true);
   });
 
+  it('a tablespace directory that cannot be created fails [047], naming the directory that could not be made', async () => {
+    const [mine] = await compare('ts-locked', (d) => mkdirSync(join(d, 'ts'), { mode: 0o555 }), () => []);
+    expect(mine.code).toBe(47);
+    expect(mine.out).toMatch(/ERROR: \[047\]: unable to create path '<T>\/ts\/[^/']+': \[13\] Permission denied/);
+  });
+
   it('a relative link destination inside PGDATA fails [070]', async () => {
     const [mine] = await compare('link-relative', () => undefined, () => ['--link-map=pg_wal=relative']);
     expect(mine.code).toBe(70);
