@@ -2,6 +2,8 @@
  * The backup command's steps in pgBackRest's order (backup-procedure.md §8.1): lock, info files,
  * prior backup, start, archive check, manifest, parallel copy, stop, WAL check, completion.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { err } from '../error/error.js';
 import type { Logger } from '../log/logger.js';
@@ -57,6 +59,10 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
   const pgPath = cfg.str('pg1-path');
   const control = await readPgControl(pgPath);
   checkBackupInfoPg(info, { version: control.version, systemId: control.systemId });
+  const online = cfg.bool('online');
+  if (!online && cfg.bool('backup-standby')) {
+    log.warn('option backup-standby is enabled but backup is offline - backups will be performed from the primary');
+  }
   const { type, prior } = await choosePrior({
     info,
     type: (cfg.strOpt('type') ?? 'incr') as BackupType,
@@ -66,13 +72,12 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
     display: repo.display,
     log,
   });
-  if (!cfg.bool('online')) throw err('FeatureNotSupportedError', 'offline backups are not implemented yet in pgbackrest-ts');
-  refuseUnimplemented(cfg, repo.idx, log);
-  const conn = await connectPrimary(cfg, log);
+  refuseUnimplemented(cfg, repo.idx, log, online);
+  const conn = online ? await connectPrimary(cfg, log) : undefined;
   const ended = new AbortController();
   try {
-    const session = await BackupSession.open(conn, pgPath, { check: cfg.bool('archive-check'), modeCheck: cfg.bool('archive-mode-check') });
-    const archive: ArchiveTarget | undefined = cfg.bool('archive-check')
+    const session = conn === undefined ? undefined : await BackupSession.open(conn, pgPath, { check: cfg.bool('archive-check'), modeCheck: cfg.bool('archive-mode-check') });
+    const archive: ArchiveTarget | undefined = session !== undefined && cfg.bool('archive-check')
       ? {
           storage: repo.storage,
           stanza,
@@ -82,16 +87,17 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
         }
       : undefined;
     const startTime = new Date();
-    const started = await startBackup({ session, startFast: cfg.bool('start-fast'), archive, log, signal: ended.signal });
-    const start = started.start;
+    const started = session === undefined ? undefined : await startBackup({ session, startFast: cfg.bool('start-fast'), archive, log, signal: ended.signal });
+    const start = started?.start;
     const compressType = (prior?.manifest.options.compressType ?? cfg.str('compress-type')) as CompressType;
     let asked = cfg.get('checksum-page') as boolean | undefined;
-    if (asked === true && !control.pageChecksum) {
+    if (online && asked === true && !control.pageChecksum) {
       // validating pages that carry no checksum would report every page of every relation
       log.warn('checksum-page option set to true but checksums are not enabled on the cluster, resetting to false');
       asked = false;
     }
-    const checksumPage = prior?.manifest.options.checksumPage ?? asked ?? control.pageChecksum;
+    // offline, only when asked: a stopped cluster's pages may be torn (pgBackRest's reasoning)
+    const checksumPage = prior?.manifest.options.checksumPage ?? asked ?? (online && control.pageChecksum);
     if (prior !== undefined) {
       // a diff or incr keeps its prior's settings; pgBackRest 2.45 says so when asked for others
       const from = prior.entry.label;
@@ -102,6 +108,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
         log.warn(`${type} backup cannot alter 'checksum-page' option to '${String(asked)}', reset to '${String(checksumPage)}' from ${from}`);
       }
     }
+    if (!online) checkStopped(cfg, pgPath, log);
     const resumable = cfg.bool('resume')
       ? await findResumable({ storage: repo.storage, stanza, type, prior: prior?.entry.label, compressType, manifestPass: info.cipherPass, log })
       : undefined;
@@ -122,18 +129,17 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
       type,
       prior: prior?.manifest,
       delta: cfg.bool('delta'),
-      online: true,
+      online,
       checksumPage,
       compressType,
       compressLevel: cfg.intOpt('compress-level'),
       options: manifestOptions(cfg, archive !== undefined),
-      databases: await session.databases(),
-      tablespaces: await session.tablespaces(),
+      // offline: no [db] section, tablespaces named ts<oid>, as 2.45 does without a connection
+      ...(session !== undefined ? { databases: await session.databases(), tablespaces: await session.tablespaces() } : {}),
       exclude: cfg.list('exclude'),
       timestampStart: Math.floor(startTime.getTime() / 1000),
       now: Math.floor(Date.now() / 1000),
-      archiveStart: start.segment,
-      lsnStart: start.lsn,
+      ...(start !== undefined ? { archiveStart: start.segment, lsnStart: start.lsn } : {}),
       ...(type === 'full' && repo.cipherType !== 'none' ? { cipherPass: resumable?.manifest.cipherPass ?? newCipherPass() } : {}),
       owners: systemOwnerLookup(),
     });
@@ -144,10 +150,11 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
     if (annotation !== undefined) manifest.annotation = annotation;
     // files changed in the current second might change again unseen: they are not read before the
     // next second (copy.ts readyToCopy), older files are
-    const copyStart = Math.floor(Date.now() / 1000) * 1000 + 1000;
+    // (offline nothing changes: no file waits)
+    const copyStart = online ? Math.floor(Date.now() / 1000) * 1000 + 1000 : undefined;
     // the manifest was built while the start's segment was archived; nothing is written to the
     // repo before that is proven, so a failed check leaves no backup behind, as in pgBackRest
-    await started.archived;
+    await started?.archived;
     await savePartialManifest(repo, stanza, manifest, info.cipherPass);
     await createSetPaths(repo.storage, stanza, manifest);
     const jobs = resumable
@@ -167,39 +174,60 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
       lock,
       ...(fileSync !== undefined ? { copied: fileSync.copied } : {}),
       checkpoint: { bytes: Number(cfg.get('manifest-save-threshold') ?? 1024 ** 3), save: () => savePartialManifest(repo, stanza, manifest, info.cipherPass) },
-      copyStart,
+      ...(copyStart !== undefined ? { copyStart } : {}),
       ...(bundle !== undefined ? { bundle } : {}),
     });
     await fileSync?.finish();
     await syncSetPaths(repo.storage, stanza, manifest);
-    const stop = await stopBackup({ session, log });
-    const stopTime = Math.floor(Date.now() / 1000);
-    // stored while PostgreSQL's archiver pushes the stop segment, as pgBackRest does
-    await storeLabelFiles({
-      storage: repo.storage,
-      stanza,
-      manifest,
-      files: { backup_label: stop.backupLabel, tablespace_map: stop.tablespaceMap },
-      compressType,
-      compressLevel: cfg.intOpt('compress-level'),
-      cipherPass: manifest.cipherPass,
-      timestamp: stopTime,
-      log,
-    });
-    Object.assign(manifest.backup, { timestampStop: stopTime, lsnStop: stop.lsn, archiveStop: stop.segment });
-    const copy: ArchiveCopy | undefined = archive !== undefined && cfg.bool('archive-copy')
-      ? { storage: repo.storage, stanza, manifest, archivePass: archiveInfo.cipherPass, segmentSize: control.walSegmentSize,
-          walDir: control.versionNum >= 100000 ? 'pg_wal' : 'pg_xlog', log }
-      : undefined;
-    await checkStopArchive({ start, stop, archive, log, ...(copy ? { copy: (segment, stored) => copySegmentToBackup(copy, segment, stored) } : {}) });
+    if (session !== undefined && start !== undefined) {
+      const stop = await stopBackup({ session, log });
+      const stopTime = Math.floor(Date.now() / 1000);
+      // stored while PostgreSQL's archiver pushes the stop segment, as pgBackRest does
+      await storeLabelFiles({
+        storage: repo.storage,
+        stanza,
+        manifest,
+        files: { backup_label: stop.backupLabel, tablespace_map: stop.tablespaceMap },
+        compressType,
+        compressLevel: cfg.intOpt('compress-level'),
+        cipherPass: manifest.cipherPass,
+        timestamp: stopTime,
+        log,
+      });
+      Object.assign(manifest.backup, { timestampStop: stopTime, lsnStop: stop.lsn, archiveStop: stop.segment });
+      const copy: ArchiveCopy | undefined = archive !== undefined && cfg.bool('archive-copy')
+        ? { storage: repo.storage, stanza, manifest, archivePass: archiveInfo.cipherPass, segmentSize: control.walSegmentSize,
+            walDir: control.versionNum >= 100000 ? 'pg_wal' : 'pg_xlog', log }
+        : undefined;
+      await checkStopArchive({ start, stop, archive, log, ...(copy ? { copy: (segment, stored) => copySegmentToBackup(copy, segment, stored) } : {}) });
+    } else {
+      manifest.backup.timestampStop = Math.floor(Date.now() / 1000);
+    }
     const entry = await completeBackup({ storage: repo.storage, stanza, manifest, info, manifestPass: info.cipherPass, repoPass: repo.cipherPass });
     log.info(`new backup label = ${label}`);
     log.info(`${type} backup size = ${formatSize(entry.sizeDelta)}, file total = ${manifest.files.length}`);
     lock.progress(10000);
   } finally {
     ended.abort();
-    await conn.close();
+    await conn?.close();
   }
+}
+
+/**
+ * An offline backup (--no-online) copies the files of a stopped cluster. With postmaster.pid present
+ * PostgreSQL looks to be running and the copy would not be consistent: refused unless --force.
+ */
+function checkStopped(cfg: Config, pgPath: string, log: Logger): void {
+  if (!existsSync(join(pgPath, 'postmaster.pid'))) return;
+  if (!cfg.bool('force')) {
+    throw err(
+      'PgRunningError',
+      '--no-online passed but postmaster.pid exists - looks like PostgreSQL is running. Shut down PostgreSQL and try again, or use --force.',
+    );
+  }
+  log.warn(
+    '--no-online passed and postmaster.pid exists but --force was passed so backup will continue though it looks like PostgreSQL is running and the backup will probably not be consistent',
+  );
 }
 
 /**
@@ -207,8 +235,8 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
  * so that no backup says it is what it is not; one that changes only how it is stored is
  * reported, and the backup records what was really done (no hard links).
  */
-function refuseUnimplemented(cfg: Config, repoIdx: number, log: Logger): void {
-  if (cfg.bool('backup-standby')) throw err('FeatureNotSupportedError', 'backup from a standby (backup-standby) is not implemented yet in pgbackrest-ts');
+function refuseUnimplemented(cfg: Config, repoIdx: number, log: Logger, online: boolean): void {
+  if (online && cfg.bool('backup-standby')) throw err('FeatureNotSupportedError', 'backup from a standby (backup-standby) is not implemented yet in pgbackrest-ts');
   if (cfg.get(`repo${repoIdx}-hardlink`) === true) {
     log.warn(`option 'repo${repoIdx}-hardlink' is not implemented yet in pgbackrest-ts and is ignored: every file is stored on its own`);
   }

@@ -2,6 +2,7 @@
  * Shared by the backup integration tests: a cluster whose archive_command is our archive-push,
  * pgbench load, data snapshots, and restore-then-compare with a freshly started restored cluster.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PSQL, pgBinaries, startCluster, freePort, type Cluster } from '../harness/pg.js';
 import { ourArchiveCommand, ours, theirs, writeConf, type ConfSections } from '../harness/cli.js';
@@ -104,22 +105,37 @@ export async function theirInfo(env: BackupEnv): Promise<Array<{ backup: InfoBac
  * `--type=immediate --target-action=promote`, starts the result on a new port, waits for promotion,
  * takes a snapshot, and removes everything again.
  */
-export async function restoreAndSnapshot(env: BackupEnv, label: string, opts: { tool?: 'ours' | 'theirs' } = {}): Promise<Snapshot> {
+export async function restoreAndSnapshot(
+  env: BackupEnv,
+  label: string,
+  opts: {
+    tool?: 'ours' | 'theirs';
+    /** Tablespaces into the restore's own temp dir. */
+    mapTablespaces?: boolean;
+    /** `none` for an offline backup: it needs no recovery, and PostgreSQL ends an immediate target there unreached. */
+    recovery?: 'immediate' | 'none';
+  } = {},
+): Promise<Snapshot> {
   const base = makeTempDir('pgbr-restored-');
   const pgdata = join(base, 'data');
   const tool = (opts.tool ?? (env.cluster.version <= 15 ? 'theirs' : 'ours')) === 'theirs' ? theirs : ours;
+  const tsMap = opts.mapTablespaces === true ? [`--tablespace-map-all=${join(base, 'ts')}`] : [];
   const bins = pgBinaries(env.cluster.version);
   const port = await freePort();
   const pgCtl = (args: string[]): Promise<RunResult> =>
     runCmd(join(bins.binDir, 'pg_ctl'), ['-D', pgdata, ...args], { asPostgres: true, addEnv: bins.env, timeoutMs: 90_000 });
   try {
-    const r = await tool([...env.args, 'restore', `--set=${label}`, `--pg1-path=${pgdata}`, '--type=immediate', '--target-action=promote'], {
+    const recovery = opts.recovery === 'none' ? ['--type=none'] : ['--type=immediate', '--target-action=promote'];
+    const r = await tool([...env.args, 'restore', `--set=${label}`, `--pg1-path=${pgdata}`, ...tsMap, ...recovery], {
       timeoutMs: 180_000,
     });
     if (r.code !== 0) throw new Error(`restore of ${label} failed (${r.code}): ${r.stdout}${r.stderr}`);
-    const opts = `-p ${port} -k ${env.cluster.socketDir} -c archive_mode=off -c listen_addresses=''`;
-    const started = await pgCtl(['-l', join(base, 'server.log'), '-o', opts, '-w', '-t', '90', 'start']);
-    if (started.code !== 0) throw new Error(`restored cluster did not start: ${started.stderr}${started.stdout}`);
+    const serverOpts = `-p ${port} -k ${env.cluster.socketDir} -c archive_mode=off -c listen_addresses=''`;
+    const started = await pgCtl(['-l', join(base, 'server.log'), '-o', serverOpts, '-w', '-t', '90', 'start']);
+    if (started.code !== 0) {
+      const log = existsSync(join(base, 'server.log')) ? readFileSync(join(base, 'server.log'), 'utf8').slice(-3000) : '';
+      throw new Error(`restored cluster did not start: ${started.stderr}${started.stdout}\n${log}`);
+    }
     try {
       const psql = async (sql: string): Promise<string> => {
         const q = await runCmd(PSQL, ['-AtX', '-h', env.cluster.socketDir, '-p', String(port), '-U', env.cluster.user, '-d', 'postgres', '-c', sql], {
