@@ -131,7 +131,9 @@ export function linkList(m: Manifest): Array<{ name: string; destination: string
   return m.targets
     .filter((t) => t.type === 'link' && t.tablespaceId === undefined)
     .map((t) => ({
-      name: t.name.startsWith(`${PG_DATA}/`) ? t.name.slice(PG_DATA.length + 1) : t.name,
+      // 2.45 names a file link by the file it points to (pg_data/fl -> /x/extfile is "extfile"),
+      // a path link by its place in PGDATA
+      name: t.file ?? (t.name.startsWith(`${PG_DATA}/`) ? t.name.slice(PG_DATA.length + 1) : t.name),
       destination: t.file === undefined ? t.path : `${t.path}/${t.file}`,
     }));
 }

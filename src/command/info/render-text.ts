@@ -108,7 +108,9 @@ function renderBackup(b: InfoBackup, opts: { set?: string }): string[] {
     for (const [k, v] of Object.entries(b.annotation)) out.push(`                ${k}: ${v}`);
   }
   if (opts.set) out.push(...renderSetDetail(b));
-  if (b.error) out.push('            error(s) detected during backup');
+  // with --set, 2.45 names the files instead (see renderSetDetail)
+  const listed = opts.set !== undefined && (b['error-list']?.length ?? 0) > 0;
+  if (b.error && !listed) out.push('            error(s) detected during backup');
   return out;
 }
 
@@ -127,7 +129,7 @@ function renderSetDetail(b: InfoBackup): string[] {
     for (const t of b.tablespace) out.push(`                ${t.name} (${t.oid}) => ${t.destination}`);
   }
   if (b['error-list'] && b['error-list'].length > 0) {
-    out.push(`            page checksum error: ${b['error-list'].join(', ')}`);
+    out.push(`            error list: ${b['error-list'].join(', ')}`);
   }
   return out;
 }

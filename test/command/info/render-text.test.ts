@@ -24,6 +24,17 @@ describe('info text rendering from the JSON model', () => {
     expect(renderInfoText(model, opts)).toBe(sample(`${name}.txt`));
   });
 
+  it('lists the files with page checksum errors as 2.45 does with --set', () => {
+    const model = jsonDecode(sample('info-set.json')) as unknown as InfoStanza[];
+    const b = model[0]!.backup.at(-1)!;
+    Object.assign(b, { error: true, 'error-list': ['base/5/16414', 'base/5/16415'] });
+    const text = renderInfoText(model, { set: b.label });
+    // 2.45: the list after the tablespaces, in place of the line a listing without --set has
+    expect(text).toContain('                ts1 (16384) => /srv/pgdemo/ts1\n            error list: base/5/16414, base/5/16415\n');
+    expect(text).not.toContain('error(s) detected during backup');
+    expect(renderInfoText(model, {})).toContain('\n            error(s) detected during backup\n');
+  });
+
   it('keeps the JSON byte-identical through decode and encode (key order, big integers)', () => {
     for (const name of ['info-demo', 'info-multi-repo', 'info-upgrade', 'info-set']) {
       const text = sample(`${name}.json`);
