@@ -103,14 +103,15 @@ function renderBackup(b: InfoBackup, opts: { set?: string }): string[] {
     `            repo${b.database['repo-key']}: backup set size: ${formatSize(repoSize)}, backup size: ${formatSize(b.info.repository.delta)}`,
   );
   if (b.reference && b.reference.length > 0) out.push(`            backup reference list: ${b.reference.join(', ')}`);
-  if (b.annotation) {
-    out.push('            annotation(s)');
-    for (const [k, v] of Object.entries(b.annotation)) out.push(`                ${k}: ${v}`);
-  }
   if (opts.set) out.push(...renderSetDetail(b));
   // with --set, 2.45 names the files instead (see renderSetDetail)
   const listed = opts.set !== undefined && (b['error-list']?.length ?? 0) > 0;
   if (b.error && !listed) out.push('            error(s) detected during backup');
+  // only with --set, last, as 2.45 prints them
+  if (opts.set && b.annotation) {
+    out.push('            annotation(s)');
+    for (const [k, v] of Object.entries(b.annotation)) out.push(`                ${k}: ${v}`);
+  }
   return out;
 }
 

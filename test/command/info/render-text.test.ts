@@ -35,6 +35,16 @@ describe('info text rendering from the JSON model', () => {
     expect(renderInfoText(model, {})).toContain('\n            error(s) detected during backup\n');
   });
 
+  it('shows annotations only with --set, after everything else of the backup, as 2.45 does', () => {
+    const model = jsonDecode(sample('info-set.json')) as unknown as InfoStanza[];
+    const b = model[0]!.backup.at(-1)!;
+    Object.assign(b, { annotation: { k: 'v', z: '1' }, 'error-list': ['base/5/16414'], error: true });
+    expect(renderInfoText(model, { set: b.label })).toMatch(
+      /\n {12}error list: base\/5\/16414\n {12}annotation\(s\)\n {16}k: v\n {16}z: 1\n$/,
+    );
+    expect(renderInfoText(model, {})).not.toContain('annotation');
+  });
+
   it('keeps the JSON byte-identical through decode and encode (key order, big integers)', () => {
     for (const name of ['info-demo', 'info-multi-repo', 'info-upgrade', 'info-set']) {
       const text = sample(`${name}.json`);
