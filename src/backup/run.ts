@@ -177,6 +177,8 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
       ...(copyStart !== undefined ? { copyStart } : {}),
       ...(bundle !== undefined ? { bundle } : {}),
     });
+    // what stays with a prior backup, in manifest order, as 2.45 logs it once the copy is done
+    for (const f of manifest.files) if (f.reference !== undefined) log.detail(`reference ${f.name} to ${f.reference}`);
     await fileSync?.finish();
     await syncSetPaths(repo.storage, stanza, manifest);
     if (session !== undefined && start !== undefined) {

@@ -97,8 +97,16 @@ describe('repo-bundle', () => {
   it('incr: unchanged files keep pointing into the full\'s bundles, changed ones go into its own; both tools restore it', async () => {
     await pgbench(env.cluster, ['-n', '-t', '200', '-c', '2']);
     const before = await snapshot(env.cluster);
-    const r = await backup(env, 'incr');
+    const r = await backup(env, 'incr', ['--log-level-console=detail']);
     const m = manifestOf(r.label);
+    // 2.45 names every file left with a prior backup, in manifest order, once the copy is done
+    const lines = r.run.stdout.split('\n').map((l) => l.replace(/^\S+ \S+ P\d\d +/, ''));
+    const refs = lines.filter((l) => l.startsWith('DETAIL: reference '));
+    expect(refs).toEqual(m.files.filter((f) => f.reference !== undefined).map((f) => `DETAIL: reference ${f.name} to ${f.reference}`));
+    const lastCopy = lines.reduce((at, l, i) => (/^DETAIL: (backup|match) file /.test(l) ? i : at), -1);
+    const stop = lines.findIndex((l) => l.startsWith('INFO: execute non-exclusive backup stop'));
+    expect(lines.indexOf(refs[0]!)).toBeGreaterThan(lastCopy);
+    expect(lines.indexOf(refs.at(-1)!)).toBeLessThan(stop);
     const kept = m.files.filter((f) => f.reference === full && f.bundleId !== undefined);
     const own = m.files.filter((f) => f.reference === undefined && f.bundleId !== undefined);
     expect(kept.length).toBeGreaterThan(100);
