@@ -32,6 +32,8 @@ export interface BuildManifestOptions {
   pgPath: string;
   /** repo-bundle=y: the backup is bundled, and its zero-length files are not stored (storeZeroLength). */
   bundle?: boolean;
+  /** Receives the build's log lines as soon as the walk is done; `log` of the result is then empty. */
+  onLog?: (m: LogMessage) => void;
   /** server_version_num or major number. */
   pgVersion: number;
   catalogVersion: number;
@@ -182,6 +184,8 @@ export async function buildManifest(opts: BuildManifestOptions): Promise<BuiltMa
     manifest.backup.bundle = true;
     log.push(...storeZeroLength(manifest, pgPath, checksumPageFiles));
   }
+  // said before the copy plan can fail (no pg_control, nothing changed), as 2.45 logs them while it builds
+  if (opts.onLog !== undefined) for (const m of log.splice(0)) opts.onLog(m);
   const jobs = planCopyJobs({ manifest, pgPath, delta, checksumPageFiles }).filter((j) => opts.bundle !== true || j.size !== 0);
   return { manifest, delta, jobs, log };
 }

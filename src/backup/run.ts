@@ -120,6 +120,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
     const built = await buildManifest({
       pgPath,
       bundle: bundle !== undefined,
+      onLog: (m) => log.write(m.level, m.message),
       pgVersion: control.versionNum,
       catalogVersion: control.catalogVersion,
       controlVersion: control.controlVersion,
@@ -143,7 +144,6 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
       ...(type === 'full' && repo.cipherType !== 'none' ? { cipherPass: resumable?.manifest.cipherPass ?? newCipherPass() } : {}),
       owners: systemOwnerLookup(),
     });
-    for (const m of built.log) log.write(m.level, m.message);
     const manifest = built.manifest;
 
     const annotation = applyAnnotations(undefined, cfg.hash('annotation'));

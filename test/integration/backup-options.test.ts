@@ -91,6 +91,22 @@ describe('backup options', () => {
     expect(shown.stdout).toMatch(/ {12}annotation\(s\)\n {16}a: 1\n {16}b: 2\n {16}c: 3\n {16}key 2: val two\n/);
   });
 
+  it('exclusions are logged before a backup without pg_control fails [055], as 2.45 logs them', async () => {
+    const args = [...env.args, '--type=full', '--exclude=global/pg_control', '--exclude=postgresql.auto.conf', '--log-level-console=info', 'backup'];
+    const mine = await ours(args);
+    const ref = await theirs(args);
+    const lines = (r: { stdout: string; stderr: string }): string[] =>
+      maskRun(r.stdout + r.stderr, env.cluster.pgdata).split('\n').filter((l) => /INFO: exclude|ERROR|HINT/.test(l));
+    expect(mine.code).toBe(55);
+    expect(lines(mine)).toEqual(lines(ref));
+    expect(lines(mine)).toEqual([
+      "P00   INFO: exclude '<dir>/global/pg_control' from backup using 'global/pg_control' exclusion",
+      "P00   INFO: exclude '<dir>/postgresql.auto.conf' from backup using 'postgresql.auto.conf' exclusion",
+      'ERROR: [055]: pg_control must be present in all online backups',
+      '       HINT: is something wrong with the clock or filesystem timestamps?',
+    ]);
+  });
+
   it('--backup-standby fails with [067] and lists no backup', async () => {
     const before = await listed();
     const r = await ours([...env.args, '--type=full', '--backup-standby', 'backup']);
