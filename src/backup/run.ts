@@ -24,7 +24,7 @@ import type { RepoTarget } from '../command/common/repos.js';
 import { connectPrimary } from '../command/common/pg-cluster.js';
 import type { LockHandle } from '../lock/lock.js';
 import { BackupSession } from './db.js';
-import { buildManifest } from './manifest-build.js';
+import { buildManifest, type LogMessage } from './manifest-build.js';
 import { copySegmentToBackup, type ArchiveCopy } from './archive-copy.js';
 import { systemOwnerLookup } from './manifest-owner.js';
 import { choosePrior } from './prior.js';
@@ -117,10 +117,13 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
     }
     const label = resumable?.label ?? (await newBackupLabel({ storage: repo.storage, stanza, type, prior: prior?.entry.label, start: startTime }));
     const bundle = bundleSettings(cfg, repo.idx);
-    const built = await buildManifest({
+    // the manifest is built while the start's segment is archived; pgBackRest builds it after that
+    // check, so what the build says (or fails with) is told only once the check has passed
+    const buildLog: LogMessage[] = [];
+    const outcome = await buildManifest({
       pgPath,
       bundle: bundle !== undefined,
-      onLog: (m) => log.write(m.level, m.message),
+      onLog: (m) => buildLog.push(m),
       pgVersion: control.versionNum,
       catalogVersion: control.catalogVersion,
       controlVersion: control.controlVersion,
@@ -143,18 +146,24 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
       ...(start !== undefined ? { archiveStart: start.segment, lsnStart: start.lsn } : {}),
       ...(type === 'full' && repo.cipherType !== 'none' ? { cipherPass: resumable?.manifest.cipherPass ?? newCipherPass() } : {}),
       owners: systemOwnerLookup(),
-    });
-    const manifest = built.manifest;
-
-    const annotation = applyAnnotations(undefined, cfg.hash('annotation'));
-    if (annotation !== undefined) manifest.annotation = annotation;
+    }).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
     // files changed in the current second might change again unseen: they are not read before the
     // next second (copy.ts readyToCopy), older files are
     // (offline nothing changes: no file waits)
     const copyStart = online ? Math.floor(Date.now() / 1000) * 1000 + 1000 : undefined;
-    // the manifest was built while the start's segment was archived; nothing is written to the
-    // repo before that is proven, so a failed check leaves no backup behind, as in pgBackRest
+    // nothing is written to the repo before the archive check passed, so a failed check leaves no
+    // backup behind, as in pgBackRest
     await started?.archived;
+    for (const m of buildLog) log.write(m.level, m.message);
+    if ('error' in outcome) throw outcome.error;
+    const built = outcome.value;
+    const manifest = built.manifest;
+
+    const annotation = applyAnnotations(undefined, cfg.hash('annotation'));
+    if (annotation !== undefined) manifest.annotation = annotation;
     await savePartialManifest(repo, stanza, manifest, info.cipherPass);
     await createSetPaths(repo.storage, stanza, manifest);
     const jobs = resumable
