@@ -50,8 +50,7 @@ export async function copyFiles(o: CopyOptions): Promise<void> {
   const byName = new Map(o.manifest.files.map((f) => [f.name, f]));
   const ext = extensionOf(o.compressType);
   const setPath = backupSetPath(o.stanza, o.manifest.backup.label);
-  const jobs = o.jobs;
-  const total = jobs.reduce((n, j) => n + j.size, 0);
+  const total = o.jobs.reduce((n, j) => n + j.size, 0);
   let done = 0;
   let lastPct = 0;
   const removed = new Set<string>();
@@ -69,7 +68,7 @@ export async function copyFiles(o: CopyOptions): Promise<void> {
     ...(threads > 1 && j.size >= PARALLEL_COMPRESS_MIN ? { compressThreads: threads } : {}),
     ...(o.cipherPass !== undefined ? { cipherPass: o.cipherPass } : {}),
   });
-  const groups = o.bundle === undefined ? jobs.map((j) => [j]) : planBundles(jobs, o.bundle, (j) => byName.get(j.name)!.timestamp);
+  const groups = o.bundle === undefined ? o.jobs.map((j) => [j]) : planBundles(o.jobs, o.bundle, (j) => byName.get(j.name)!.timestamp);
   // each pool job's copy jobs, by the first one's source path (unique: a file is in one group)
   const groupOf = new Map<string, CopyJob[]>();
   let bundleId = 0;
@@ -80,7 +79,7 @@ export async function copyFiles(o: CopyOptions): Promise<void> {
     return { kind: 'bundle', job: { repoFile: `${setPath}/${BUNDLE_PATH}/${bundleId}`, bundleId, files: group.map(fileJob) } };
   });
   const firstPgFile = (fj: FileJob): string => (fj.kind === 'bundle' ? fj.job.files[0]!.pgFile : (fj.job.pgFile as string));
-  const progress = startProgress({ label: 'backup', filesTotal: jobs.length, bytesTotal: total, log: o.log });
+  const progress = startProgress({ label: 'backup', filesTotal: o.jobs.length, bytesTotal: total, log: o.log });
   const fileDone = (job: CopyJob, r: BackupFileResult, processId: number, bundle: { id: number; offset?: number } | undefined): void => {
     const file = byName.get(job.name) as ManifestFile;
     done += job.size;
@@ -103,7 +102,10 @@ export async function copyFiles(o: CopyOptions): Promise<void> {
       inOrder: o.bundle !== undefined,
       // a bundle is read from its first file on, so it waits for the latest of its files
       ...(copyStart !== undefined
-        ? { readyAt: (fj: FileJob) => Math.max(...groupOf.get(firstPgFile(fj))!.map((j) => readyToCopy(byName.get(j.name)!.timestamp, copyStart))) }
+        ? {
+            readyAt: (fj: FileJob) =>
+              groupOf.get(firstPgFile(fj))!.reduce((at, j) => Math.max(at, readyToCopy(byName.get(j.name)!.timestamp, copyStart)), 0),
+          }
         : {}),
       onResult: (result, fj, processId) => {
         const group = groupOf.get(firstPgFile(fj))!;
@@ -131,7 +133,6 @@ export interface BundleSettings {
   size: number;
   limit: number;
 }
-
 
 /**
  * The copy jobs grouped as pgBackRest 2.45 groups them for repo-bundle (backupProcessQueue,
