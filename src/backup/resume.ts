@@ -9,7 +9,8 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
 import { extensionOf } from '../io/compress.js';
-import { backupManifestPath, backupSetPath, backupStanzaPath, isBackupLabel, type BackupType } from '../repo/layout.js';
+import { BACKUP_MANIFEST_FILE, backupManifestPath, backupSetPath, backupStanzaPath, isBackupLabel, type BackupType } from '../repo/layout.js';
+import { compareBytes } from '../repo/json.js';
 import { loadInfoFile } from '../repo/info.js';
 import { manifestFromSections, type Manifest, type ManifestFile } from '../repo/manifest.js';
 import type { StorageDriver } from '../storage/storage.js';
@@ -35,7 +36,8 @@ export async function findResumable(o: {
   prior?: string;
   compressType: string;
   manifestPass?: string;
-  log: Logger;
+  /** Where the warning about a leftover that cannot be resumed goes. */
+  log: Pick<Logger, 'warn'>;
 }): Promise<Resumable | undefined> {
   const label = (await o.storage.list(backupStanzaPath(o.stanza)))
     .filter((e) => e.type === 'path' && isBackupLabel(e.name))
@@ -76,8 +78,10 @@ async function notResumable(
 }
 
 /**
- * Keep the resumed copies that are still valid: their manifest entries take the recorded results
- * and their jobs are dropped. Returns the jobs left to run.
+ * Cleans the resumed set as pgBackRest 2.45 does (backupResumeClean), saying why each leftover goes
+ * (`remove file '<path>' from resumed backup (<reason>)`, `remove path ...`), and keeps the resumed
+ * copies that are still valid: their manifest entries take the recorded results and their jobs are
+ * dropped. Returns the jobs left to run.
  */
 export async function resumeFiles(o: {
   storage: StorageDriver;
@@ -87,16 +91,46 @@ export async function resumeFiles(o: {
   manifest: Manifest;
   resumed: Manifest;
   log: Logger;
+  /** The repo path as messages show it (RepoTarget.display). */
+  display: (path: string) => string;
 }): Promise<CopyJob[]> {
   const ext = extensionOf(o.manifest.options.compressType);
   const setPath = backupSetPath(o.stanza, o.label);
   const old = new Map(o.resumed.files.map((f) => [f.name, f]));
   const current = new Map(o.manifest.files.map((f) => [f.name, f]));
+  const paths = new Set(o.manifest.paths.map((p) => p.name));
+  const keep = new Set<string>();
+  const entries = (await o.storage.list(setPath, { recurse: true })).sort((a, b) => compareBytes(a.name, b.name));
+  let removedDir: string | undefined;
+  for (const e of entries) {
+    if (removedDir !== undefined && e.name.startsWith(`${removedDir}/`)) continue;
+    const at = `${setPath}/${e.name}`;
+    if (e.type === 'path') {
+      if (paths.has(e.name)) continue;
+      o.log.detail(`remove path '${o.display(at)}' from resumed backup`);
+      await o.storage.pathRemove(at, { recurse: true });
+      removedDir = e.name;
+      continue;
+    }
+    if (e.type !== 'file') {
+      o.log.detail(`remove link '${o.display(at)}' from resumed backup`);
+      await o.storage.remove(at);
+      continue;
+    }
+    if (e.name === BACKUP_MANIFEST_FILE || e.name === `${BACKUP_MANIFEST_FILE}.copy`) continue;
+    const reason = removeReason(e.name, ext, current, old);
+    if (reason === undefined) {
+      keep.add(e.name.slice(0, e.name.length - ext.length));
+      continue;
+    }
+    o.log.detail(`remove file '${o.display(at)}' from resumed backup (${reason})`);
+    await o.storage.remove(at);
+  }
   const remaining: CopyJob[] = [];
   for (const job of o.jobs) {
     const prev = old.get(job.name);
     const file = current.get(job.name) as ManifestFile;
-    if (prev && reusable(prev, file) && (await storedMatches(o.storage, `${setPath}/${job.name}${ext}`, prev))) {
+    if (prev && keep.has(job.name) && (await storedMatches(o.storage, `${setPath}/${job.name}${ext}`, prev))) {
       Object.assign(file, { checksum: prev.checksum, repoSize: prev.repoSize, rck: prev.rck });
       if (prev.checksumPage !== undefined) file.checksumPage = prev.checksumPage;
       if (prev.checksumPageError !== undefined) file.checksumPageError = prev.checksumPageError;
@@ -106,19 +140,31 @@ export async function resumeFiles(o: {
       remaining.push(job);
     }
   }
-  await removeStrays(o.storage, setPath, new Set(o.manifest.files.map((f) => `${f.name}${ext}`)));
   return remaining;
 }
 
 /**
- * Zero-size files are always copied again, as pgBackRest does: a partial manifest gives every one of
- * them the empty checksum whether or not it was copied, so a 0-byte leftover would pass as valid.
+ * Why a stored file of the resumed set cannot be kept, in pgBackRest 2.45's words and order of
+ * checks; undefined when it can (its stored bytes are checked afterwards, storedMatches). Bundles
+ * are never resumed: their directory is not a manifest path and goes as a whole.
  */
-function reusable(prev: ManifestFile, file: ManifestFile): boolean {
-  return (
-    prev.checksum !== undefined && prev.reference === undefined && prev.size > 0 && prev.size === file.size &&
-    prev.timestamp === file.timestamp && file.reference === undefined
-  );
+function removeReason(stored: string, ext: string, current: ReadonlyMap<string, ManifestFile>, old: ReadonlyMap<string, ManifestFile>): string | undefined {
+  if (ext !== '' ? !stored.endsWith(ext) : /\.(gz|lz4|zst|bz2|xz)$/.test(stored)) return 'mismatched compression type';
+  const name = stored.slice(0, stored.length - ext.length);
+  const file = current.get(name);
+  if (file === undefined) return 'missing in manifest';
+  if (file.reference !== undefined) return 'reference in manifest';
+  const prev = old.get(name);
+  if (prev === undefined) return 'missing in resumed manifest';
+  if (prev.checksum === undefined || prev.reference !== undefined) return 'no checksum in resumed manifest';
+  if (file.size !== prev.size) return 'mismatched size';
+  // 2.45 skips this with delta and compares the source's checksum during the copy instead; here the
+  // copy is kept or not before the copy starts, so a changed mtime always means copying again (a
+  // copy older than this backup's start cannot be trusted to WAL replay)
+  if (file.timestamp !== prev.timestamp) return 'mismatched timestamp';
+  // a partial manifest gives every zero-size file the empty checksum whether or not it was copied
+  if (file.size === 0) return 'zero size';
+  return undefined;
 }
 
 /** The stored bytes are the ones recorded: rck (or, stored raw, the checksum) and repo size. */
@@ -136,12 +182,4 @@ async function storedMatches(storage: StorageDriver, path: string, prev: Manifes
     return false;
   }
   return size === prev.repoSize && hash.digest('hex') === (prev.rck ?? prev.checksum);
-}
-
-/** Files in the set directory that the new manifest does not name (invalid or vanished). */
-async function removeStrays(storage: StorageDriver, setPath: string, expected: Set<string>): Promise<void> {
-  for (const e of await storage.list(setPath, { recurse: true })) {
-    if (e.type !== 'file' || e.name.startsWith('backup.manifest')) continue;
-    if (!expected.has(e.name)) await storage.remove(`${setPath}/${e.name}`);
-  }
 }

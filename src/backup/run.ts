@@ -14,7 +14,7 @@ import { readPgControl, type PgControl } from '../postgres/control.js';
 import { loadArchiveInfo } from '../repo/archive-info.js';
 import { loadBackupInfo } from '../repo/backup-info.js';
 import { checkBackupInfoPg } from '../repo/info-check.js';
-import { backupManifestPath, type BackupType } from '../repo/layout.js';
+import { backupManifestPath, backupSetPath, compressExtension, type BackupType } from '../repo/layout.js';
 import { currentHistory } from '../repo/pg-history.js';
 import { renderManifest, type Manifest } from '../repo/manifest.js';
 import { repoStorageDescription } from '../parallel/storage-desc.js';
@@ -72,7 +72,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
     display: repo.display,
     log,
   });
-  refuseUnimplemented(cfg, repo.idx, log, online);
+  refuseUnimplemented(cfg, online);
   const conn = online ? await connectPrimary(cfg, log) : undefined;
   const ended = new AbortController();
   try {
@@ -109,11 +109,16 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
       }
     }
     if (!online) checkStopped(cfg, pgPath, log);
+    // said after the manifest build's lines, where 2.45 looks for a resumable backup
+    const resumeWarnings: string[] = [];
     const resumable = cfg.bool('resume')
-      ? await findResumable({ storage: repo.storage, stanza, type, prior: prior?.entry.label, compressType, manifestPass: info.cipherPass, log })
+      ? await findResumable({
+          storage: repo.storage, stanza, type, prior: prior?.entry.label, compressType, manifestPass: info.cipherPass,
+          log: { warn: (message) => void resumeWarnings.push(message) },
+        })
       : undefined;
     if (resumable) {
-      log.warn(`resumable backup ${resumable.label} of same type exists -- invalid files will be removed then the backup will resume`);
+      resumeWarnings.push(`resumable backup ${resumable.label} of same type exists -- invalid files will be removed then the backup will resume`);
     }
     const label = resumable?.label ?? (await newBackupLabel({ storage: repo.storage, stanza, type, prior: prior?.entry.label, start: startTime }));
     const bundle = bundleSettings(cfg, repo.idx);
@@ -137,7 +142,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
       checksumPage,
       compressType,
       compressLevel: cfg.intOpt('compress-level'),
-      options: manifestOptions(cfg, archive !== undefined),
+      options: manifestOptions(cfg, repo.idx, archive !== undefined),
       // offline: no [db] section, tablespaces named ts<oid>, as 2.45 does without a connection
       ...(session !== undefined ? { databases: await session.databases(), tablespaces: await session.tablespaces() } : {}),
       exclude: cfg.list('exclude'),
@@ -159,6 +164,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
     await started?.archived;
     for (const m of buildLog) log.write(m.level, m.message);
     if ('error' in outcome) throw outcome.error;
+    for (const w of resumeWarnings) log.warn(w);
     const built = outcome.value;
     const manifest = built.manifest;
 
@@ -167,7 +173,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
     await savePartialManifest(repo, stanza, manifest, info.cipherPass);
     await createSetPaths(repo.storage, stanza, manifest);
     const jobs = resumable
-      ? await resumeFiles({ storage: repo.storage, stanza, label, jobs: built.jobs, manifest, resumed: resumable.manifest, log })
+      ? await resumeFiles({ storage: repo.storage, stanza, label, jobs: built.jobs, manifest, resumed: resumable.manifest, log, display: repo.display })
       : built.jobs;
     const fileSync = setFileSync(repo.storage, stanza, manifest);
     await copyFiles({
@@ -186,8 +192,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
       ...(copyStart !== undefined ? { copyStart } : {}),
       ...(bundle !== undefined ? { bundle } : {}),
     });
-    // what stays with a prior backup, in manifest order, as 2.45 logs it once the copy is done
-    for (const f of manifest.files) if (f.reference !== undefined) log.detail(`reference ${f.name} to ${f.reference}`);
+    await linkReferences(repo, stanza, manifest, cfg.get(`repo${repo.idx}-hardlink`) === true, log);
     await fileSync?.finish();
     await syncSetPaths(repo.storage, stanza, manifest);
     if (session !== undefined && start !== undefined) {
@@ -242,14 +247,31 @@ function checkStopped(cfg: Config, pgPath: string, log: Logger): void {
 }
 
 /**
- * Options this tool does not act on yet. One that changes what a backup holds fails the backup,
- * so that no backup says it is what it is not; one that changes only how it is stored is
- * reported, and the backup records what was really done (no hard links).
+ * An option this tool does not act on yet fails the backup (backup from a standby would change
+ * where the files come from), so that no backup says it is what it is not.
  */
-function refuseUnimplemented(cfg: Config, repoIdx: number, log: Logger, online: boolean): void {
+function refuseUnimplemented(cfg: Config, online: boolean): void {
   if (online && cfg.bool('backup-standby')) throw err('FeatureNotSupportedError', 'backup from a standby (backup-standby) is not implemented yet in pgbackrest-ts');
-  if (cfg.get(`repo${repoIdx}-hardlink`) === true) {
-    log.warn(`option 'repo${repoIdx}-hardlink' is not implemented yet in pgbackrest-ts and is ignored: every file is stored on its own`);
+}
+
+/**
+ * Each file left with a prior backup, in manifest order, once the copy is done, as 2.45 does it:
+ * with repo-hardlink on a repo that has hard links, `<set>/<name><ext>` becomes a hard link to the
+ * prior's copy (`hardlink <name> to <label>`), so every backup directory looks whole; otherwise, and
+ * on object stores (2.45 records option-hardlink there all the same), `reference <name> to <label>`.
+ * The manifest keeps the reference either way.
+ */
+async function linkReferences(repo: RepoTarget, stanza: string, m: Manifest, hardlink: boolean, log: Logger): Promise<void> {
+  const link = hardlink && repo.storage.features.hardLink ? repo.storage.hardLinkCreate?.bind(repo.storage) : undefined;
+  const ext = compressExtension(m.options.compressType);
+  for (const f of m.files) {
+    if (f.reference === undefined) continue;
+    if (link === undefined) {
+      log.detail(`reference ${f.name} to ${f.reference}`);
+      continue;
+    }
+    log.detail(`hardlink ${f.name} to ${f.reference}`);
+    await link(`${backupSetPath(stanza, f.reference)}/${f.name}${ext}`, `${backupSetPath(stanza, m.backup.label)}/${f.name}${ext}`);
   }
 }
 
@@ -259,7 +281,7 @@ function bundleSettings(cfg: Config, repoIdx: number): BundleSettings | undefine
   return { size: Number(cfg.get(`repo${repoIdx}-bundle-size`)), limit: Number(cfg.get(`repo${repoIdx}-bundle-limit`)) };
 }
 
-function manifestOptions(cfg: Config, archiveCheck: boolean) {
+function manifestOptions(cfg: Config, repoIdx: number, archiveCheck: boolean) {
   return {
     archiveCheck,
     // WAL is copied only where it is checked for (archive-copy depends on archive-check)
@@ -267,7 +289,7 @@ function manifestOptions(cfg: Config, archiveCheck: boolean) {
     backupStandby: false,
     bufferSize: cfg.intOpt('buffer-size'),
     compressLevelNetwork: cfg.intOpt('compress-level-network'),
-    hardlink: false,
+    hardlink: cfg.get(`repo${repoIdx}-hardlink`) === true,
     processMax: cfg.intOpt('process-max') ?? 1,
   };
 }

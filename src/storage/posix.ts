@@ -1,5 +1,5 @@
 import { closeSync, constants, createReadStream, mkdirSync, openSync } from 'node:fs';
-import { chmod, lstat, mkdir, open, readdir, readlink, rename, rm, rmdir, stat, symlink, unlink } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, open, readdir, readlink, rename, rm, rmdir, stat, symlink, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
@@ -218,6 +218,16 @@ export class PosixStorage implements StorageDriver {
       await symlink(target, link);
     } catch (e) {
       throw sysErr('FileOpenError', `unable to create symlink '${link}' to '${target}'`, e);
+    }
+  }
+
+  async hardLinkCreate(target: string, path: string): Promise<void> {
+    const from = this.abs(target);
+    const at = this.abs(path);
+    try {
+      await link(from, at);
+    } catch (e) {
+      throw sysErr('FileOpenError', `unable to create hardlink '${at}' to '${from}'`, e);
     }
   }
 }

@@ -145,6 +145,12 @@ export interface StorageDriver {
   /** Create a symbolic link at `path` pointing at `target`. Only where `features.symLink`. */
   linkCreate?(target: string, path: string): Promise<void>;
 
+  /**
+   * Create a hard link at `path` to the existing file `target` (both storage paths). Only where
+   * `features.hardLink`. Fails when `path` exists or `target` does not.
+   */
+  hardLinkCreate?(target: string, path: string): Promise<void>;
+
   /** Release sockets and agents; the driver is unusable afterwards. */
   close?(): Promise<void>;
 }

@@ -1,11 +1,10 @@
 /**
  * backup options this tool once took and did nothing with: --annotation is recorded as 2.45
- * records it; archive-copy and backup-standby, which would change what the backup holds, fail
- * the backup instead of being recorded as done; repo hard links, which only change how it is
- * stored, are reported and the backup says what was really done.
+ * records it, archive-copy and repo-hardlink work as in 2.45, and backup-standby, which would
+ * change where the files come from, fails the backup instead of being recorded as done.
  */
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskRun, ours, theirs } from '../harness/cli.js';
@@ -160,13 +159,28 @@ describe('backup options', () => {
     expect(readFileSync(join(env.dir, 'repo', 'backup', 'demo', newest, 'backup.manifest'), 'utf8')).toContain('\noption-checksum-page=false\n');
   });
 
-  it('repo hard links are reported, and the backup does not claim to be hard-linked', async () => {
-    const r = await ours([...env.args, '--type=full', '--repo1-hardlink', 'backup']);
+  it('repo-hardlink links an incremental\'s unchanged files to the prior\'s copies, as 2.45 does, and 2.45 verifies it', async () => {
+    const full = await ours([...env.args, '--type=full', '--repo1-hardlink', 'backup']);
+    expect(full.code, full.stderr).toBe(0);
+    await env.cluster.psql('CREATE TABLE hardlink_probe (id int); INSERT INTO hardlink_probe VALUES (1)');
+    const r = await ours([...env.args, '--type=incr', '--repo1-hardlink', '--log-level-console=detail', 'backup']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain("WARN: option 'repo1-hardlink' is not implemented yet in pgbackrest-ts and is ignored");
-    const [label] = (await listed()).slice(-1);
-    const manifest = readFileSync(join(env.dir, 'repo', 'backup', 'demo', label!, 'backup.manifest'), 'utf8');
-    expect(manifest).toContain('\noption-hardlink=false\n');
+    const [fullLabel, label] = (await listed()).slice(-2);
+    const dir = (l: string): string => join(env.dir, 'repo', 'backup', 'demo', l);
+    const text = readFileSync(join(dir(label!), 'backup.manifest'), 'utf8');
+    expect(text).toContain('\noption-hardlink=true\n');
+    const referenced = [...text.matchAll(/^(pg_data\/[^=]+)=\{[^\n]*"reference":"([^"]+)"/gm)];
+    expect(referenced.length).toBeGreaterThan(100);
+    for (const [, name, ref] of referenced) {
+      expect(r.stdout).toContain(`DETAIL: hardlink ${name} to ${ref}\n`);
+      // the same file, not a copy
+      expect(statSync(join(dir(label!), `${name}.gz`)).ino).toBe(statSync(join(dir(ref!), `${name}.gz`)).ino);
+    }
+    expect(referenced.every(([, , ref]) => ref === fullLabel)).toBe(true);
+    expect(r.stdout).not.toContain('DETAIL: reference ');
+    const verified = await theirs([...env.args, 'verify', '--log-level-console=info', '--verbose']);
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+    expect(verified.stdout).not.toMatch(/(missing|checksum invalid|size invalid|other): [1-9]|status: invalid/);
   });
 });
 

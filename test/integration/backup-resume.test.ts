@@ -4,7 +4,7 @@
  * whose stored bytes still match and copies the rest; the result verifies and restores.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ourCli } from '../harness/run.js';
@@ -54,10 +54,21 @@ describe('backup resume', () => {
     const killedLabel = labels[0];
 
     const snap = await snapshot(env.cluster);
-    const { label, run } = await backup(env, 'full', ['--log-level-console=detail']);
+    // a special file: the manifest build warns about it, and 2.45 says so before the resume warning
+    const fifo = join(env.cluster.pgdata, 'fifo-resume');
+    execFileSync('mkfifo', [fifo]);
+    const { label, run } = await backup(env, 'full', ['--log-level-console=detail']).finally(() => rmSync(fifo, { force: true }));
     expect(run.stderr).toContain(
-      `WARN: resumable backup ${killedLabel} of same type exists -- invalid files will be removed then the backup will resume`,
+      `WARN: exclude special file '${fifo}' from backup\n` +
+        `WARN: resumable backup ${killedLabel} of same type exists -- invalid files will be removed then the backup will resume\n`,
     );
+    // files stored after the last save of the partial manifest go, with 2.45's reason
+    const setDir = join(env.dir, 'repo/backup/demo', killedLabel!);
+    const removed = [...run.stdout.matchAll(/DETAIL: remove file '([^']+)' from resumed backup \(([^)]+)\)/g)];
+    for (const [, path, reason] of removed) {
+      expect(path!.startsWith(`${setDir}/pg_data/`), path).toBe(true);
+      expect(reason).toBe('no checksum in resumed manifest');
+    }
     expect(label).toBe(killedLabel);
     const resumed = (run.stdout.match(/ checksum resumed file /g) ?? []).length;
     const copied = (run.stdout.match(/ backup file /g) ?? []).length;
