@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startCluster, type Cluster } from '../harness/pg.js';
+import { freePort, startCluster, type Cluster } from '../harness/pg.js';
 import { chownToPostgres, makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
 import { ourArchiveCommand, ours, theirs, writeConf, maskRun } from '../harness/cli.js';
 import { type RunResult } from '../harness/run.js';
@@ -123,6 +123,15 @@ describe('check', () => {
       await cluster.stop();
       await cluster.start();
     }
+  });
+
+  it('with no cluster to connect to is [027] no database found, as in 2.45 (backup says [056])', async () => {
+    const down = [...args, `--pg1-port=${await freePort()}`];
+    const r = await ours([...down, 'check']);
+    expect(r.code, r.stderr).toBe(27);
+    expect(r.stderr).toMatch(/^WARN: unable to check pg1: \[DbConnectError\] unable to connect to /);
+    expect(r.stderr).toMatch(/\nERROR: \[027\]: no database found\n {7}HINT: check indexed pg-path\/pg-host configurations\n$/);
+    expect(normalize(r)).toBe(normalize(await theirs([...down, 'check'])));
   });
 
   it('rejects archive_mode=off with [087]', async () => {

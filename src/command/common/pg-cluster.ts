@@ -28,17 +28,21 @@ export async function connectPrimary(cfg: Config, log: Logger, opts: { check?: b
   } catch (e) {
     const pe = toPgbrError(e);
     log.warn(`unable to check pg1: [${pe.type}] ${pe.message}`);
+    // check asks for any cluster (2.45's dbGet without a primary required): none at all is a config error
+    if (opts.check === true) throw err('ConfigError', 'no database found', { hints: [CHECK_CONFIG_HINT] });
     throw noPrimary();
   }
   const [row] = await conn.query<{ recovery: boolean }>('select pg_catalog.pg_is_in_recovery() as recovery');
   if (row?.recovery) {
     await conn.close();
     // check found a cluster, a standby: 2.45 blames the configuration there
-    if (opts.check === true) throw err('ConfigError', 'primary database not found', { hints: ['check indexed pg-path/pg-host configurations'] });
+    if (opts.check === true) throw err('ConfigError', 'primary database not found', { hints: [CHECK_CONFIG_HINT] });
     throw noPrimary();
   }
   return conn;
 }
+
+const CHECK_CONFIG_HINT = 'check indexed pg-path/pg-host configurations';
 
 function noPrimary() {
   return err('DbConnectError', 'unable to find primary cluster - cannot proceed', {
