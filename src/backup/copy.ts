@@ -62,19 +62,24 @@ export async function copyFiles(o: CopyOptions): Promise<void> {
     pgFileSize: j.size,
     pgFileChecksumPage: j.checksumPage,
     ...(j.checksum !== undefined ? { checksumCompare: { checksum: j.checksum, size: j.size } } : {}),
+    ...(j.resumed !== undefined ? { resumeCheck: { sha1: j.resumed.rck ?? j.resumed.checksum, repoSize: j.resumed.repoSize } } : {}),
     repoFile: `${setPath}/${j.name}${ext}`,
     compressType: o.compressType,
     ...(o.compressLevel !== undefined ? { compressLevel: o.compressLevel } : {}),
     ...(threads > 1 && j.size >= PARALLEL_COMPRESS_MIN ? { compressThreads: threads } : {}),
     ...(o.cipherPass !== undefined ? { cipherPass: o.cipherPass } : {}),
   });
-  const groups = o.bundle === undefined ? o.jobs.map((j) => [j]) : planBundles(o.jobs, o.bundle, (j) => byName.get(j.name)!.timestamp);
+  // a resumed copy is a file of its own (bundles are never resumed)
+  const groups =
+    o.bundle === undefined
+      ? o.jobs.map((j) => [j])
+      : [...o.jobs.filter((j) => j.resumed !== undefined).map((j) => [j]), ...planBundles(o.jobs.filter((j) => j.resumed === undefined), o.bundle, (j) => byName.get(j.name)!.timestamp)];
   // each pool job's copy jobs, by the first one's source path (unique: a file is in one group)
   const groupOf = new Map<string, CopyJob[]>();
   let bundleId = 0;
   const fileJobs: FileJob[] = groups.map((group) => {
     groupOf.set(group[0]!.pgFile, group);
-    if (o.bundle === undefined || group[0]!.size > o.bundle.limit) return { kind: 'backup', job: fileJob(group[0]!) };
+    if (o.bundle === undefined || group[0]!.size > o.bundle.limit || group[0]!.resumed !== undefined) return { kind: 'backup', job: fileJob(group[0]!) };
     bundleId++;
     return { kind: 'bundle', job: { repoFile: `${setPath}/${BUNDLE_PATH}/${bundleId}`, bundleId, files: group.map(fileJob) } };
   });
@@ -231,6 +236,17 @@ function record(
   if (!r.copied && 'skipped' in r) {
     log.write('detail', `skip file removed by database ${job.pgFile}`, undefined, pid);
     removed.add(file.name);
+    return;
+  }
+  if (!r.copied && 'resumed' in r) {
+    // the interrupted backup's copy stands: the entry takes what the partial manifest recorded
+    const prev = job.resumed!;
+    Object.assign(file, { checksum: prev.checksum, repoSize: prev.repoSize });
+    if (prev.rck !== undefined) file.rck = prev.rck;
+    else delete file.rck;
+    if (prev.checksumPage !== undefined) file.checksumPage = prev.checksumPage;
+    if (prev.checksumPageError !== undefined) file.checksumPageError = prev.checksumPageError;
+    log.write('detail', `checksum resumed file ${job.pgFile} (${formatSize(file.size)}, ${pct}%)${checksumText({ size: file.size, checksum: prev.checksum })}`, undefined, pid);
     return;
   }
   if (!r.copied) {

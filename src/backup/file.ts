@@ -31,6 +31,12 @@ export interface BackupFileJob {
    * repo file). A source that still matches is not copied; that is the one case with two reads.
    */
   checksumCompare?: { checksum: string; size: number };
+  /**
+   * Resume: `repoFile` already holds this file as an interrupted backup stored it. Kept (not read
+   * from PostgreSQL again) when its bytes hash to `sha1` (the recorded rck, or the checksum when
+   * stored as is) and are `repoSize` long; copied again otherwise.
+   */
+  resumeCheck?: { sha1: string; repoSize: number };
   /** Destination, relative to the repo storage root, with the compression extension. */
   repoFile: string;
   compressType: CompressType;
@@ -61,13 +67,19 @@ export interface BackupFileMatched {
   checksum: string;
 }
 
+/** A resumed copy in the repo still matches its record: log `checksum resumed file`, keep it. */
+export interface BackupFileResumed {
+  copied: false;
+  resumed: true;
+}
+
 /** The file vanished since the manifest was built: log `skip file removed by database`, drop it. */
 export interface BackupFileSkipped {
   copied: false;
   skipped: 'missing';
 }
 
-export type BackupFileResult = BackupFileCopied | BackupFileMatched | BackupFileSkipped;
+export type BackupFileResult = BackupFileCopied | BackupFileMatched | BackupFileResumed | BackupFileSkipped;
 
 const SKIPPED: BackupFileSkipped = { copied: false, skipped: 'missing' };
 
@@ -80,7 +92,27 @@ export async function backupFile(
   repo: StorageDriver,
   pg: StorageDriver = localFiles(),
 ): Promise<BackupFileResult> {
+  if (job.resumeCheck !== undefined && (await storedMatches(repo, job.repoFile, job.resumeCheck))) return { copied: false, resumed: true };
   return (await priorMatch(job, pg)) ?? copyFile(job, repo, pg);
+}
+
+/** The stored bytes at `path` are the ones recorded: their SHA-1 and size. False when missing or unreadable. */
+async function storedMatches(repo: StorageDriver, path: string, expect: { sha1: string; repoSize: number }): Promise<boolean> {
+  const source = await openSource(repo, path, { ignoreMissing: true }).catch(() => null);
+  if (source === null) return false;
+  const hash = createHash('sha1');
+  let size = 0;
+  try {
+    for await (const chunk of source.chunks) {
+      hash.update(chunk);
+      size += chunk.length;
+    }
+  } catch {
+    return false;
+  } finally {
+    await source.close();
+  }
+  return size === expect.repoSize && hash.digest('hex') === expect.sha1;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { err } from '../error/error.js';
 import { compareBytes } from '../repo/json.js';
-import { PG_DATA, type Manifest } from '../repo/manifest-types.js';
+import { PG_DATA, type Manifest, type ManifestFile } from '../repo/manifest-types.js';
 import { pgRelativeName } from './manifest-link.js';
 
 export interface CopyJob {
@@ -26,6 +26,22 @@ export interface CopyJob {
    */
   reference?: string;
   checksum?: string;
+  /**
+   * Set by a resume (resume.ts): the interrupted backup stored this file and its partial manifest
+   * recorded it so. The copy checks the stored bytes against that record and keeps them when they
+   * match, or copies the file again.
+   */
+  resumed?: ResumedCopy;
+}
+
+/** What a partial manifest recorded of a stored file. */
+export interface ResumedCopy {
+  checksum: string;
+  repoSize: number;
+  /** Absent when stored as is (compress-type none, no encryption). */
+  rck?: string;
+  checksumPage?: boolean;
+  checksumPageError?: ManifestFile['checksumPageError'];
 }
 
 const PG_CONTROL = `${PG_DATA}/global/pg_control`;

@@ -6,7 +6,6 @@
  * raw bytes without decrypting) and the source file has the same size and time; everything else is
  * copied again, and stray files in the directory are removed.
  */
-import { createHash } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
 import { extensionOf } from '../io/compress.js';
 import { BACKUP_MANIFEST_FILE, backupManifestPath, backupSetPath, backupStanzaPath, isBackupLabel, type BackupType } from '../repo/layout.js';
@@ -15,8 +14,7 @@ import { loadInfoFile } from '../repo/info.js';
 import { manifestFromSections, type Manifest, type ManifestFile } from '../repo/manifest.js';
 import type { StorageDriver } from '../storage/storage.js';
 import { VERSION } from '../version.js';
-import type { CopyJob } from './manifest-build.js';
-import { formatSize } from '../util/format.js';
+import type { CopyJob, ResumedCopy } from './manifest-jobs.js';
 
 export interface Resumable {
   label: string;
@@ -79,9 +77,8 @@ async function notResumable(
 
 /**
  * Cleans the resumed set as pgBackRest 2.45 does (backupResumeClean), saying why each leftover goes
- * (`remove file '<path>' from resumed backup (<reason>)`, `remove path ...`), and keeps the resumed
- * copies that are still valid: their manifest entries take the recorded results and their jobs are
- * dropped. Returns the jobs left to run.
+ * (`remove file '<path>' from resumed backup (<reason>)`, `remove path ...`). The copies it keeps
+ * have their jobs marked for the copy to check and take over (CopyJob.resumed). Returns the jobs.
  */
 export async function resumeFiles(o: {
   storage: StorageDriver;
@@ -126,21 +123,16 @@ export async function resumeFiles(o: {
     o.log.detail(`remove file '${o.display(at)}' from resumed backup (${reason})`);
     await o.storage.remove(at);
   }
-  const remaining: CopyJob[] = [];
-  for (const job of o.jobs) {
+  // the kept copies are checked by the copy itself, in queue order (copy.ts, `checksum resumed file`)
+  return o.jobs.map((job) => {
     const prev = old.get(job.name);
-    const file = current.get(job.name) as ManifestFile;
-    if (prev && keep.has(job.name) && (await storedMatches(o.storage, `${setPath}/${job.name}${ext}`, prev))) {
-      Object.assign(file, { checksum: prev.checksum, repoSize: prev.repoSize, rck: prev.rck });
-      if (prev.checksumPage !== undefined) file.checksumPage = prev.checksumPage;
-      if (prev.checksumPageError !== undefined) file.checksumPageError = prev.checksumPageError;
-      if (prev.rck === undefined) delete file.rck;
-      o.log.detail(`checksum resumed file ${job.pgFile} (${formatSize(file.size)}) checksum ${prev.checksum}`);
-    } else {
-      remaining.push(job);
-    }
-  }
-  return remaining;
+    if (prev === undefined || !keep.has(job.name) || prev.checksum === undefined) return job;
+    const resumed: ResumedCopy = { checksum: prev.checksum, repoSize: prev.repoSize };
+    if (prev.rck !== undefined) resumed.rck = prev.rck;
+    if (prev.checksumPage !== undefined) resumed.checksumPage = prev.checksumPage;
+    if (prev.checksumPageError !== undefined) resumed.checksumPageError = prev.checksumPageError;
+    return { ...job, resumed };
+  });
 }
 
 /**
@@ -165,21 +157,4 @@ function removeReason(stored: string, ext: string, current: ReadonlyMap<string, 
   // a partial manifest gives every zero-size file the empty checksum whether or not it was copied
   if (file.size === 0) return 'zero size';
   return undefined;
-}
-
-/** The stored bytes are the ones recorded: rck (or, stored raw, the checksum) and repo size. */
-async function storedMatches(storage: StorageDriver, path: string, prev: ManifestFile): Promise<boolean> {
-  const stream = await storage.read(path, { ignoreMissing: true });
-  if (stream === null) return false;
-  const hash = createHash('sha1');
-  let size = 0;
-  try {
-    for await (const chunk of stream) {
-      hash.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
-    }
-  } catch {
-    return false;
-  }
-  return size === prev.repoSize && hash.digest('hex') === (prev.rck ?? prev.checksum);
 }
