@@ -62,13 +62,15 @@ describe('backup resume', () => {
       `WARN: exclude special file '${fifo}' from backup\n` +
         `WARN: resumable backup ${killedLabel} of same type exists -- invalid files will be removed then the backup will resume\n`,
     );
-    // files stored after the last save of the partial manifest go, with 2.45's reason
+    // files stored after the last save of the partial manifest go, and those changed since, with 2.45's reasons
     const setDir = join(env.dir, 'repo/backup/demo', killedLabel!);
     const removed = [...run.stdout.matchAll(/DETAIL: remove file '([^']+)' from resumed backup \(([^)]+)\)/g)];
     for (const [, path, reason] of removed) {
       expect(path!.startsWith(`${setDir}/pg_data/`), path).toBe(true);
-      expect(reason).toBe('no checksum in resumed manifest');
+      expect(['no checksum in resumed manifest', 'mismatched timestamp', 'mismatched size']).toContain(reason);
     }
+    // each kept copy is checked in the copy's order, with its percent
+    expect(run.stdout).toMatch(/P01 DETAIL: checksum resumed file \S+ \(\d[^,]*, \d+\.\d\d%\) checksum [0-9a-f]{40}\n/);
     expect(label).toBe(killedLabel);
     const resumed = (run.stdout.match(/ checksum resumed file /g) ?? []).length;
     const copied = (run.stdout.match(/ backup file /g) ?? []).length;
