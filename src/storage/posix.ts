@@ -1,5 +1,5 @@
 import { closeSync, constants, createReadStream, mkdirSync, openSync } from 'node:fs';
-import { chmod, link, lstat, mkdir, open, readdir, readlink, rename, rm, rmdir, stat, symlink, unlink } from 'node:fs/promises';
+import { chmod, link as hardLink, lstat, mkdir, open, readdir, readlink, rename, rm, rmdir, stat, symlink, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
@@ -225,7 +225,7 @@ export class PosixStorage implements StorageDriver {
     const from = this.abs(target);
     const at = this.abs(path);
     try {
-      await link(from, at);
+      await hardLink(from, at);
     } catch (e) {
       throw sysErr('FileOpenError', `unable to create hardlink '${at}' to '${from}'`, e);
     }
