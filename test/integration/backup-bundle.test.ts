@@ -7,25 +7,23 @@
 import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sha1Hex } from '../../src/io/hash.js';
 import { fileRepoLocation, parseManifest, type Manifest } from '../../src/repo/manifest.js';
-import { chownToPostgres, removeAllTempDirs } from '../harness/tmp.js';
-import { backup, backupEnv, pgbench, restoreAndSnapshot, snapshot, theirVerify, type BackupEnv } from './backup-helpers.js';
+import { chownToPostgres } from '../harness/tmp.js';
+import { backup, sharedBackupEnv, pgbench, restoreAndSnapshot, snapshot, theirVerify } from './backup-helpers.js';
 
-let env: BackupEnv;
 const BUNDLE_LIMIT = 64 * 1024;
-beforeAll(async () => {
-  env = await backupEnv({
-    repo: (d) => ({ 'repo1-path': join(d, 'repo'), 'repo1-bundle': 'y', 'repo1-bundle-size': '1MiB', 'repo1-bundle-limit': '64KiB' }),
-  });
-  await pgbench(env.cluster, ['-i', '-s', '2']);
-  await env.cluster.psql('CREATE TABLE empty_one (id int)');
-}, 180_000);
-afterAll(async () => {
-  await env?.cluster.cleanup();
-  removeAllTempDirs();
-});
+const env = sharedBackupEnv(
+  { repo: (d) => ({ 'repo1-path': join(d, 'repo'), 'repo1-bundle': 'y', 'repo1-bundle-size': '1MiB', 'repo1-bundle-limit': '64KiB' }) },
+  {
+    setup: async () => {
+      await pgbench(env.cluster, ['-i', '-s', '2']);
+      await env.cluster.psql('CREATE TABLE empty_one (id int)');
+    },
+    timeoutMs: 180_000,
+  },
+);
 
 const setDir = (label: string): string => join(env.dir, 'repo', 'backup', 'demo', label);
 const manifestOf = (label: string): Manifest => parseManifest(readFileSync(join(setDir(label), 'backup.manifest')));

@@ -3,26 +3,19 @@
  * process-max workers and one read per file, the backup lock, archive_mode=off, and a backup
  * killed with SIGKILL in the middle of the copy.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ours, theirs } from '../harness/cli.js';
 import { ourCli } from '../harness/run.js';
-import { postgresUser, removeAllTempDirs } from '../harness/tmp.js';
-import { backup, backupEnv, pgbench, theirInfo, type BackupEnv } from './backup-helpers.js';
+import { postgresUser } from '../harness/tmp.js';
+import { backup, sharedBackupEnv, pgbench, theirInfo } from './backup-helpers.js';
 
-let env: BackupEnv;
-
-beforeAll(async () => {
-  env = await backupEnv({ global: { 'compress-type': 'zst' } });
-  await pgbench(env.cluster, ['-i', '-s', '1', '-q']);
-}, 120_000);
-
-afterAll(async () => {
-  await env?.cluster.cleanup();
-  removeAllTempDirs();
-});
+const env = sharedBackupEnv(
+  { global: { 'compress-type': 'zst' } },
+  { setup: () => pgbench(env.cluster, ['-i', '-s', '1', '-q']), timeoutMs: 120_000 },
+);
 
 /** INFO lines up to `backup command end`, with times, labels, WAL names, LSNs and sizes masked. */
 function infoLines(out: string): { lines: string[]; total: number } {

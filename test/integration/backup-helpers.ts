@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { PSQL, pgBinaries, startCluster, freePort, type Cluster } from '../harness/pg.js';
 import { ourArchiveCommand, ours, theirs, writeConf, type ConfSections } from '../harness/cli.js';
 import { runCmd, type RunResult } from '../harness/run.js';
-import { makeTempDir, removeTempDir } from '../harness/tmp.js';
+import { afterAll, beforeAll } from 'vitest';
+import { makeTempDir, removeAllTempDirs, removeTempDir } from '../harness/tmp.js';
 
 export const PGBENCH = '/usr/lib/postgresql/15/bin/pgbench';
 
@@ -19,6 +20,8 @@ export interface BackupEnv {
 }
 
 /** A cluster archiving through our archive-push into the repo(s) of `repo`, stanza `demo` created. */
+export type BackupEnvOptions = Parameters<typeof backupEnv>[0];
+
 export async function backupEnv(opts: {
   version?: number;
   /** Repo options; default a posix repo1 in the env's dir. */
@@ -49,6 +52,25 @@ export async function backupEnv(opts: {
   const env = { cluster, dir, conf, args: [`--config=${conf}`, '--stanza=demo'] };
   const created = await ours([...env.args, 'stanza-create']);
   if (created.code !== 0) throw new Error(`stanza-create failed: ${created.stderr}`);
+  return env;
+}
+
+/**
+ * The backupEnv shared by the tests of a file (or of the describe block that calls this): made
+ * before them (then `setup`, which may use the returned object), its cluster stopped and the temp
+ * dirs removed after them. The object is filled in when the tests start; `timeoutMs` is the setup
+ * hook's (vitest's hookTimeout when left out).
+ */
+export function sharedBackupEnv(opts: BackupEnvOptions, more: { setup?: () => Promise<void>; timeoutMs?: number } = {}): BackupEnv {
+  const env = {} as BackupEnv;
+  beforeAll(async () => {
+    Object.assign(env, await backupEnv(opts));
+    await more.setup?.();
+  }, more.timeoutMs);
+  afterAll(async () => {
+    await env.cluster?.cleanup();
+    removeAllTempDirs();
+  });
   return env;
 }
 

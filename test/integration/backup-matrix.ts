@@ -3,13 +3,12 @@
  * backup restored (by pgBackRest 2.45 where it supports the major) and compared with the source
  * as it was when the backup finished; then pgBackRest's verify and info judge the repo.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { s3RepoConf } from '../harness/cli.js';
 import { s3Target } from '../harness/s3.js';
-import { removeAllTempDirs } from '../harness/tmp.js';
 import { availableVersions } from '../harness/pg.js';
-import { backup, backupEnv, pgbench, restoreAndSnapshot, snapshot, theirInfo, theirVerify, type BackupEnv, type Snapshot } from './backup-helpers.js';
+import { backup, sharedBackupEnv, pgbench, restoreAndSnapshot, snapshot, theirInfo, theirVerify, type Snapshot } from './backup-helpers.js';
 
 export interface MatrixCell {
   version: number;
@@ -23,24 +22,18 @@ const PASS = 'BackupMatrixPassphrase-0123456789';
 export function backupMatrixSuite(cell: MatrixCell): void {
   const name = `PG${cell.version}/${cell.repo}/${cell.compress}/${cell.encrypted ? 'encrypted' : 'plain'}`;
   describe.skipIf(!availableVersions().includes(cell.version))(`backup ${name}`, () => {
-    let env: BackupEnv;
     const taken: Array<{ type: string; label: string; snap: Snapshot }> = [];
-
-    beforeAll(async () => {
-      env = await backupEnv({
+    const env = sharedBackupEnv(
+      {
         version: cell.version,
         repo: (dir) => ({
           ...(cell.repo === 's3' ? s3RepoConf(s3Target(), dir) : { 'repo1-path': join(dir, 'repo') }),
           ...(cell.encrypted ? { 'repo1-cipher-type': 'aes-256-cbc', 'repo1-cipher-pass': PASS } : {}),
         }),
         global: { 'compress-type': cell.compress },
-      });
-    }, 120_000);
-
-    afterAll(async () => {
-      await env?.cluster.cleanup();
-      removeAllTempDirs();
-    });
+      },
+      { timeoutMs: 120_000 },
+    );
 
     it('takes full, diff and incr backups between pgbench runs', async () => {
       await pgbench(env.cluster, ['-i', '-s', '1', '-q']);

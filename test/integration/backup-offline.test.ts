@@ -5,27 +5,24 @@
  */
 import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseManifest, type Manifest } from '../../src/repo/manifest.js';
 import { ours, theirs } from '../harness/cli.js';
-import { chownToPostgres, chownTreeToPostgres, removeAllTempDirs } from '../harness/tmp.js';
-import { backupEnv, pgbench, restoreAndSnapshot, snapshot, theirVerify, type BackupEnv, type Snapshot } from './backup-helpers.js';
+import { chownToPostgres, chownTreeToPostgres } from '../harness/tmp.js';
+import { sharedBackupEnv, pgbench, restoreAndSnapshot, snapshot, theirVerify, type Snapshot } from './backup-helpers.js';
 
-let env: BackupEnv;
 let tsOid: string;
-beforeAll(async () => {
-  env = await backupEnv({});
-  await pgbench(env.cluster, ['-i', '-s', '1']);
-  const tsDir = join(env.dir, 'ts1');
-  mkdirSync(tsDir);
-  chownToPostgres(tsDir);
-  await env.cluster.psql(`CREATE TABLESPACE ts1 LOCATION '${tsDir}'`);
-  await env.cluster.psql('CREATE TABLE in_ts (id int) TABLESPACE ts1; INSERT INTO in_ts SELECT generate_series(1, 1000)');
-  tsOid = (await env.cluster.psql("SELECT oid FROM pg_tablespace WHERE spcname = 'ts1'")).trim();
-}, 180_000);
-afterAll(async () => {
-  await env?.cluster.cleanup();
-  removeAllTempDirs();
+const env = sharedBackupEnv({}, {
+  setup: async () => {
+    await pgbench(env.cluster, ['-i', '-s', '1']);
+    const tsDir = join(env.dir, 'ts1');
+    mkdirSync(tsDir);
+    chownToPostgres(tsDir);
+    await env.cluster.psql(`CREATE TABLESPACE ts1 LOCATION '${tsDir}'`);
+    await env.cluster.psql('CREATE TABLE in_ts (id int) TABLESPACE ts1; INSERT INTO in_ts SELECT generate_series(1, 1000)');
+    tsOid = (await env.cluster.psql("SELECT oid FROM pg_tablespace WHERE spcname = 'ts1'")).trim();
+  },
+  timeoutMs: 180_000,
 });
 
 const labels = (text: string): string[] => [...text.matchAll(/^(\d{8}-\d{6}F(?:_\d{8}-\d{6}[DI])?)=/gm)].map((m) => m[1]!);

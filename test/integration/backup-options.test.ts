@@ -8,17 +8,10 @@ import { cpSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskRun, ours, theirs } from '../harness/cli.js';
-import { chownTreeToPostgres, removeAllTempDirs } from '../harness/tmp.js';
-import { backupEnv, type BackupEnv } from './backup-helpers.js';
+import { chownTreeToPostgres } from '../harness/tmp.js';
+import { backupEnv, sharedBackupEnv, type BackupEnv } from './backup-helpers.js';
 
-let env: BackupEnv;
-beforeAll(async () => {
-  env = await backupEnv({});
-}, 180_000);
-afterAll(async () => {
-  await env?.cluster.cleanup();
-  removeAllTempDirs();
-});
+const env = sharedBackupEnv({}, { timeoutMs: 180_000 });
 
 const listed = async (): Promise<string[]> => {
   const r = await ours([...env.args, '--output=json', 'info']);

@@ -3,26 +3,19 @@
  * are copied (and the partial manifest saved) is resumed by the next backup, which keeps the copies
  * whose stored bytes still match and copies the rest; the result verifies and restores.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ourCli } from '../harness/run.js';
-import { isRoot, postgresUser, removeAllTempDirs } from '../harness/tmp.js';
+import { isRoot, postgresUser } from '../harness/tmp.js';
 import { ours } from '../harness/cli.js';
-import { backup, backupEnv, pgbench, restoreAndSnapshot, snapshot, theirInfo, theirVerify, type BackupEnv } from './backup-helpers.js';
+import { backup, sharedBackupEnv, pgbench, restoreAndSnapshot, snapshot, theirInfo, theirVerify } from './backup-helpers.js';
 
-let env: BackupEnv;
-
-beforeAll(async () => {
-  env = await backupEnv({ global: { 'manifest-save-threshold': '1MiB', 'process-max': '1', 'compress-type': 'gz' } });
-  await pgbench(env.cluster, ['-i', '-s', '3', '-q']);
-});
-
-afterAll(async () => {
-  await env?.cluster.cleanup();
-  removeAllTempDirs();
-});
+const env = sharedBackupEnv(
+  { global: { 'manifest-save-threshold': '1MiB', 'process-max': '1', 'compress-type': 'gz' } },
+  { setup: () => pgbench(env.cluster, ['-i', '-s', '3', '-q']) },
+);
 
 /** Start a full backup and SIGKILL it once it has logged `count` copied files. */
 async function killedBackup(count: number): Promise<string> {

@@ -2,30 +2,23 @@
  * Issue 5: our restore from an S3 repo (encrypted) of our diff/incr chain, and a standby restore
  * that follows a live primary by streaming replication and archive-get.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { PSQL, freePort } from '../harness/pg.js';
 import { ours, s3RepoConf } from '../harness/cli.js';
 import { runCmd } from '../harness/run.js';
 import { s3Target } from '../harness/s3.js';
-import { makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
-import { backup, backupEnv, pgbench, restoreAndSnapshot, snapshot, type BackupEnv } from './backup-helpers.js';
+import { makeTempDir } from '../harness/tmp.js';
+import { backup, sharedBackupEnv, pgbench, restoreAndSnapshot, snapshot } from './backup-helpers.js';
 
 const PASS = 'RestoreS3Passphrase-0123456789';
-let env: BackupEnv;
-
-beforeAll(async () => {
-  env = await backupEnv({
+const env = sharedBackupEnv(
+  {
     repo: (dir) => ({ ...s3RepoConf(s3Target(), dir), 'repo1-cipher-type': 'aes-256-cbc', 'repo1-cipher-pass': PASS }),
     global: { 'compress-type': 'gz', 'process-max': '2' },
-  });
-  await pgbench(env.cluster, ['-i', '-s', '1', '-q']);
-}, 120_000);
-
-afterAll(async () => {
-  await env?.cluster.cleanup();
-  removeAllTempDirs();
-});
+  },
+  { setup: () => pgbench(env.cluster, ['-i', '-s', '1', '-q']), timeoutMs: 120_000 },
+);
 
 describe('restore from S3', () => {
   it('restores our encrypted incr from S3 to the data as it was at its end', async () => {

@@ -9,19 +9,12 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backupEnv, type BackupEnv } from './backup-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { sharedBackupEnv } from './backup-helpers.js';
 import { ours } from '../harness/cli.js';
-import { chownToPostgres, makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
+import { chownToPostgres, makeTempDir } from '../harness/tmp.js';
 
-let env: BackupEnv;
-beforeAll(async () => {
-  env = await backupEnv({});
-}, 180_000);
-afterAll(async () => {
-  await env?.cluster.cleanup();
-  removeAllTempDirs();
-});
+const env = sharedBackupEnv({}, { timeoutMs: 180_000 });
 
 /** Runs ours with `args` and returns every internal module the process had loaded when it exited. */
 async function modulesLoadedBy(args: string[]): Promise<string[]> {
