@@ -21,6 +21,8 @@ export interface FileJobsOptions {
   readyAt?: (job: FileJob) => number;
   /** Run the jobs in the order given instead of largest first (a bundled backup's queue order). */
   inOrder?: boolean;
+  /** Files in flight per process on an object store; OBJECT_STORE_DEPTH unless given. */
+  objectStoreDepth?: number;
 }
 
 /**
@@ -96,7 +98,7 @@ export async function runFileJobs(jobs: readonly FileJob[], opts: FileJobsOption
     size: opts.processMax,
     threads: workerThreads(opts.processMax),
     mainThread: mainThreadRuns(opts.storage),
-    depth: opts.storage.type === 's3' ? OBJECT_STORE_DEPTH : 1,
+    depth: opts.storage.type === 's3' ? (opts.objectStoreDepth ?? OBJECT_STORE_DEPTH) : 1,
     // Local files are CPU work from end to end (reads and writes are synchronous): a thread gains
     // nothing from two at once, and one large file must not share its thread with the rest.
     threadDepth: opts.storage.type === 's3' ? undefined : 1,
