@@ -5,6 +5,7 @@ import type { LockHandle } from '../lock/lock.js';
 import type { BackupBundleResult } from './bundle.js';
 import type { BackupFileJob, BackupFileResult } from './file.js';
 import type { CopyJob } from './manifest-build.js';
+import { targetQueues } from './manifest-jobs.js';
 import { pageErrorListText, STORED_KEYS, type Manifest, type ManifestFile } from '../repo/manifest.js';
 import { backupSetPath, BUNDLE_PATH } from '../repo/layout.js';
 import { compareBytes } from '../repo/json.js';
@@ -105,6 +106,7 @@ export async function copyFiles(o: CopyOptions): Promise<void> {
       storage: o.storage,
       // as 2.45 queues them: each queue's files over the bundle limit (largest first), then its bundles
       inOrder: o.bundle !== undefined,
+      queues: { count: targetQueues(o.manifest).count, of: (fj: FileJob) => groupOf.get(firstPgFile(fj))![0]!.queue },
       // a bundle is read from its first file on, so it waits for the latest of its files
       ...(copyStart !== undefined
         ? {

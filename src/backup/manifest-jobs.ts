@@ -1,5 +1,5 @@
 /**
- * The copy work a new manifest implies, ordered as pgBackRest 2.45 queues it (backupProcessQueue):
+ * The copy work a new manifest implies, queued as pgBackRest 2.45 queues it (backupProcessQueue):
  * one queue per target (pg_data first, then each tablespace), each sorted by size then name,
  * largest first.
  */
@@ -61,18 +61,34 @@ export interface PlanJobsInput {
 }
 
 /**
+ * pgBackRest's processing queues of a backup or restore (backupProcessQueue, restoreProcessQueue):
+ * one for pg_data, then one per tablespace target in the manifest's order. `of` gives the queue of
+ * a manifest file name.
+ */
+export function targetQueues(manifest: Manifest): { count: number; of: (name: string) => number } {
+  const prefixes = [`${PG_DATA}/`, ...manifest.targets.filter((t) => t.tablespaceId !== undefined).map((t) => `${t.name}/`)];
+  return {
+    count: prefixes.length,
+    of: (name) => {
+      const queue = prefixes.findIndex((p) => name.startsWith(p));
+      if (queue === -1) throw err('AssertError', 'backup target not found');
+      return queue;
+    },
+  };
+}
+
+/**
  * Every file without a reference, plus referenced non-empty files when delta is on. Throws like
  * pgBackRest when an online backup would not copy pg_control (a clock or timestamp problem) and
  * when there is nothing to copy at all.
  */
 export function planCopyJobs(input: PlanJobsInput): CopyJob[] {
   const { manifest } = input;
-  const queuePrefixes = [`${PG_DATA}/`, ...manifest.targets.filter((t) => t.tablespaceId !== undefined).map((t) => `${t.name}/`)];
+  const queues = targetQueues(manifest);
   const jobs: CopyJob[] = [];
   for (const file of manifest.files) {
     if (file.reference !== undefined && (!input.delta || file.size === 0)) continue;
-    const queue = queuePrefixes.findIndex((p) => file.name.startsWith(p));
-    if (queue === -1) throw err('AssertError', 'backup target not found');
+    const queue = queues.of(file.name);
     jobs.push({
       name: file.name,
       pgFile: `${input.pgPath}/${pgRelativeName(file.name)}`,

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { err } from '../error/error.js';
 import { fileJobPath, fileJobRunner, fileJobSize, type FileJob, type FileJobResult, type FileWorkerData } from './file-job.js';
-import { createPool, runJobs } from './pool.js';
+import { createPool, runJobs, type JobQueues } from './pool.js';
 import { prestartWorkers } from './worker-client.js';
 import type { StorageDescription } from './storage-desc.js';
 
@@ -23,6 +23,8 @@ export interface FileJobsOptions {
   inOrder?: boolean;
   /** Files in flight per process on an object store; OBJECT_STORE_DEPTH unless given. */
   objectStoreDepth?: number;
+  /** pgBackRest's queues, one per target (see `runJobs`); each is still run largest first unless `inOrder`. */
+  queues?: JobQueues<FileJob>;
 }
 
 /**
@@ -107,7 +109,7 @@ export async function runFileJobs(jobs: readonly FileJob[], opts: FileJobsOption
     local: () => fileJobRunner(opts.storage),
   });
   try {
-    await runJobs(pool, opts.inOrder === true ? jobs : sortLargestFirst(jobs), opts.onResult, opts.readyAt);
+    await runJobs(pool, opts.inOrder === true ? jobs : sortLargestFirst(jobs), opts.onResult, opts.readyAt, opts.queues);
   } finally {
     await pool.close();
   }

@@ -157,18 +157,24 @@ class Slots {
  * results are not reported), and the promise rejects with that first error.
  * With `readyAt` (epoch ms), no job starts before its time: a free process takes the first ready
  * job in the order, and one that was passed over goes first once it is ready.
+ * With `queues`, the jobs are split into that many queues, each keeping the given order, and
+ * processes share them as pgBackRest's job callbacks do (restoreJobCallback, backupJobCallback):
+ * process p (0-based) starts at queue p % count and, once it is empty, moves on to the next
+ * queue up when p is even, down when p is odd, wrapping around. One process thus works through
+ * pg_data before any tablespace, and several spread over them.
  */
 export async function runJobs<J, R>(
   pool: Pool<J, R>,
   jobs: readonly J[],
   onResult: (result: R, job: J, processId: number) => void | Promise<void>,
   readyAt?: (job: J) => number,
+  queues?: JobQueues<J>,
 ): Promise<void> {
-  const queue = new JobQueue(jobs, readyAt);
+  const queue = new QueueSet(jobs, readyAt, queues);
   let failure: { error: unknown } | undefined;
-  const nextJob = async (): Promise<{ job: J } | undefined> => {
+  const nextJob = async (processId: number): Promise<{ job: J } | undefined> => {
     for (;;) {
-      const taken = queue.take(Date.now());
+      const taken = queue.take(Date.now(), processId - 1);
       if (taken === undefined || 'job' in taken) return taken;
       await new Promise((r) => setTimeout(r, taken.wait));
       if (failure !== undefined) return undefined;
@@ -178,7 +184,7 @@ export async function runJobs<J, R>(
     while (failure === undefined && !queue.empty) {
       // the job is taken once its thread can start it, not while it would wait for the thread
       const release = await pool.slot(processId);
-      const taken = await nextJob();
+      const taken = await nextJob(processId);
       if (failure !== undefined || taken === undefined) {
         release();
         break;
@@ -197,7 +203,50 @@ export async function runJobs<J, R>(
   if (failure !== undefined) throw failure.error;
 }
 
-/** runJobs' jobs in order, each given out no earlier than its ready time. */
+/** How runJobs splits its jobs into queues: `of(job)` is in 0..count-1; a queue may stay empty. */
+export interface JobQueues<J> {
+  count: number;
+  of: (job: J) => number;
+}
+
+/** runJobs' queues (one without `queues`), and which one each process takes from. Exported for its tests. */
+export class QueueSet<J> {
+  private readonly queues: JobQueue<J>[];
+
+  constructor(jobs: readonly J[], readyAt: ((job: J) => number) | undefined, split: JobQueues<J> | undefined) {
+    if (split === undefined) {
+      this.queues = [new JobQueue(jobs, readyAt)];
+      return;
+    }
+    const lists = Array.from({ length: split.count }, (): J[] => []);
+    for (const job of jobs) {
+      const list = lists[split.of(job)];
+      if (list === undefined) throw err('AssertError', `job queue ${split.of(job)} is not in 0..${split.count - 1}`);
+      list.push(job);
+    }
+    this.queues = lists.map((list) => new JobQueue(list, readyAt));
+  }
+
+  get empty(): boolean {
+    return this.queues.every((q) => q.empty);
+  }
+
+  /** The first ready job of the queues in `client`'s order; else how long until one is; undefined when none is left. */
+  take(now: number, client: number): { job: J } | { wait: number } | undefined {
+    const count = this.queues.length;
+    const step = client % 2 === 1 ? count - 1 : 1;
+    let wait: number | undefined;
+    for (let i = 0, q = client % count; i < count; i++, q = (q + step) % count) {
+      const taken = this.queues[q]!.take(now);
+      if (taken === undefined) continue;
+      if ('job' in taken) return taken;
+      wait = Math.min(wait ?? Infinity, taken.wait);
+    }
+    return wait === undefined ? undefined : { wait };
+  }
+}
+
+/** One queue's jobs in order, each given out no earlier than its ready time. */
 class JobQueue<J> {
   private next = 0;
   /**

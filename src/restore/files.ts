@@ -14,6 +14,7 @@ import type { StorageDescription } from '../parallel/storage-desc.js';
 import { backupStanzaPath } from '../repo/layout.js';
 import { EMPTY_SHA1, fileRepoLocation, PG_DATA, PG_TBLSPC, type Manifest, type ManifestFile } from '../repo/manifest.js';
 import { targetAbsolutePath } from '../backup/manifest-link.js';
+import { targetQueues } from '../backup/manifest-jobs.js';
 import { formatSize } from '../util/format.js';
 import { startProgress } from '../progress/meter.js';
 import type { RestoreFileJob, RestoreFileResult } from './file.js';
@@ -66,6 +67,7 @@ export async function restoreFiles(o: RestoreFilesOptions): Promise<RestoreFiles
   let written = 0;
   const local = localFiles();
   const synced = new SyncQueue((f) => local.fileSync(localPath(f)));
+  const queues = targetQueues(o.manifest);
   // The live line on a terminal (src/progress/meter.ts); a no-op otherwise.
   const progress = startProgress({ label: 'restore', filesTotal: files.length, bytesTotal: total, log: o.log });
   try {
@@ -73,6 +75,7 @@ export async function restoreFiles(o: RestoreFilesOptions): Promise<RestoreFiles
       processMax: o.processMax,
       storage: o.storage,
       objectStoreDepth: RESTORE_OBJECT_STORE_DEPTH,
+      queues: { count: queues.count, of: (fj) => queues.of((fj.job as RestoreFileJob).name) },
       onResult: (result, fj, processId) => {
         const job = fj.job as RestoreFileJob;
         const r = result as RestoreFileResult;

@@ -92,6 +92,25 @@ describe('copyFiles', () => {
   });
 });
 
+describe('copy order', () => {
+  it("copies pg_data's files before a tablespace's at process-max 1, whatever their sizes, as 2.45 does", async () => {
+    const { dir, manifest, a, b, pgFile, repo } = twoFiles();
+    manifest.targets.push({ name: 'pg_tblspc/16400', type: 'link', path: join(dir, 'ts'), tablespaceId: 16400, tablespaceName: 'ts1' });
+    b.name = 'pg_tblspc/16400/PG_15_202209061/1/16401';
+    const tsFile = join(dir, 'ts-file');
+    writeFileSync(pgFile(a.name), 'small');
+    writeFileSync(tsFile, 'the larger tablespace file');
+    const jobs: CopyJob[] = [
+      { name: b.name, pgFile: tsFile, size: 26, checksumPage: false, segmentNo: 0, queue: 1 },
+      { name: a.name, pgFile: pgFile(a.name), size: 5, checksumPage: false, segmentNo: 0, queue: 0 },
+    ];
+    const copied: string[] = [];
+    const log = new Logger({ console: 'off', stderr: 'off', file: 'off', timestamp: false, processMax: 1 });
+    await copyFiles({ copied: (name) => copied.push(name), jobs, manifest, ...repo, compressType: 'none', log });
+    expect(copied).toEqual([a.name, b.name]);
+  });
+});
+
 describe('copy start', () => {
   it('reads a file modified in the last second only after copy start, older files at once', async () => {
     const { manifest, a: old, b: recent, pgFile, repo } = twoFiles();
@@ -101,7 +120,7 @@ describe('copy start', () => {
     // changed in the second copy start falls in, as a file written while the manifest was built
     recent.timestamp = Math.floor(copyStart / 1000);
     for (const f of manifest.files) writeFileSync(pgFile(f.name), f.name);
-    const jobs = manifest.files.map((f) => ({ name: f.name, pgFile: pgFile(f.name), size: f.name.length, checksumPage: false }) as CopyJob);
+    const jobs = manifest.files.map((f) => ({ name: f.name, pgFile: pgFile(f.name), size: f.name.length, checksumPage: false, queue: 0 }) as CopyJob);
     const log = new Logger({ console: 'off', stderr: 'off', file: 'off', timestamp: false, processMax: 1 });
     const done = new Map<string, number>();
     await copyFiles({

@@ -45,6 +45,8 @@ beforeAll(async () => {
   mkdirSync(ts);
   chownToPostgres(ts);
   await cluster.psql(`CREATE TABLESPACE ts1 LOCATION '${ts}'`);
+  // larger than most of pg_data's files, so a largest-first order would not restore it last
+  await cluster.psql('CREATE TABLE in_ts1 TABLESPACE ts1 AS SELECT g AS i FROM generate_series(1, 20000) g');
   await cluster.psql('CREATE DATABASE db1');
   await cluster.psql('CREATE DATABASE db2');
   expect((await theirs([`--config=${conf}`, '--stanza=demo', 'stanza-create'])).code).toBe(0);
@@ -74,19 +76,24 @@ interface Outcome {
   root: string;
 }
 
-/** Runs `args` by one tool in a fresh `<case>/<tool>` directory that `prepare` filled. */
-async function restoreBy(tool: 'ours' | 'theirs', name: string, prepare: (dir: string) => void, args: (dir: string) => string[]): Promise<Outcome> {
+/**
+ * Runs `args` by one tool in a fresh `<case>/<tool>` directory that `prepare` filled. Unless
+ * `ordered`, file lines are compared as a set and without their percentages.
+ */
+async function restoreBy(tool: 'ours' | 'theirs', name: string, prepare: (dir: string) => void, args: (dir: string) => string[], ordered = false): Promise<Outcome> {
   const root = join(work, name, tool);
   mkdirSync(root, { recursive: true });
   prepare(root);
   execFileSync('chown', ['-R', 'postgres:postgres', join(work, name)]);
   const r = await (tool === 'ours' ? ours : theirs)(restoreArgs(join(root, 'pg'), join(root, 'ts'), args(root)));
-  const out = (r.stdout + r.stderr)
+  const lines = (r.stdout + r.stderr)
     .split(root).join('<T>')
     .replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} P\d\d +/gm, '')
     .replace(/--exec-id=\S+/, '')
     .replace(/\(\d+ms\)/, '')
-    .split('\n')
+    .split('\n');
+  if (ordered) return { code: r.code, out: lines.join('\n'), tree: tree(root), root };
+  const out = lines
     // files go in parallel: their lines are compared as a set
     .sort((a, b) => Number(/restore (zeroed )?file/.test(a)) - Number(/restore (zeroed )?file/.test(b)) || (/restore (zeroed )?file/.test(a) ? (a < b ? -1 : 1) : 0))
     .map((l) => l.replace(/, \d+\.\d\d%\)/, ')'));
@@ -109,9 +116,9 @@ function tree(root: string): string[] {
   return out.filter((l) => !l.startsWith('pg/postgresql.auto.conf '));
 }
 
-async function compare(name: string, prepare: (dir: string) => void, args: (dir: string) => string[]): Promise<[Outcome, Outcome]> {
-  const mine = await restoreBy('ours', name, prepare, args);
-  const ref = await restoreBy('theirs', name, prepare, args);
+async function compare(name: string, prepare: (dir: string) => void, args: (dir: string) => string[], ordered = false): Promise<[Outcome, Outcome]> {
+  const mine = await restoreBy('ours', name, prepare, args, ordered);
+  const ref = await restoreBy('theirs', name, prepare, args, ordered);
   expect(mine.code, mine.out).toBe(ref.code);
   expect(mine.out).toBe(ref.out);
   expect(mine.tree).toEqual(ref.tree);
@@ -186,6 +193,13 @@ describe('restore options compared with pgBackRest 2.45', () => {
     const [mine] = await compare('ts-locked', (d) => mkdirSync(join(d, 'ts'), { mode: 0o555 }), () => []);
     expect(mine.code).toBe(47);
     expect(mine.out).toMatch(/ERROR: \[047\]: unable to create path '<T>\/ts\/[^/']+': \[13\] Permission denied/);
+  });
+
+  it("at process-max 1 restores files in 2.45's order: pg_data's largest first, then the tablespace's", async () => {
+    const [mine] = await compare('order', () => undefined, () => ['--process-max=1'], true);
+    const files = mine.out.split('\n').filter((l) => l.includes('restore file '));
+    expect(files.length).toBeGreaterThan(900);
+    expect(files.at(-1)).toMatch(/restore file <T>\/pg\/pg_tblspc\/\d+\/PG_\d+_\d+\/\d+\/\d+ \(\d+KB, 100\.00%\)/);
   });
 
   it('a relative link destination inside PGDATA fails [070]', async () => {

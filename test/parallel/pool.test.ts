@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { threadId } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgbrError } from '../../src/error/error.js';
-import { createPool, runJobs, type Pool } from '../../src/parallel/pool.js';
+import { createPool, QueueSet, runJobs, type Pool } from '../../src/parallel/pool.js';
 import { prestartWorkers } from '../../src/parallel/worker-client.js';
 import { makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
 import { buildEntries } from './build.js';
@@ -174,6 +174,52 @@ describe('worker pool', () => {
       const seen = ran.filter((r) => r.i % 3 === group).map((r) => r.i);
       expect(seen).toEqual([...seen].sort((a, b) => a - b));
     }
+  });
+
+  it('with queues, one process works through each queue in turn whatever the sizes', async () => {
+    // given largest first across queues, as runFileJobs sorts them: b0 (queue 2) is the largest
+    const jobs = [
+      { name: 'b0', ms: 0, q: 2 },
+      { name: 'a0', ms: 0, q: 0 },
+      { name: 'a1', ms: 0, q: 0 },
+      { name: 'b1', ms: 0, q: 2 },
+    ];
+    const ran: string[] = [];
+    const p = pool(1);
+    try {
+      await runJobs(p, jobs, (r) => void ran.push(r.name), undefined, { count: 3, of: (j) => jobs.find((x) => x.name === j.name)!.q });
+    } finally {
+      await p.close();
+    }
+    expect(ran).toEqual(['a0', 'a1', 'b0', 'b1']);
+  });
+
+  it("with queues, each process starts at its own queue and moves up when even, down when odd (pgBackRest's order)", () => {
+    const names = ['a0', 'a1', 'a2', 'b0', 'c0', 'c1'];
+    const set = new QueueSet(names, undefined, { count: 3, of: (n) => 'abc'.indexOf(n[0]!) });
+    const take = (client: number): string | undefined => {
+      const t = set.take(0, client);
+      return t === undefined ? undefined : 'job' in t ? t.job : `wait ${t.wait}`;
+    };
+    // process 1 (client 0) starts at queue 0, process 2 (client 1) at queue 1, process 3 at queue 2
+    expect([take(0), take(1), take(2)]).toEqual(['a0', 'b0', 'c0']);
+    // queue 1 is empty: client 1 moves down to queue 0, client 4 (queue 1) up to queue 2
+    expect(take(1)).toBe('a1');
+    expect(take(4)).toBe('c1');
+    // client 2: queue 2 is empty, wrapping up to queue 0
+    expect(take(2)).toBe('a2');
+    expect(set.empty).toBe(true);
+    expect(take(0)).toBeUndefined();
+    // a queue number outside the count is a bug of the caller
+    expect(() => new QueueSet(['x'], undefined, { count: 1, of: () => 1 })).toThrow('job queue 1 is not in 0..0');
+  });
+
+  it('with queues, a process waits for the soonest held job of any queue', () => {
+    const set = new QueueSet(['a0', 'b0'], (n) => (n === 'a0' ? 1000 : 500), { count: 2, of: (n) => (n[0] === 'a' ? 0 : 1) });
+    expect(set.take(100, 0)).toEqual({ wait: 400 });
+    expect(set.take(600, 0)).toEqual({ job: 'b0' });
+    expect(set.take(600, 1)).toEqual({ wait: 400 });
+    expect(set.take(1000, 1)).toEqual({ job: 'a0' });
   });
 
   it("moves a result's memory out of a worker instead of copying it, when the runner names it", async () => {
