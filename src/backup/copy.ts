@@ -5,6 +5,7 @@ import type { LockHandle } from '../lock/lock.js';
 import type { BackupBundleResult } from './bundle.js';
 import type { BackupFileJob, BackupFileResult } from './file.js';
 import type { CopyJob } from './manifest-build.js';
+import type { ResumedCopy } from './manifest-jobs.js';
 import { targetQueues } from './manifest-jobs.js';
 import { pageErrorListText, STORED_KEYS, type Manifest, type ManifestFile } from '../repo/manifest.js';
 import { backupSetPath, BUNDLE_PATH } from '../repo/layout.js';
@@ -63,7 +64,7 @@ export async function copyFiles(o: CopyOptions): Promise<void> {
     pgFileSize: j.size,
     pgFileChecksumPage: j.checksumPage,
     ...(j.checksum !== undefined ? { checksumCompare: { checksum: j.checksum, size: j.size } } : {}),
-    ...(j.resumed !== undefined ? { resumeCheck: { sha1: j.resumed.rck ?? j.resumed.checksum, repoSize: j.resumed.repoSize } } : {}),
+    ...(j.resumed !== undefined ? { resumeCheck: resumeCheckOf(j.resumed, j.size) } : {}),
     repoFile: `${setPath}/${j.name}${ext}`,
     compressType: o.compressType,
     ...(o.compressLevel !== undefined ? { compressLevel: o.compressLevel } : {}),
@@ -289,4 +290,9 @@ function pageWarning(log: Logger, path: string, size: number, pc: NonNullable<Ex
 /** pgBackRest names no checksum for an empty file. */
 function checksumText(r: { size: number; checksum: string }): string {
   return r.size === 0 ? '' : ` checksum ${r.checksum}`;
+}
+
+/** What the worker checks before it keeps a resumed copy (BackupFileJob.resumeCheck). */
+function resumeCheckOf(r: ResumedCopy, size: number): NonNullable<BackupFileJob['resumeCheck']> {
+  return { sha1: r.rck ?? r.checksum, repoSize: r.repoSize, ...(r.checkSource === true ? { source: { checksum: r.checksum, size } } : {}) };
 }

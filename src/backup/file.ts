@@ -34,9 +34,11 @@ export interface BackupFileJob {
   /**
    * Resume: `repoFile` already holds this file as an interrupted backup stored it. Kept (not read
    * from PostgreSQL again) when its bytes hash to `sha1` (the recorded rck, or the checksum when
-   * stored as is) and are `repoSize` long; copied again otherwise.
+   * stored as is) and are `repoSize` long; copied again otherwise. With `source` (--delta) the
+   * source is read first and must still have that checksum and size; a source that is gone is
+   * skipped and its stored copy removed, as 2.45 does.
    */
-  resumeCheck?: { sha1: string; repoSize: number };
+  resumeCheck?: { sha1: string; repoSize: number; source?: { checksum: string; size: number } };
   /** Destination, relative to the repo storage root, with the compression extension. */
   repoFile: string;
   compressType: CompressType;
@@ -92,8 +94,25 @@ export async function backupFile(
   repo: StorageDriver,
   pg: StorageDriver = localFiles(),
 ): Promise<BackupFileResult> {
-  if (job.resumeCheck !== undefined && (await storedMatches(repo, job.repoFile, job.resumeCheck))) return { copied: false, resumed: true };
+  if (job.resumeCheck !== undefined) return resumedCopy(job, job.resumeCheck, repo, pg);
   return (await priorMatch(job, pg)) ?? copyFile(job, repo, pg);
+}
+
+async function resumedCopy(
+  job: BackupFileJob,
+  check: NonNullable<BackupFileJob['resumeCheck']>,
+  repo: StorageDriver,
+  pg: StorageDriver,
+): Promise<BackupFileResult> {
+  if (check.source !== undefined) {
+    const source = await priorMatch({ ...job, checksumCompare: check.source }, pg);
+    if (source?.copied === false && 'skipped' in source) {
+      await repo.remove(job.repoFile);
+      return source;
+    }
+    if (source === undefined) return copyFile(job, repo, pg);
+  }
+  return (await storedMatches(repo, job.repoFile, check)) ? { copied: false, resumed: true } : copyFile(job, repo, pg);
 }
 
 /** The stored bytes at `path` are the ones recorded: their SHA-1 and size. False when missing or unreadable. */

@@ -42,6 +42,11 @@ export interface ResumedCopy {
   rck?: string;
   checksumPage?: boolean;
   checksumPageError?: ManifestFile['checksumPageError'];
+  /**
+   * --delta: keep the copy only while the source still hashes to `checksum` (2.45 checks every
+   * resumed file's source with delta, not its mtime).
+   */
+  checkSource?: boolean;
 }
 
 const PG_CONTROL = `${PG_DATA}/global/pg_control`;

@@ -3,8 +3,9 @@
  * when it has `backup.manifest.copy` but no `backup.manifest` (so is not a listed backup) and was started
  * with the same type, prior and compression, is reused. Files its partial manifest records as
  * copied are kept when the stored bytes still match that record (rck and repo size, checked on the
- * raw bytes without decrypting) and the source file has the same size and time; everything else is
- * copied again, and stray files in the directory are removed.
+ * raw bytes without decrypting) and the source file has the same size and time (with --delta: the
+ * same size and checksum); everything else is copied again, and stray files in the directory are
+ * removed.
  */
 import type { Logger } from '../log/logger.js';
 import { extensionOf } from '../io/compress.js';
@@ -90,6 +91,12 @@ export async function resumeFiles(o: {
   log: Logger;
   /** The repo path as messages show it (RepoTarget.display). */
   display: (path: string) => string;
+  /**
+   * --delta: a kept copy is checked against its source too (ResumedCopy.checkSource), so a source
+   * whose mtime changed can still be kept, as in 2.45, and one that changed within the same second
+   * is not.
+   */
+  delta: boolean;
 }): Promise<CopyJob[]> {
   const ext = extensionOf(o.manifest.options.compressType);
   const setPath = backupSetPath(o.stanza, o.label);
@@ -115,7 +122,7 @@ export async function resumeFiles(o: {
       continue;
     }
     if (e.name === BACKUP_MANIFEST_FILE || e.name === `${BACKUP_MANIFEST_FILE}.copy`) continue;
-    const reason = removeReason(e.name, ext, current, old);
+    const reason = removeReason(e.name, ext, current, old, o.delta);
     if (reason === undefined) {
       keep.add(e.name.slice(0, e.name.length - ext.length));
       continue;
@@ -127,7 +134,7 @@ export async function resumeFiles(o: {
   return o.jobs.map((job) => {
     const prev = old.get(job.name);
     if (prev === undefined || !keep.has(job.name) || prev.checksum === undefined) return job;
-    const resumed: ResumedCopy = { checksum: prev.checksum, repoSize: prev.repoSize };
+    const resumed: ResumedCopy = { checksum: prev.checksum, repoSize: prev.repoSize, ...(o.delta ? { checkSource: true } : {}) };
     if (prev.rck !== undefined) resumed.rck = prev.rck;
     if (prev.checksumPage !== undefined) resumed.checksumPage = prev.checksumPage;
     if (prev.checksumPageError !== undefined) resumed.checksumPageError = prev.checksumPageError;
@@ -140,7 +147,13 @@ export async function resumeFiles(o: {
  * checks; undefined when it can (its stored bytes are checked afterwards, storedMatches). Bundles
  * are never resumed: their directory is not a manifest path and goes as a whole.
  */
-function removeReason(stored: string, ext: string, current: ReadonlyMap<string, ManifestFile>, old: ReadonlyMap<string, ManifestFile>): string | undefined {
+function removeReason(
+  stored: string,
+  ext: string,
+  current: ReadonlyMap<string, ManifestFile>,
+  old: ReadonlyMap<string, ManifestFile>,
+  delta: boolean,
+): string | undefined {
   if (ext !== '' ? !stored.endsWith(ext) : /\.(gz|lz4|zst|bz2|xz)$/.test(stored)) return 'mismatched compression type';
   const name = stored.slice(0, stored.length - ext.length);
   const file = current.get(name);
@@ -150,10 +163,8 @@ function removeReason(stored: string, ext: string, current: ReadonlyMap<string, 
   if (prev === undefined) return 'missing in resumed manifest';
   if (prev.checksum === undefined || prev.reference !== undefined) return 'no checksum in resumed manifest';
   if (file.size !== prev.size) return 'mismatched size';
-  // 2.45 skips this with delta and compares the source's checksum during the copy instead; here the
-  // copy is kept or not before the copy starts, so a changed mtime always means copying again (a
-  // copy older than this backup's start cannot be trusted to WAL replay)
-  if (file.timestamp !== prev.timestamp) return 'mismatched timestamp';
+  // with delta the source's checksum decides, during the copy (ResumedCopy.checkSource)
+  if (!delta && file.timestamp !== prev.timestamp) return 'mismatched timestamp';
   // a partial manifest gives every zero-size file the empty checksum whether or not it was copied
   if (file.size === 0) return 'zero size';
   return undefined;

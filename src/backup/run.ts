@@ -173,7 +173,7 @@ export async function runBackup({ cfg, log, repo, lock }: BackupRun): Promise<vo
     await savePartialManifest(repo, stanza, manifest, info.cipherPass);
     await createSetPaths(repo.storage, stanza, manifest);
     const jobs = resumable
-      ? await resumeFiles({ storage: repo.storage, stanza, label, jobs: built.jobs, manifest, resumed: resumable.manifest, log, display: repo.display })
+      ? await resumeFiles({ storage: repo.storage, stanza, label, jobs: built.jobs, manifest, resumed: resumable.manifest, log, display: repo.display, delta: manifest.options.delta === true })
       : built.jobs;
     const fileSync = setFileSync(repo.storage, stanza, manifest);
     await copyFiles({

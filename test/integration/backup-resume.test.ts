@@ -5,10 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { ourCli } from '../harness/run.js';
-import { isRoot, postgresUser } from '../harness/tmp.js';
+import { chownToPostgres, isRoot, postgresUser } from '../harness/tmp.js';
 import { ours } from '../harness/cli.js';
 import { backup, sharedBackupEnv, pgbench, restoreAndSnapshot, snapshot, theirInfo, theirVerify } from './backup-helpers.js';
 
@@ -76,6 +78,42 @@ describe('backup resume', () => {
     expect(verify.code).toBe(0);
     expect(verify.stdout).toContain('status: ok');
     expect(await restoreAndSnapshot(env, label)).toEqual(snap);
+  });
+
+  it('with --delta keeps a copy whose source only got a new mtime, and copies again one changed within the same second', { timeout: 180_000 }, async () => {
+    // two files of their own, large enough to be among the first copied, that PostgreSQL ignores
+    const files = ['resume-a.dat', 'resume-b.dat'].map((n) => join(env.cluster.pgdata, n));
+    for (const f of files) {
+      writeFileSync(f, randomBytes(4 << 20));
+      chownToPostgres(f);
+    }
+    try {
+      await killedBackup(40);
+      const killedLabel = readdirSync(join(env.dir, 'repo/backup/demo')).filter((n) => /F$/.test(n)).sort().pop()!;
+      const partial = readFileSync(join(env.dir, 'repo/backup/demo', killedLabel, 'backup.manifest.copy'), 'utf8');
+      for (const f of ['resume-a.dat', 'resume-b.dat']) expect(partial).toMatch(new RegExp(`^pg_data/${f.replace('.', '\\.')}=\\{"checksum":"[0-9a-f]{40}"`, 'm'));
+      const [a, b] = files as [string, string];
+      // a: same bytes, a later mtime; b: one byte changed, same size and mtime
+      const later = statSync(a).mtimeMs / 1000 + 60;
+      utimesSync(a, later, later);
+      const st = statSync(b);
+      const bytes = readFileSync(b);
+      bytes[1000]! ^= 0xff;
+      writeFileSync(b, bytes);
+      utimesSync(b, st.atimeMs / 1000, st.mtimeMs / 1000);
+
+      const { label, run } = await backup(env, 'full', ['--delta', '--log-level-console=detail']);
+      expect(label).toBe(killedLabel);
+      expect(run.stdout).toMatch(new RegExp(`DETAIL: checksum resumed file ${a} \\(4MB, `));
+      expect(run.stdout).not.toContain(`resume-a.dat.gz' from resumed backup`);
+      expect(run.stdout).toMatch(new RegExp(`DETAIL: backup file ${b} \\(4MB, `));
+      // the set holds b as it is now
+      const stored = gunzipSync(readFileSync(join(env.dir, 'repo/backup/demo', label, 'pg_data/resume-b.dat.gz')));
+      expect(stored.equals(bytes)).toBe(true);
+      expect((await theirVerify(env)).code).toBe(0);
+    } finally {
+      for (const f of files) rmSync(f, { force: true });
+    }
   });
 
   it('does not resume with a different type, and removes the leftover', { timeout: 120_000 }, async () => {
