@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { backupFile, type BackupFileCopied, type BackupFileJob } from '../../src/backup/file.js';
@@ -190,6 +190,29 @@ describe('backupFile source handling', () => {
     expect(changed).toMatchObject({ copied: true, checksum: compare.checksum });
     expect(env.pg.reads).toHaveLength(3);
     expect(readFileSync(join(env.repoPath, 'delta')).equals(data)).toBe(true);
+  });
+
+  it('resuming with a source check (--delta): keeps a stored copy only while the source matches, drops it when the source is gone', async () => {
+    const data = sampleData(30_000, 7);
+    const src = env.source('resumed', data);
+    // the copy an interrupted backup stored (compress-type none: stored as is)
+    writeFileSync(join(env.repoPath, 'resumed'), data);
+    const check = { sha1: sha1Hex(data), repoSize: data.length, source: { checksum: sha1Hex(data), size: data.length } };
+    const kept = await backupFile(job(src, data.length, { repoFile: 'resumed', resumeCheck: check }), env.repo, env.pg);
+    expect(kept).toEqual({ copied: false, resumed: true });
+
+    // the source changed since: copied again, whatever the stored copy holds
+    const changed = Buffer.from(data);
+    changed[10]! ^= 0xff;
+    writeFileSync(src, changed);
+    const recopied = await backupFile(job(src, data.length, { repoFile: 'resumed', resumeCheck: check }), env.repo, env.pg);
+    expect(recopied).toMatchObject({ copied: true, checksum: sha1Hex(changed) });
+    expect(readFileSync(join(env.repoPath, 'resumed')).equals(changed)).toBe(true);
+
+    // the source is gone: skipped, and the stored copy removed with it
+    const gone = await backupFile(job(join(env.pgData, 'resumed-gone'), data.length, { repoFile: 'resumed', resumeCheck: check }), env.repo, env.pg);
+    expect(gone).toEqual({ copied: false, skipped: 'missing' });
+    expect(existsSync(join(env.repoPath, 'resumed'))).toBe(false);
   });
 
   it('leaves no repo file when the write fails', async () => {
