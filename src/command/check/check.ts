@@ -9,7 +9,7 @@ import { loadArchiveInfo } from '../../repo/archive-info.js';
 import { loadBackupInfo } from '../../repo/backup-info.js';
 import { checkStanzaInfoPg } from '../../repo/info-check.js';
 import { archiveIdOf } from '../../repo/pg-history.js';
-import { clusterControl, connectPrimary } from '../common/pg-cluster.js';
+import { connectPrimary, controlOf } from '../common/pg-cluster.js';
 import { repoTargets, type RepoTarget } from '../common/repos.js';
 
 /**
@@ -19,9 +19,9 @@ import { repoTargets, type RepoTarget } from '../common/repos.js';
  */
 export async function run({ cfg, log }: CommandContext): Promise<void> {
   const stanza = cfg.str('stanza');
-  const control = await clusterControl(cfg, log, { online: true, check: true });
   const db = await connectPrimary(cfg, log, { check: true });
   try {
+    const control = await controlOf(db, cfg.str('pg1-path'));
     const session = await initSession(db, cfg.command);
     if (cfg.bool('archive-check')) checkArchiveSettings(session, cfg.bool('archive-mode-check'));
     const repos = await repoTargets(cfg);

@@ -59,21 +59,29 @@ export async function clusterControl(cfg: Config, log: Logger, opts: { online: b
   if (!opts.online) return readPgControl(pgPath);
   const conn = await connectPrimary(cfg, log, { check: opts.check });
   try {
-    const control = await readPgControl(pgPath);
-    const [row] = await conn.query<{ version: string; dir: string }>(
-      "select current_setting('server_version_num') as version, current_setting('data_directory') as dir",
-    );
-    const serverVersion = pgVersionToStr(pgMajorNum(Number(row?.version)));
-    if (serverVersion !== control.version || row?.dir !== pgPath) {
-      throw err(
-        'DbMismatchError',
-        `version '${serverVersion}' and path '${row?.dir}' queried from cluster do not match version '${control.version}'` +
-          ` and '${pgPath}' read from '${pgPath}/global/pg_control'`,
-        { hints: [`the pg1-path and pg1-port settings likely reference different clusters.`] },
-      );
-    }
-    return control;
+    return await controlOf(conn, pgPath);
   } finally {
     await conn.close();
   }
+}
+
+/**
+ * pg_control of `pgPath`, once the cluster `conn` is connected to has been seen to run from that
+ * directory with that major version ([060] otherwise).
+ */
+export async function controlOf(conn: PgConnection, pgPath: string): Promise<PgControl> {
+  const control = await readPgControl(pgPath);
+  const [row] = await conn.query<{ version: string; dir: string }>(
+    "select current_setting('server_version_num') as version, current_setting('data_directory') as dir",
+  );
+  const serverVersion = pgVersionToStr(pgMajorNum(Number(row?.version)));
+  if (serverVersion !== control.version || row?.dir !== pgPath) {
+    throw err(
+      'DbMismatchError',
+      `version '${serverVersion}' and path '${row?.dir}' queried from cluster do not match version '${control.version}'` +
+        ` and '${pgPath}' read from '${pgPath}/global/pg_control'`,
+      { hints: [`the pg1-path and pg1-port settings likely reference different clusters.`] },
+    );
+  }
+  return control;
 }
