@@ -15,7 +15,7 @@ import { runPipeline } from '../io/pipeline.js';
 import { SizeFilter } from '../io/size.js';
 import type { Logger } from '../log/logger.js';
 import { backupSetPath } from '../repo/layout.js';
-import { PG_DATA, putManifestFile, type Manifest, type ManifestFile } from '../repo/manifest.js';
+import { ownedLikePgData, PG_DATA, putManifestFile, type Manifest, type ManifestFile } from '../repo/manifest.js';
 import type { StorageDriver } from '../storage/storage.js';
 import { err } from '../error/error.js';
 
@@ -50,16 +50,13 @@ export async function copySegmentToBackup(o: ArchiveCopy, segment: string, store
   }
   if (m.cipherPass !== undefined) stages.push(encryptStream(m.cipherPass));
   const size = new SizeFilter();
-  const pgData = m.paths.find((p) => p.name === PG_DATA);
   const entry: ManifestFile = {
     name: `${PG_DATA}/${o.walDir}/${segment}`,
     size: o.segmentSize,
     timestamp: m.backup.timestampStop,
     checksum,
     repoSize: 0,
-    user: pgData?.user ?? false,
-    group: pgData?.group ?? false,
-    mode: (pgData?.mode ?? 0o700) & 0o644,
+    ...ownedLikePgData(m, 0o644),
   };
   // streamed: a segment may be up to 1 GiB
   const pass = new PassThrough();

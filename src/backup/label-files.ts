@@ -2,7 +2,7 @@ import { compressSync, extensionOf, type CompressType } from '../io/compress.js'
 import { encryptBuffer } from '../io/cipher-key.js';
 import { sha1Hex } from '../io/hash.js';
 import { backupSetPath } from '../repo/layout.js';
-import { PG_DATA, putManifestFile, type Manifest, type ManifestFile } from '../repo/manifest.js';
+import { ownedLikePgData, PG_DATA, putManifestFile, type Manifest, type ManifestFile } from '../repo/manifest.js';
 import type { Logger } from '../log/logger.js';
 import type { StorageDriver } from '../storage/storage.js';
 
@@ -21,7 +21,6 @@ export async function storeLabelFiles(o: {
   timestamp: number;
   log?: Logger;
 }): Promise<void> {
-  const pgData = o.manifest.paths.find((p) => p.name === PG_DATA);
   for (const [name, content] of Object.entries(o.files)) {
     if (content === undefined) continue;
     const bytes = Buffer.from(content, 'utf8');
@@ -37,9 +36,7 @@ export async function storeLabelFiles(o: {
       checksum: sha1Hex(bytes),
       repoSize: stored.length,
       ...(o.compressType !== 'none' || o.cipherPass !== undefined ? { rck: sha1Hex(stored) } : {}),
-      user: pgData?.user ?? false,
-      group: pgData?.group ?? false,
-      mode: (pgData?.mode ?? 0o700) & 0o640,
+      ...ownedLikePgData(o.manifest, 0o640),
     };
     putManifestFile(o.manifest, entry);
   }

@@ -67,6 +67,15 @@ export function manifestFile(m: Manifest, name: string): ManifestFile | undefine
   return m.files.find((f) => f.name === name);
 }
 
+/**
+ * Owner and mode of a file a backup adds that PostgreSQL did not write into PGDATA (label files,
+ * --archive-copy segments): PGDATA's owner, and PGDATA's mode limited to `mask`, as 2.45 gives them.
+ */
+export function ownedLikePgData(m: Manifest, mask: number): Pick<ManifestFile, 'user' | 'group' | 'mode'> {
+  const pgData = m.paths.find((p) => p.name === PG_DATA);
+  return { user: pgData?.user ?? false, group: pgData?.group ?? false, mode: (pgData?.mode ?? 0o700) & mask };
+}
+
 /** Lists `entry` in `m` (in place of a file of the same name), keeping the files in byte order. */
 export function putManifestFile(m: Manifest, entry: ManifestFile): void {
   m.files = [...m.files.filter((f) => f.name !== entry.name), entry].sort((a, b) => compareBytes(a.name, b.name));
