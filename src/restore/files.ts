@@ -32,9 +32,9 @@ const PATH_SYNCS_AT_ONCE = 16;
  * the same two cores, a 384 MB restore at process-max 4 (982 files) took 1.61, 1.65 and 1.59 s
  * against 1.71, 1.77 and 1.64 s with two (medians of three series of six to eight A/B runs), and
  * s3rver itself used less CPU (1.23 s against 1.39 s in the second): it answers the waiting
- * requests in fewer turns of its loop. Four did no better than three. In a bench of the two
- * restore-s3 cases (five pairs) the ratio to pgBackRest was 0.73, and 0.40 with 20 ms per request
- * (0.79-0.81 and 0.54 with two in the day's full benches).
+ * requests in fewer turns of its loop. Four did no better than three. In five benches after it
+ * the restore-s3 ratio to pgBackRest was 0.73-0.86 (0.79-0.84 before, with two; it moves with
+ * pgBackRest's time more than ours), and 0.39-0.40 with 20 ms per request (0.54 with two).
  */
 const RESTORE_OBJECT_STORE_DEPTH = 3;
 
