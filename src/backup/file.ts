@@ -105,12 +105,12 @@ async function resumedCopy(
   pg: StorageDriver,
 ): Promise<BackupFileResult> {
   if (check.source !== undefined) {
-    const source = await priorMatch({ ...job, checksumCompare: check.source }, pg);
-    if (source?.copied === false && 'skipped' in source) {
+    const unchanged = await priorMatch({ ...job, checksumCompare: check.source }, pg);
+    if (unchanged === undefined) return copyFile(job, repo, pg);
+    if ('skipped' in unchanged) {
       await repo.remove(job.repoFile);
-      return source;
+      return unchanged;
     }
-    if (source === undefined) return copyFile(job, repo, pg);
   }
   return (await storedMatches(repo, job.repoFile, check)) ? { copied: false, resumed: true } : copyFile(job, repo, pg);
 }
