@@ -19,8 +19,12 @@ const env = sharedBackupEnv(
   { setup: () => pgbench(env.cluster, ['-i', '-s', '3', '-q']) },
 );
 
-/** Start a full backup and SIGKILL it once it has logged `count` copied files. */
-async function killedBackup(count: number): Promise<string> {
+/**
+ * Start a full backup and SIGKILL it once it has logged `count` copied files and, if given, once
+ * `saved` holds for the partial manifest it has written so far (checked every 20 ms: the manifest is
+ * saved beside the copy, not at a fixed line of the output).
+ */
+async function killedBackup(count: number, saved?: (partial: string) => boolean): Promise<string> {
   const cli = ourCli();
   const child = spawn(cli.cmd, [...cli.args, ...env.args, '--type=full', '--log-level-console=detail', 'backup'], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -28,16 +32,33 @@ async function killedBackup(count: number): Promise<string> {
   });
   let out = '';
   const exited = new Promise((r) => child.once('exit', r));
+  const ready = (): boolean => (out.match(/ backup file /g) ?? []).length >= count && (saved === undefined || saved(partialManifest()));
   await new Promise<void>((resolve) => {
+    const poll = setInterval(() => ready() && done(), 20);
+    const done = (): void => {
+      clearInterval(poll);
+      resolve();
+    };
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      if ((out.match(/ backup file /g) ?? []).length >= count) resolve();
+      if (ready()) done();
     });
-    child.once('exit', () => resolve());
+    child.once('exit', done);
   });
   child.kill('SIGKILL');
   await exited;
   return out;
+}
+
+/** The newest backup directory's partial manifest, or '' while it has none. */
+function partialManifest(): string {
+  const stanzaDir = join(env.dir, 'repo/backup/demo');
+  const label = readdirSync(stanzaDir).filter((n) => /F$/.test(n)).sort().pop();
+  try {
+    return label === undefined ? '' : readFileSync(join(stanzaDir, label, 'backup.manifest.copy'), 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 describe('backup resume', () => {
@@ -88,10 +109,12 @@ describe('backup resume', () => {
       chownToPostgres(f);
     }
     try {
-      await killedBackup(40);
+      const recorded = (partial: string, f: string): boolean => new RegExp(`^pg_data/${f.replace('.', '\\.')}=\\{"checksum":"[0-9a-f]{40}"`, 'm').test(partial);
+      const names = ['resume-a.dat', 'resume-b.dat'];
+      await killedBackup(10, (partial) => names.every((f) => recorded(partial, f)));
       const killedLabel = readdirSync(join(env.dir, 'repo/backup/demo')).filter((n) => /F$/.test(n)).sort().pop()!;
       const partial = readFileSync(join(env.dir, 'repo/backup/demo', killedLabel, 'backup.manifest.copy'), 'utf8');
-      for (const f of ['resume-a.dat', 'resume-b.dat']) expect(partial).toMatch(new RegExp(`^pg_data/${f.replace('.', '\\.')}=\\{"checksum":"[0-9a-f]{40}"`, 'm'));
+      for (const f of names) expect(recorded(partial, f), f).toBe(true);
       const [a, b] = files as [string, string];
       // a: same bytes, a later mtime; b: one byte changed, same size and mtime
       const later = statSync(a).mtimeMs / 1000 + 60;
