@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { err } from '../error/error.js';
 import { fileJobPath, fileJobRunner, fileJobSize, type FileJob, type FileJobResult, type FileWorkerData } from './file-job.js';
-import { createPool, runJobs, type JobQueues } from './pool.js';
+import { createPool, runJobs, type JobQueues, type Pool } from './pool.js';
 import { prestartWorkers } from './worker-client.js';
 import type { StorageDescription } from './storage-desc.js';
 
@@ -25,6 +25,12 @@ export interface FileJobsOptions {
   objectStoreDepth?: number;
   /** pgBackRest's queues, one per target (see `runJobs`); each is still run largest first unless `inOrder`. */
   queues?: JobQueues<FileJob>;
+  /**
+   * Runs each job in the pool's place once a process has taken it: `run` runs a job (this one or
+   * another in its stead) on that process, and what `around` resolves to is the job's result.
+   * For what is decided only as earlier jobs end. `onResult` still gets the job as given.
+   */
+  around?: (job: FileJob, run: (job: FileJob) => Promise<FileJobResult>) => Promise<FileJobResult>;
 }
 
 /**
@@ -108,8 +114,11 @@ export async function runFileJobs(jobs: readonly FileJob[], opts: FileJobsOption
     workerData: { storage: opts.storage } satisfies FileWorkerData,
     local: () => fileJobRunner(opts.storage),
   });
+  const around = opts.around;
+  const run: Pool<FileJob, FileJobResult> =
+    around === undefined ? pool : { ...pool, run: (processId, job) => around(job, (j) => pool.run(processId, j)) };
   try {
-    await runJobs(pool, opts.inOrder === true ? jobs : sortLargestFirst(jobs), opts.onResult, opts.readyAt, opts.queues);
+    await runJobs(run, opts.inOrder === true ? jobs : sortLargestFirst(jobs), opts.onResult, opts.readyAt, opts.queues);
   } finally {
     await pool.close();
   }

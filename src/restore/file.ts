@@ -53,6 +53,12 @@ export interface RestoreFileJob {
   copyStart?: number;
   /** A relation of a database left out by --db-include/--db-exclude: sparse zeros of `size` bytes. */
   zeroed?: boolean;
+  /**
+   * Absolute path of a file this restore has already written (or kept after checking its SHA-1)
+   * with this file's size and checksum: the bytes are copied from there, checked as a repo file's
+   * are, instead of fetched from the repo. When that copy fails the file comes from the repo.
+   */
+  localSource?: string;
 }
 
 export interface RestoreFileResult {
@@ -66,6 +72,17 @@ export async function restoreFile(
   repo: StorageDriver,
   pg: StorageDriver = localFiles(),
 ): Promise<RestoreFileResult> {
+  if (job.localSource !== undefined) {
+    try {
+      return await restoreFrom(fromLocalSource(job, job.localSource), localFiles(), pg);
+    } catch {
+      // the copy was changed or removed meanwhile, or cannot be read: the repo still has the file
+    }
+  }
+  return restoreFrom(job, repo, pg);
+}
+
+async function restoreFrom(job: RestoreFileJob, repo: StorageDriver, pg: StorageDriver): Promise<RestoreFileResult> {
   if (job.delta && job.zeroed !== true && (await existingMatches(job, pg))) {
     await setAttributes(job);
     return { written: false, size: job.size };
@@ -88,6 +105,12 @@ export async function restoreFile(
   }
   await setAttributes(job);
   return { written: true, size: job.size };
+}
+
+/** `job` with its bytes read as they are from `source` on local storage. */
+function fromLocalSource(job: RestoreFileJob, source: string): RestoreFileJob {
+  const { repoOffset: _offset, repoLength: _length, cipherPass: _pass, localSource: _source, ...rest } = job;
+  return { ...rest, repoFile: localPath(source), compressType: 'none' };
 }
 
 async function copyFromRepo(

@@ -70,6 +70,7 @@ export async function restoreFiles(o: RestoreFilesOptions): Promise<RestoreFiles
   const local = localFiles();
   const synced = new SyncQueue((f) => local.fileSync(localPath(f)));
   const queues = targetQueues(o.manifest);
+  const copies = new CopySources(jobs.map((fj) => fj.job));
   // The live line on a terminal (src/progress/meter.ts); a no-op otherwise.
   const progress = startProgress({ label: 'restore', filesTotal: files.length, bytesTotal: total, log: o.log });
   try {
@@ -78,6 +79,8 @@ export async function restoreFiles(o: RestoreFilesOptions): Promise<RestoreFiles
       storage: o.storage,
       objectStoreDepth: RESTORE_OBJECT_STORE_DEPTH,
       queues: { count: queues.count, of: (fj) => queues.of((fj.job as RestoreFileJob).name) },
+      around: (fj, run) =>
+        copies.run(fj.job as RestoreFileJob, async (job) => (await run(job === fj.job ? fj : { kind: 'restore', job })) as RestoreFileResult),
       onResult: (result, fj, processId) => {
         const job = fj.job as RestoreFileJob;
         const r = result as RestoreFileResult;
@@ -98,6 +101,59 @@ export async function restoreFiles(o: RestoreFilesOptions): Promise<RestoreFiles
   // every written file is on disk before pg_control is put in place (their directories: syncRestoredPaths)
   await synced.drain();
   return { size: total, total: files.length, written };
+}
+
+/**
+ * Files of the same size and checksum (template0, template1 and postgres share most of their
+ * catalog files) are fetched from the repo once: the others are copied from the first one restored,
+ * on local disk, and checked against the manifest as a fetched file is (RestoreFileJob.localSource).
+ * On S3 that is one GET fewer each. A file whose content is being fetched when its turn comes waits
+ * for that fetch. Jobs still run in pgBackRest's order, and log the same lines.
+ */
+class CopySources {
+  /** Content keys of more than one file. */
+  private readonly shared = new Set<string>();
+  /** A written file, or one delta kept after checking its SHA-1, by content key. */
+  private readonly sources = new Map<string, string>();
+  /** Settles once the file fetched for that content is done, restored or not. Never rejects. */
+  private readonly fetching = new Map<string, Promise<void>>();
+
+  constructor(jobs: readonly RestoreFileJob[]) {
+    const seen = new Set<string>();
+    for (const job of jobs) {
+      const key = contentKey(job);
+      if (key === undefined) continue;
+      if (seen.has(key)) this.shared.add(key);
+      else seen.add(key);
+    }
+  }
+
+  /** Restores `job` through `restore`, from a restored file with its content where there is one. */
+  async run(job: RestoreFileJob, restore: (job: RestoreFileJob) => Promise<RestoreFileResult>): Promise<RestoreFileResult> {
+    const key = contentKey(job);
+    if (key === undefined || !this.shared.has(key)) return restore(job);
+    // no await without a fetch to wait for: jobs started in the same turn would all fetch
+    const fetching = this.fetching.get(key);
+    if (fetching !== undefined) await fetching;
+    const source = this.sources.get(key);
+    if (source !== undefined) return restore({ ...job, localSource: source });
+    let fetched!: () => void;
+    this.fetching.set(key, new Promise<void>((resolve) => (fetched = resolve)));
+    try {
+      const r = await restore(job);
+      // kept by --force for its size and mtime alone, its content is unknown
+      if (r.written || job.force !== true) this.sources.set(key, job.pgFile);
+      return r;
+    } finally {
+      this.fetching.delete(key);
+      fetched();
+    }
+  }
+}
+
+/** What files with the same bytes share; undefined for files with nothing to fetch. */
+function contentKey(job: RestoreFileJob): string | undefined {
+  return job.size === 0 || job.zeroed === true ? undefined : `${job.size}/${job.checksum}`;
 }
 
 /**

@@ -14,6 +14,8 @@ import { ourArchiveCommand, ours, s3RepoConf, writeConf, type ConfSections } fro
 import type { RunResult } from '../harness/run.js';
 import { s3Target, type S3Target } from '../harness/s3.js';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../harness/fault-proxy.js';
+import { sha1Hex } from '../../src/io/hash.js';
+import { parseManifest } from '../../src/repo/manifest.js';
 
 let cluster: Cluster;
 let proxy: FaultProxy;
@@ -241,8 +243,10 @@ describe('backup through faults', () => {
 });
 
 describe('restore through faults', () => {
-  // PG_VERSION is a few bytes: a restore fetches it whole (S3Storage.readSmall), not streamed.
-  const smallGet = (kind: FaultRule['kind'], times?: number): FaultRule => ({ kind, method: 'GET', path: /\/pg_data\/PG_VERSION/, times });
+  // PG_VERSION is a few bytes: a restore fetches it whole (S3Storage.readSmall), not streamed. Each
+  // database has one with the same content, fetched once and copied to the others: the fault is
+  // set on all of them, so it hits that one GET.
+  const smallGet = (kind: FaultRule['kind'], times?: number): FaultRule => ({ kind, method: 'GET', path: /\/pg_data\/(base\/\d+\/)?PG_VERSION/, times });
   let n = 0;
 
   it.each<[string, FaultRule[], 'ok' | 'failed']>([
@@ -266,7 +270,36 @@ describe('restore through faults', () => {
       // never a wrong PG_VERSION, and never a restore PostgreSQL could start from
       expect(existsSync(join(target, 'PG_VERSION'))).toBe(false);
       expect(existsSync(join(target, 'global', 'pg_control'))).toBe(false);
-      expect(r.stderr).toMatch(fault === 'small file body cut short' ? /unable to read '.*\/pg_data\/PG_VERSION[^']*': connection closed after \d+ of \d+ bytes/ : /PG_VERSION/);
+      expect(r.stderr).toMatch(fault === 'small file body cut short' ? /unable to read '[^']*\/PG_VERSION[^']*': connection closed after \d+ of \d+ bytes/ : /PG_VERSION/);
+    }
+  }, 240_000);
+
+  it('fetches the content of files that repeat another file once, and restores every file with its own bytes', async () => {
+    const info = await ours([...direct, '--output=json', 'info']);
+    const backups = JSON.parse(info.stdout)[0].backup as Array<{ label: string }>;
+    const label = backups[backups.length - 1]!.label;
+    const got = await ours([...direct, 'repo-get', `backup/demo/${label}/backup.manifest`]);
+    expect(got.code, got.stderr).toBe(0);
+    const files = parseManifest(got.stdout).files.filter((f) => f.size > 0);
+    const contents = new Set(files.map((f) => `${f.size}/${f.checksum}`));
+    // template0, template1 and postgres share most of their catalog files
+    expect(files.length - contents.size).toBeGreaterThan(100);
+
+    const target = join(work, `restore-${n++}`);
+    mkdirSync(target, { mode: 0o700 });
+    chownToPostgres(target);
+    proxy.reset();
+    const r = await ours([...viaProxy, '--process-max=3', `--pg1-path=${target}`, 'restore'], { timeoutMs: 180_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const fileGets = proxy.log.filter((e) => e.method === 'GET' && e.path.includes(`/${label}/pg_data/`));
+    expect(fileGets.every((e) => e.outcome === 200)).toBe(true);
+    expect(fileGets.length).toBe(contents.size);
+    expect(files.every((f) => f.name.startsWith('pg_data/'))).toBe(true);
+    for (const f of files) {
+      // rewritten with the recovery settings
+      if (f.name === 'pg_data/postgresql.auto.conf') continue;
+      const restored = readFileSync(join(target, f.name.slice('pg_data/'.length)));
+      expect(sha1Hex(restored), f.name).toBe(f.checksum);
     }
   }, 240_000);
 });

@@ -232,10 +232,11 @@ describe('bad input (same codes as pgBackRest)', () => {
     cpSync(join(work, 'repo-ours'), repo, { recursive: true });
     if (isRoot) execFileSync('chown', ['-R', 'postgres:postgres', repo]);
     const label = readdirSync(join(repo, 'backup/demo')).find((x) => /F$/.test(x))!;
-    unlinkSync(join(repo, 'backup/demo', label, 'pg_data/PG_VERSION.gz'));
+    // pg_control: a file no other file of the backup has the content of (see the next test)
+    unlinkSync(join(repo, 'backup/demo', label, 'pg_data/global/pg_control.gz'));
     const r = await ours([...demo(), 'restore', `--pg1-path=${target('x3')}`, `--repo1-path=${repo}`]);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain(`${repo}/backup/demo/${label}/pg_data/PG_VERSION.gz`);
+    expect(r.stderr).toContain(`${repo}/backup/demo/${label}/pg_data/global/pg_control.gz`);
     const wrong = await both([...other(), 'restore', `--pg1-path=${target('x4')}`], { PGBACKREST_REPO1_CIPHER_PASS: 'wrong' });
     // the decryption failure underneath is worded differently (CryptoError here, FormatError there)
     for (const out of [wrong.a.stderr, wrong.b.stderr]) {
@@ -245,5 +246,18 @@ describe('bad input (same codes as pgBackRest)', () => {
     }
     expect(wrong.a.code).toBe(75);
     expect(wrong.b.code).toBe(75);
+  }, 120_000);
+
+  it('a missing repo file whose content another file of the backup has is restored from that file', async () => {
+    // PG_VERSION is the same in each database directory; pgBackRest 2.45 fails on the missing object
+    const repo = join(work, 'repo-broken-shared');
+    cpSync(join(work, 'repo-ours'), repo, { recursive: true });
+    if (isRoot) execFileSync('chown', ['-R', 'postgres:postgres', repo]);
+    const label = readdirSync(join(repo, 'backup/demo')).find((x) => /F$/.test(x))!;
+    unlinkSync(join(repo, 'backup/demo', label, 'pg_data/PG_VERSION.gz'));
+    const dest = target('x5');
+    const r = await ours([...demo(), 'restore', `--pg1-path=${dest}`, `--repo1-path=${repo}`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(dest, 'PG_VERSION'), 'utf8')).toBe(readFileSync(join(cluster.pgdata, 'PG_VERSION'), 'utf8'));
   }, 120_000);
 });

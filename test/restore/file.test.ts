@@ -168,6 +168,45 @@ describe('restoreFile', () => {
   it('fails on a missing repo file', async () => {
     await expect(restoreFile(restoreJob('t-missing', 'missing'), repo)).rejects.toMatchObject({ type: 'FileMissingError' });
   });
+
+  it.each([
+    ['small', data],
+    ['streamed (over 1 MiB)', sampleData(1_500_000, 13)],
+  ])('copies a %s file from a restored file with its content (localSource), reading nothing from the repo', async (_, content) => {
+    const source = join(env.dir, `t-source-${content.length}`);
+    writeFileSync(source, content);
+    repo.reads.length = 0;
+    // the repo holds no such file: only the local copy can give these bytes
+    const job = restoreJob(`t-local-${content.length}`, 'not-in-repo', {
+      size: content.length, checksum: sha1Hex(content), compressType: 'lz4', cipherPass: 'unused', localSource: source,
+    });
+    expect(await restoreFile(job, repo)).toEqual({ written: true, size: content.length });
+    expect(readFileSync(job.pgFile).equals(content)).toBe(true);
+    expect(statSync(job.pgFile).mode & 0o777).toBe(0o640);
+    expect(Math.floor(statSync(job.pgFile).mtimeMs / 1000)).toBe(TS);
+    expect(repo.reads).toHaveLength(0);
+  });
+
+  it('fetches from the repo when the local copy is changed or gone, and fails as before when the repo fails too', async () => {
+    await stored('local-fallback.lz4', 'lz4');
+    const source = join(env.dir, 't-source-changed');
+    const changed = Buffer.from(data);
+    changed[99]! ^= 1;
+    writeFileSync(source, changed);
+    const job = restoreJob('t-local-fallback', 'local-fallback.lz4', { compressType: 'lz4', localSource: source });
+    repo.reads.length = 0;
+    expect(await restoreFile(job, repo)).toEqual({ written: true, size: data.length });
+    expect(readFileSync(job.pgFile).equals(data)).toBe(true);
+    expect(repo.reads).toHaveLength(1);
+
+    const gone = restoreJob('t-local-gone', 'local-fallback.lz4', { compressType: 'lz4', localSource: join(env.dir, 'no-such-source') });
+    expect(await restoreFile(gone, repo)).toEqual({ written: true, size: data.length });
+    expect(readFileSync(gone.pgFile).equals(data)).toBe(true);
+
+    const neither = restoreJob('t-local-neither', 'missing', { localSource: source });
+    await expect(restoreFile(neither, repo)).rejects.toMatchObject({ type: 'FileMissingError' });
+    expect(existsSync(neither.pgFile)).toBe(false);
+  });
 });
 
 /**
