@@ -6,7 +6,7 @@
  * body was never accepted; and a clean archive-get finds either the exact bytes or nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from '../harness/pg.js';
 import { chownToPostgres, makeTempDir, removeAllTempDirs } from '../harness/tmp.js';
@@ -301,5 +301,17 @@ describe('restore through faults', () => {
       const restored = readFileSync(join(target, f.name.slice('pg_data/'.length)));
       expect(sha1Hex(restored), f.name).toBe(f.checksum);
     }
+
+    // delta: a file kept after its checksum is a source too, so a removed PG_VERSION costs no GET
+    // (the one in the data directory itself tells delta that this is one)
+    unlinkSync(join(target, 'base', '1', 'PG_VERSION'));
+    proxy.reset();
+    const d = await ours([...viaProxy, '--process-max=3', `--pg1-path=${target}`, '--delta', 'restore'], { timeoutMs: 180_000 });
+    expect(d.code, d.stderr).toBe(0);
+    const deltaGets = proxy.log.filter((e) => e.method === 'GET' && e.path.includes(`/${label}/pg_data/`)).map((e) => e.path.replace(/.*\/pg_data\//, ''));
+    // pg_control is written under a temporary name, so delta never finds it; the recovery settings
+    // were appended to postgresql.auto.conf, which delta keeps cut back to its size
+    expect(deltaGets).toEqual(['global/pg_control.lz4']);
+    expect(readFileSync(join(target, 'base', '1', 'PG_VERSION'), 'utf8')).toBe(readFileSync(join(cluster.pgdata, 'base', '1', 'PG_VERSION'), 'utf8'));
   }, 240_000);
 });
