@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sha1Hex } from '../../src/io/hash.js';
 import { parseManifest, renderManifest, type Manifest } from '../../src/repo/manifest.js';
 import { backup, backupEnv, type BackupEnv } from '../integration/backup-helpers.js';
 import { ours } from '../harness/cli.js';
@@ -104,8 +105,9 @@ describe('a restore that fails part way', () => {
   it('leaves the stored manifest as its marker, so a rerun with --delta may clean up', async () => {
     writeFileSync(manifestFile, original);
     writeFileSync(`${manifestFile}.copy`, original);
-    const dataDir = join(env.dir, 'repo/backup/demo', label, 'pg_data');
-    const stored = readdirSync(dataDir).find((n) => n.startsWith('PG_VERSION'));
+    // pg_control: no other file of the backup has its content, which would be copied instead
+    const dataDir = join(env.dir, 'repo/backup/demo', label, 'pg_data', 'global');
+    const stored = readdirSync(dataDir).find((n) => n.startsWith('pg_control'));
     expect(stored).toBeDefined();
     const storedFile = join(dataDir, stored!);
     const good = readFileSync(storedFile);
@@ -115,7 +117,7 @@ describe('a restore that fails part way', () => {
       const r = await ours([...env.args, 'restore', `--pg1-path=${pg}`, `--set=${label}`]);
       expect(r.code, r.stderr).not.toBe(0);
       expect(readFileSync(join(pg, 'backup.manifest'), 'utf8')).toBe(original);
-      expect(existsSync(join(pg, 'PG_VERSION'))).toBe(false);
+      expect(existsSync(join(pg, 'global', 'pg_control'))).toBe(false);
     } finally {
       writeFileSync(storedFile, good);
     }
@@ -123,6 +125,7 @@ describe('a restore that fails part way', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout + again.stderr).not.toContain('unable to find');
     expect(existsSync(join(pg, 'backup.manifest'))).toBe(false);
-    expect(readFileSync(join(pg, 'PG_VERSION'), 'utf8').trim()).toMatch(/^\d+$/);
+    const control = parseManifest(original).files.find((f) => f.name === 'pg_data/global/pg_control')!;
+    expect(sha1Hex(readFileSync(join(pg, 'global', 'pg_control')))).toBe(control.checksum);
   });
 });
