@@ -227,13 +227,19 @@ describe('bad input (same codes as pgBackRest)', () => {
     expect(s.a.stderr).toBe(s.b.stderr);
   });
 
-  it('a missing repo file is an error naming it; a wrong passphrase fails like pgBackRest', async () => {
-    const repo = join(work, 'repo-broken');
+  /** A copy of our repo, named `name`, whose full backup lacks `file` (relative to the backup set). */
+  const repoWithout = (name: string, file: string): { repo: string; label: string } => {
+    const repo = join(work, name);
     cpSync(join(work, 'repo-ours'), repo, { recursive: true });
     if (isRoot) execFileSync('chown', ['-R', 'postgres:postgres', repo]);
     const label = readdirSync(join(repo, 'backup/demo')).find((x) => /F$/.test(x))!;
+    unlinkSync(join(repo, 'backup/demo', label, file));
+    return { repo, label };
+  };
+
+  it('a missing repo file is an error naming it; a wrong passphrase fails like pgBackRest', async () => {
     // pg_control: a file no other file of the backup has the content of (see the next test)
-    unlinkSync(join(repo, 'backup/demo', label, 'pg_data/global/pg_control.gz'));
+    const { repo, label } = repoWithout('repo-broken', 'pg_data/global/pg_control.gz');
     const r = await ours([...demo(), 'restore', `--pg1-path=${target('x3')}`, `--repo1-path=${repo}`]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`${repo}/backup/demo/${label}/pg_data/global/pg_control.gz`);
@@ -250,11 +256,7 @@ describe('bad input (same codes as pgBackRest)', () => {
 
   it('a missing repo file whose content another file of the backup has is restored from that file', async () => {
     // PG_VERSION is the same in each database directory; pgBackRest 2.45 fails on the missing object
-    const repo = join(work, 'repo-broken-shared');
-    cpSync(join(work, 'repo-ours'), repo, { recursive: true });
-    if (isRoot) execFileSync('chown', ['-R', 'postgres:postgres', repo]);
-    const label = readdirSync(join(repo, 'backup/demo')).find((x) => /F$/.test(x))!;
-    unlinkSync(join(repo, 'backup/demo', label, 'pg_data/PG_VERSION.gz'));
+    const { repo } = repoWithout('repo-broken-shared', 'pg_data/PG_VERSION.gz');
     const dest = target('x5');
     const r = await ours([...demo(), 'restore', `--pg1-path=${dest}`, `--repo1-path=${repo}`]);
     expect(r.code, r.stderr).toBe(0);
