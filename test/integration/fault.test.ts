@@ -248,6 +248,13 @@ describe('restore through faults', () => {
   // set on all of them, so it hits that one GET.
   const smallGet = (kind: FaultRule['kind'], times?: number): FaultRule => ({ kind, method: 'GET', path: /\/pg_data\/(base\/\d+\/)?PG_VERSION/, times });
   let n = 0;
+  /** An empty restore target of its own. */
+  const newTarget = (): string => {
+    const target = join(work, `restore-${n++}`);
+    mkdirSync(target, { mode: 0o700 });
+    chownToPostgres(target);
+    return target;
+  };
 
   it.each<[string, FaultRule[], 'ok' | 'failed']>([
     ['one reset on a small file GET', [smallGet('reset', 1)], 'ok'],
@@ -256,9 +263,7 @@ describe('restore through faults', () => {
     ['small file body cut short', [smallGet('short')], 'failed'],
     ['small file byte corrupted', [smallGet('corrupt')], 'failed'],
   ])('%s', async (fault, rules, expected) => {
-    const target = join(work, `restore-${n++}`);
-    mkdirSync(target, { mode: 0o700 });
-    chownToPostgres(target);
+    const target = newTarget();
     proxy.reset(rules);
     const r = await ours([...viaProxy, `--pg1-path=${target}`, 'restore'], { timeoutMs: 180_000 });
     expect(proxy.log.some((e) => typeof e.outcome === 'string'), 'the fault was injected').toBe(true);
@@ -285,15 +290,15 @@ describe('restore through faults', () => {
     // template0, template1 and postgres share most of their catalog files
     expect(files.length - contents.size).toBeGreaterThan(100);
 
-    const target = join(work, `restore-${n++}`);
-    mkdirSync(target, { mode: 0o700 });
-    chownToPostgres(target);
+    const target = newTarget();
     proxy.reset();
     const r = await ours([...viaProxy, '--process-max=3', `--pg1-path=${target}`, 'restore'], { timeoutMs: 180_000 });
     expect(r.code, r.stderr).toBe(0);
-    const fileGets = proxy.log.filter((e) => e.method === 'GET' && e.path.includes(`/${label}/pg_data/`));
-    expect(fileGets.every((e) => e.outcome === 200)).toBe(true);
-    expect(fileGets.length).toBe(contents.size);
+    // the proxy's GETs of the backup's files since its last reset
+    const fileGets = () => proxy.log.filter((e) => e.method === 'GET' && e.path.includes(`/${label}/pg_data/`));
+    const gets = fileGets();
+    expect(gets.every((e) => e.outcome === 200)).toBe(true);
+    expect(gets.length).toBe(contents.size);
     expect(files.every((f) => f.name.startsWith('pg_data/'))).toBe(true);
     for (const f of files) {
       // rewritten with the recovery settings
@@ -308,10 +313,9 @@ describe('restore through faults', () => {
     proxy.reset();
     const d = await ours([...viaProxy, '--process-max=3', `--pg1-path=${target}`, '--delta', 'restore'], { timeoutMs: 180_000 });
     expect(d.code, d.stderr).toBe(0);
-    const deltaGets = proxy.log.filter((e) => e.method === 'GET' && e.path.includes(`/${label}/pg_data/`)).map((e) => e.path.replace(/.*\/pg_data\//, ''));
     // pg_control is written under a temporary name, so delta never finds it; the recovery settings
     // were appended to postgresql.auto.conf, which delta keeps cut back to its size
-    expect(deltaGets).toEqual(['global/pg_control.lz4']);
+    expect(fileGets().map((e) => e.path.replace(/.*\/pg_data\//, ''))).toEqual(['global/pg_control.lz4']);
     expect(readFileSync(join(target, 'base', '1', 'PG_VERSION'), 'utf8')).toBe(readFileSync(join(cluster.pgdata, 'base', '1', 'PG_VERSION'), 'utf8'));
   }, 240_000);
 });
